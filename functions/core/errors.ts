@@ -1,0 +1,41 @@
+/** Errors with names a person (and a Step Functions Retry/Catch) can match on. */
+
+/** State machine input or CLI arguments that cannot be run; never retried. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+}
+
+/** One log object that cannot be read as CloudTrail: reported by key and reason, never fatal. */
+export class LogObjectError extends Error {
+  override readonly name = 'LogObjectError';
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${key}: ${reason}`, options);
+  }
+}
+
+/** A required setting is missing or malformed. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** A detection rule (Sigma, suppression) that cannot be loaded: names the file and the reason. */
+export class RuleLoadError extends Error {
+  override readonly name = 'RuleLoadError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
+/** Message of any thrown value, for reports. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { CloudTrailRecord } from './cloudtrail.ts';
+import { principalOf } from './cloudtrail.ts';
+import type { DetectorMatch, DetectorMetadata, Severity } from '../detectors/types.ts';
+
+/** A stored finding: the finding contract of DESIGN.md. */
+export interface Finding {
+  /** `<detector>#<eventID>`: one finding per detector and CloudTrail event, whatever the run. */
+  id: string;
+  detector: string;
+  severity: Severity;
+  title: string;
+  reason?: string;
+  eventID: string;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  account: string;
+  principal: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  errorCode?: string;
+  objectKey: string;
+  runId: string;
+  detectedAt: string;
+  /** The record as JSON, cut to fit a DynamoDB item. */
+  record: string;
+  recordTruncated: boolean;
+}
+
+/** Largest record JSON kept in a finding; DynamoDB items are limited to 400 KB. */
+export const MAX_RECORD_CHARS = 300_000;
+
+/** The item key of a finding. Derived from the detector and the event alone (idempotency). */
+export function findingId(detector: string, eventID: string): string {
+  return `${detector}#${eventID}`;
+}
+
+/**
+ * The record's eventID, or, for the rare record without one, a digest of the record itself, so
+ * the same record still maps to the same finding on every run.
+ */
+export function eventIdOf(record: CloudTrailRecord): string {
+  if (typeof record.eventID === 'string' && record.eventID) return record.eventID;
+  return `sha256-${createHash('sha256').update(JSON.stringify(record)).digest('hex').slice(0, 32)}`;
+}
+
+/** Builds the finding item for a detector's match on a record. */
+export function buildFinding(
+  meta: DetectorMetadata,
+  match: DetectorMatch,
+  record: CloudTrailRecord,
+  context: { objectKey: string; runId: string; detectedAt: string },
+): Finding {
+  const eventID = eventIdOf(record);
+  let json = JSON.stringify(record);
+  const recordTruncated = json.length > MAX_RECORD_CHARS;
+  if (recordTruncated) json = json.slice(0, MAX_RECORD_CHARS);
+  const finding: Finding = {
+    id: findingId(meta.id, eventID),
+    detector: meta.id,
+    severity: match.severity ?? meta.severity,
+    title: match.title ?? meta.title,
+    eventID,
+    eventTime: str(record.eventTime, '1970-01-01T00:00:00Z'),
+    eventSource: str(record.eventSource),
+    eventName: str(record.eventName),
+    awsRegion: str(record.awsRegion),
+    account: str(record.recipientAccountId, str(record.userIdentity?.accountId)),
+    principal: principalOf(record),
+    sourceIPAddress: str(record.sourceIPAddress),
+    userAgent: str(record.userAgent),
+    objectKey: context.objectKey,
+    runId: context.runId,
+    detectedAt: context.detectedAt,
+    record: json,
+    recordTruncated,
+  };
+  if (match.reason) finding.reason = match.reason;
+  if (typeof record.errorCode === 'string' && record.errorCode) finding.errorCode = record.errorCode;
+  return finding;
+}
+
+// GSI key attributes must be non-empty strings, so a missing field becomes '-'.
+function str(value: unknown, fallback = '-'): string {
+  return typeof value === 'string' && value.length > 0 ? value : fallback;
+}

@@ -1,0 +1,98 @@
+import type { Finding } from './findings.ts';
+
+/** One object as a listing returns it. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+/** Lists the trail: S3 (ListObjectsV2) or a folder. Keys use `/` whatever the platform. */
+export interface TrailLister {
+  /** Every object under `prefix`, page by page, in any order. */
+  listObjects(prefix: string): AsyncIterable<ObjectInfo[]>;
+  /** The immediate sub-folders of `prefix` (each ending in `/`), as a Delimiter listing gives them. */
+  listFolders(prefix: string): Promise<string[]>;
+}
+
+/** Reads one object's bytes. Throws an error whose message names the problem. */
+export interface ObjectReader {
+  read(key: string): Promise<Uint8Array>;
+}
+
+/** Outcome of storing a finding. */
+export type PutOutcome = 'created' | 'duplicate';
+
+/** The findings table. */
+export interface FindingsStore {
+  /**
+   * Stores the finding unless one with its id exists. A put that repeats this run's own earlier
+   * put for the same object (a retried work item) is `created` again, so counts survive retries;
+   * any other existing item makes it a `duplicate`.
+   */
+  putIfNew(finding: Finding): Promise<PutOutcome>;
+}
+
+/** A Map work item: one batch of the run's manifest. Tiny, whatever the run's size. */
+export interface WorkItem {
+  runId: string;
+  batch: number;
+}
+
+/** What one Analyze invocation found in its batch. */
+export interface BatchResult {
+  batch: number;
+  objects: { analyzed: number; skipped: number; failed: number };
+  records: number;
+  skippedRecords: number;
+  bytes: number;
+  findings: { new: number; duplicate: number; suppressed: number };
+  byDetector: Record<string, number>;
+  suppressedByRule: Record<string, number>;
+  /** The first failures, by key (capped so the item stays small); `failureCount` has them all. */
+  failures: { key: string; reason: string }[];
+}
+
+/** The plan of a run, stored once by Plan and read back by Publish. */
+export interface RunPlan {
+  runId: string;
+  mode: 'scheduled' | 'backfill';
+  startedAt: string;
+  /** Scheduled: objects whose LastModified is in (windowStart, windowEnd]. Backfill: stamps in [from, to). */
+  window: { start: string | null; end: string };
+  batches: number;
+  objects: { listed: number; queued: number; skipped: number };
+  /** Skipped keys by reason (digest, insight, other, outside range). */
+  skippedByReason: Record<string, number>;
+  accounts: string[];
+  regions: string[];
+}
+
+/** Run bookkeeping: the plan, the manifest, per-batch results and the scheduled checkpoint. */
+export interface RunStore {
+  putPlan(plan: RunPlan): Promise<void>;
+  getPlan(runId: string): Promise<RunPlan | undefined>;
+  putManifestBatch(runId: string, batch: number, keys: string[]): Promise<void>;
+  getManifestBatch(runId: string, batch: number): Promise<string[]>;
+  /** Overwrites the batch's result: a retried batch replaces, never adds. */
+  putBatchResult(runId: string, result: BatchResult): Promise<void>;
+  listBatchResults(runId: string): Promise<BatchResult[]>;
+  /** End of the window of the last successful scheduled run, or null before the first. */
+  getCheckpoint(): Promise<string | null>;
+  /** Moves the checkpoint forward to `to`; never backwards (overlapping runs are harmless). */
+  advanceCheckpoint(to: string): Promise<void>;
+}
+
+/** One CloudWatch datum. */
+export interface MetricDatum {
+  name: string;
+  value: number;
+  unit: 'Count' | 'Bytes' | 'Seconds' | 'Milliseconds';
+  dimensions?: Record<string, string>;
+  timestamp: Date;
+}
+
+/** CloudWatch, or the local sink that evaluates the same alarms. */
+export interface MetricsSink {
+  publish(namespace: string, data: MetricDatum[]): Promise<void>;
+}
