@@ -42,7 +42,7 @@ export interface WorkItem {
 /** What one Analyze invocation found in its batch. */
 export interface BatchResult {
   batch: number;
-  objects: { analyzed: number; skipped: number; failed: number };
+  objects: { analyzed: number; failed: number };
   records: number;
   skippedRecords: number;
   bytes: number;

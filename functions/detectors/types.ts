@@ -46,6 +46,8 @@ export interface DetectorStatePort {
   /** Stores `value` under `key` unless a value is there; returns the value that is stored now. */
   putIfAbsent(key: string, value: Record<string, string>): Promise<Record<string, string>>;
   get(key: string): Promise<Record<string, string> | undefined>;
+  /** Adds `member` to the string set stored under `key`; returns the set's size afterwards. */
+  addToSet(key: string, member: string): Promise<number>;
 }
 
 /** A detector that judges each record on its own: pure, total, never throws. */

@@ -1,0 +1,92 @@
+import type { AlarmEvaluation } from '../functions/core/alarms.ts';
+import type { Finding } from '../functions/core/findings.ts';
+import type { Detector } from '../functions/detectors/types.ts';
+import type { RunSummary } from '../functions/publish/publish.ts';
+
+/** The `--json` object of `audit` and `demo`: the contract scripts rely on. */
+export function summaryJson(summary: RunSummary | undefined, runId: string, mode: string, status: string, alarms: AlarmEvaluation[], error?: { error: string; cause: string }) {
+  const main = alarms[0];
+  return {
+    runId,
+    mode,
+    status,
+    ...(error ? { error } : {}),
+    window: summary?.window ?? null,
+    objects: summary ? summary.objects : { listed: 0, analyzed: 0, skipped: 0, failed: 0 },
+    records: summary?.records ?? 0,
+    findings: summary
+      ? { ...summary.findings, suppressedByRule: summary.suppressedByRule }
+      : { new: 0, duplicate: 0, suppressed: 0, byDetector: {}, suppressedByRule: {} },
+    failures: summary?.failures ?? [],
+    complete: summary?.complete ?? false,
+    alarm: main ? { name: main.name, state: main.state, reason: main.reason } : null,
+    alarms: alarms.map((a) => ({ name: a.name, state: a.state })),
+  };
+}
+
+/** A run summary for people. */
+export function formatSummary(summary: RunSummary | undefined, status: string, alarms: AlarmEvaluation[], error?: { error: string; cause: string }): string {
+  const lines: string[] = [];
+  if (summary) {
+    const w = summary.window;
+    lines.push(`Run ${summary.runId} (${summary.mode}): ${status}`);
+    lines.push(`  window    ${w.start ?? 'beginning of trail'} .. ${w.end}`);
+    const o = summary.objects;
+    lines.push(`  objects   ${o.listed} listed, ${o.analyzed} analyzed, ${o.skipped} skipped (not log files), ${o.failed} failed`);
+    lines.push(`  records   ${summary.records}`);
+    const f = summary.findings;
+    lines.push(`  findings  ${f.new} new, ${f.duplicate} already stored, ${f.suppressed} suppressed`);
+    for (const [id, n] of Object.entries(f.byDetector).sort()) lines.push(`              ${String(n).padStart(4)}  ${id}`);
+    for (const [rule, n] of Object.entries(summary.suppressedByRule).sort()) lines.push(`  suppressed ${String(n).padStart(4)} by ${rule}`);
+    if (summary.failures.length > 0) {
+      lines.push(`  failures  (${o.failed} objects could not be analyzed; the rest of the run went on)`);
+      for (const failure of summary.failures) lines.push(`    ${failure.key}: ${failure.reason}`);
+    }
+    if (!summary.complete) lines.push(`  incomplete: ${summary.batches.reported} of ${summary.batches.planned} work items reported`);
+  } else lines.push(`Run ${status}`);
+  if (error) lines.push(`  error     ${error.error}: ${error.cause}`);
+  for (const alarm of alarms) lines.push(`  alarm     ${alarm.name}: ${alarm.state} (${alarm.reason})`);
+  return lines.join('\n');
+}
+
+/** Findings as a table, newest first. */
+export function formatFindings(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'No findings.';
+  const rows = findings.map((f) => [f.eventTime, f.severity, f.detector, `${f.eventSource.split('.')[0]}:${f.eventName}`, f.sourceIPAddress, shortPrincipal(f.principal), f.errorCode ?? '']);
+  return table(['EVENT TIME', 'SEVERITY', 'DETECTOR', 'CALL', 'SOURCE IP', 'PRINCIPAL', 'ERROR'], rows);
+}
+
+/** The detector registry for people. */
+export function formatDetectors(detectors: readonly Detector[], verbose: boolean): string {
+  if (!verbose) {
+    return table(
+      ['ID', 'SEVERITY', 'ATT&CK', 'FAILED CALLS', 'TITLE'],
+      detectors.map((d) => [d.meta.id, d.meta.severity, d.meta.mitre.id || '-', d.meta.failedCalls, d.meta.title]),
+    );
+  }
+  return detectors
+    .map((d) => {
+      const m = d.meta;
+      return [
+        `${m.id} — ${m.title}`,
+        `  severity: ${m.severity}; ATT&CK ${m.mitre.id} ${m.mitre.name}; failed calls: ${m.failedCalls}${m.source ? `; source: ${m.source}` : ''}`,
+        `  ${m.description}`,
+        ...(m.weaknesses?.length ? ['  weaknesses:', ...m.weaknesses.map((w) => `    - ${w}`)] : []),
+        ...(m.falsePositives.length ? ['  false positives:', ...m.falsePositives.map((w) => `    - ${w}`)] : []),
+        `  runbook: ${m.runbook}`,
+        ...(m.references.length ? [`  references: ${m.references.join(' ')}`] : []),
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
+function shortPrincipal(arn: string): string {
+  const parts = arn.split(':');
+  return parts.length >= 6 ? parts.slice(5).join(':') : arn;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

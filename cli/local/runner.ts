@@ -1,0 +1,144 @@
+import './polyfill.ts';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
+import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
+import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions/analyze/analyze.ts';
+import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
+import type { AuditConfig } from '../../functions/core/config.ts';
+import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
+import type { FindingsStore, ObjectReader, RunStore, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import { planStep } from '../../functions/plan/plan.ts';
+import { publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
+import type { Detector } from '../../functions/detectors/types.ts';
+import { LOCAL_TABLES, type LocalStore } from './store.ts';
+
+/** Everything one local run needs. */
+export interface LocalAuditOptions {
+  store: LocalStore;
+  /** The store's folder (metrics are kept beside the tables). */
+  storeDir: string;
+  lister: TrailLister;
+  reader: ObjectReader;
+  /** The state machine input: `{}`, `{"mode":"scheduled"}` or a backfill. */
+  input: unknown;
+  config: AuditConfig;
+  detectors: readonly Detector[];
+  suppressor?: Suppressor;
+  alarms: readonly AlarmRule[];
+  now?: () => Date;
+  runId?: string;
+  /** Called after each work item, with the count done and the count planned. */
+  onProgress?: (done: number, planned: number) => void;
+  /** Replaces the Analyze binding (worker pool), or wraps ports (fault injection in tests). */
+  analyze?: (item: WorkItem) => Promise<unknown>;
+  wrapPorts?: (ports: { findings: FindingsStore; reader: ObjectReader; runs: RunStore }) => {
+    findings: FindingsStore;
+    reader: ObjectReader;
+    runs: RunStore;
+  };
+}
+
+export interface LocalAuditResult {
+  runId: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  /** Why the execution failed (the Fail state's error and cause). */
+  error?: { error: string; cause: string };
+  /** The run's counts; absent only when Plan itself failed. */
+  summary?: RunSummary;
+  alarms: AlarmEvaluation[];
+}
+
+/** Local runs wait for nothing: retries happen at once (the SDK still backs off on its own). */
+const NO_RETRY_WAIT = { Plan: 0, Analyze: 0, Publish: 0 };
+
+/**
+ * Runs the real state machine definition in aws-local-stepfunctions, each Task bound to the same
+ * step code the Lambda handlers call, over local adapters.
+ */
+export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAuditResult> {
+  const now = options.now ?? (() => new Date());
+  const runId = options.runId ?? localRunId(now());
+  const client = options.store.client;
+  const base = {
+    findings: new DynamoFindingsStore(client, LOCAL_TABLES.findings) as FindingsStore,
+    reader: options.reader,
+    runs: new DynamoRunStore(client, LOCAL_TABLES.state, now) as RunStore,
+  };
+  const { findings, reader, runs } = options.wrapPorts ? options.wrapPorts(base) : base;
+  const metrics = new LocalMetrics(join(options.storeDir, 'metrics.jsonl'), options.alarms);
+  const config = options.config;
+
+  const plan = planStep({ lister: options.lister, runs, now }, config);
+  const analyzePorts: AnalyzePorts = {
+    runs,
+    reader,
+    findings,
+    detectorState: (id) => new DynamoDetectorState(client, LOCAL_TABLES.state, id),
+    now,
+  };
+  const analyze =
+    options.analyze ??
+    analyzeStep(analyzePorts, {
+      detectors: options.detectors,
+      readConcurrency: config.readConcurrency,
+      writeConcurrency: config.writeConcurrency,
+      ...(options.suppressor ? { suppressor: options.suppressor } : {}),
+    });
+  const publish = publishStep({ runs, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
+
+  let planned = 0;
+  let done = 0;
+  const arns = Object.fromEntries(
+    Object.values(TASK_STATES).map((name) => [name, `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`]),
+  );
+  const machine = new StateMachine(JSON.parse(substitute(readDefinition(), arns)));
+  const execution = machine.run(options.input as never, {
+    context: { Execution: { Name: runId, StartTime: now().toISOString() } },
+    overrides: {
+      taskResourceLocalHandlers: {
+        Plan: async (event) => {
+          const output = await plan(event as never);
+          planned = output.batches.length;
+          options.onProgress?.(0, planned);
+          return output as never;
+        },
+        Analyze: async (item) => {
+          const result = await analyze(item as unknown as WorkItem);
+          options.onProgress?.(++done, planned);
+          return result as never;
+        },
+        Publish: async (event) => (await publish(event as never)) as never,
+      },
+      retryIntervalOverrides: NO_RETRY_WAIT,
+    },
+  });
+
+  let status: LocalAuditResult['status'] = 'SUCCEEDED';
+  let error: LocalAuditResult['error'];
+  try {
+    await execution.result;
+  } catch (failure) {
+    status = 'FAILED';
+    error = failureOf(failure);
+  }
+  const storedPlan = await runs.getPlan(runId);
+  const summary = storedPlan ? summarize(storedPlan, await runs.listBatchResults(runId)) : undefined;
+  const alarms = await metrics.evaluate(config.metricsNamespace, now());
+  return { runId, status, ...(error ? { error } : {}), ...(summary ? { summary } : {}), alarms };
+}
+
+/** A sortable, unique run id: `local-20171128T190500Z-1a2b3c4d`. */
+export function localRunId(at: Date): string {
+  return `local-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+// The interpreter wraps the Fail state's error; dig out its name and cause for the user.
+function failureOf(failure: unknown): { error: string; cause: string } {
+  const caught = (failure as { cause?: unknown }).cause ?? failure;
+  const name = (caught as { name?: string }).name ?? 'Error';
+  const message = (caught as { message?: string }).message ?? String(caught);
+  const nested = (caught as { cause?: unknown }).cause;
+  return { error: name, cause: nested === undefined ? message : `${message} (${typeof nested === 'string' ? nested : JSON.stringify(nested)})` };
+}

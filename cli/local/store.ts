@@ -1,0 +1,93 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { documentClient } from '../../functions/adapters/clients.ts';
+import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Table names in a local store (the deployed stack names its own). */
+export const LOCAL_TABLES = { findings: 'findings', state: 'state' } as const;
+
+/** A DynamoDB-compatible store on this machine: dynalite, persisted under `<dir>/dynamodb`. */
+export interface LocalStore {
+  endpoint: string;
+  client: DynamoDBDocumentClient;
+  /** Client settings for another thread or process to reach the same store. */
+  clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts dynalite on a free loopback port with its data under `dir`, and creates the tables if
+ * they are not there. One process at a time per folder: LevelDB locks it.
+ */
+export async function openLocalStore(dir: string): Promise<LocalStore> {
+  const path = join(dir, 'dynamodb');
+  await mkdir(path, { recursive: true });
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const clientConfig = {
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const raw = new DynamoDBClient(clientConfig);
+  for (const table of tableDefinitions()) {
+    try {
+      await raw.send(new CreateTableCommand(table));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException') throw error;
+    }
+  }
+  raw.destroy();
+  const client = documentClient(clientConfig);
+  return {
+    endpoint: clientConfig.endpoint,
+    client,
+    clientConfig,
+    async close() {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The two tables, with the same keys and GSIs as the deployed stack. */
+export function tableDefinitions(): CreateTableCommandInput[] {
+  const indexes = Object.values(FINDINGS_TABLE.indexes);
+  const attributes = new Set<string>([FINDINGS_TABLE.partitionKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
+  return [
+    {
+      TableName: LOCAL_TABLES.findings,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: FINDINGS_TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      GlobalSecondaryIndexes: indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    },
+    {
+      TableName: LOCAL_TABLES.state,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+      ],
+    },
+  ];
+}

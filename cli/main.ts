@@ -1,0 +1,194 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { queryFindings, type FindingsQuery } from '../functions/adapters/dynamodb.ts';
+import { documentClient } from '../functions/adapters/clients.ts';
+import { parseInstant } from '../functions/core/run-input.ts';
+import { InvalidInputError, messageOf } from '../functions/core/errors.ts';
+import { loadDetectors } from '../functions/detectors/load.ts';
+import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
+import { formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
+import { localAudit, type LocalAuditRequest } from './local/audit.ts';
+import { LOCAL_TABLES, openLocalStore } from './local/store.ts';
+import { startBackfill } from './aws.ts';
+
+const DEFAULT_STORE = '.trail-auditor';
+
+const program = new Command()
+  .name('trail-auditor')
+  .description('Audits AWS CloudTrail logs for attack signals: locally over a folder, or in AWS through the deployed state machine.')
+  .showHelpAfterError();
+
+const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
+
+function ruleOptions(command: Command): Command {
+  return command
+    .option('--sigma <dir>', 'also evaluate the Sigma rules (product aws, service cloudtrail) in this folder')
+    .option('--suppressions <file>', 'suppression file (YAML or JSON): matches it silences are counted, not stored')
+    .option('--aws-ip-ranges <file>', "AWS's published ip-ranges.json, extra evidence for ec2-instance-credentials-off-instance")
+    .option('--detector-alarm <ids>', 'comma-separated detector ids that get an alarm of their own', list);
+}
+
+ruleOptions(
+  program
+    .command('demo')
+    .description("Writes a sample trail that replays the re:Invent 2017 SID 341 workshop's attack amid ordinary traffic, audits it, and prints the findings and the alarm state (what `npm start` runs).")
+    .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
+    .option('--json', 'print the run summary as one JSON object on the last line'),
+).action(async (options) => {
+  const store = resolve(options.store);
+  const trail = resolve(store, 'sample-trail');
+  await writeSampleTrail(trail);
+  if (!options.json) {
+    console.log(`Sample trail written to ${trail}`);
+    console.log(`Auditing it as a backfill of ${SAMPLE.from} .. ${SAMPLE.to} (store: ${store})\n`);
+  }
+  const code = await runAudit({ ...commonRequest(options, store), trail, input: { mode: 'backfill', from: SAMPLE.from, to: SAMPLE.to } }, options, {
+    showFindings: true,
+  });
+  if (!options.json) {
+    console.log(`
+What happened: a generator created a log group and a trail, used an EC2 instance's stolen role
+credentials from its own address (${SAMPLE.attackerAddress}) for ListObjects and GetBucketPolicy, stopped
+logging, then deleted the log group and the trail. The instance's own calls from ${SAMPLE.instanceAddress} are
+matched by the workshop's instance-creds-used-outside-ec2 rule (its known weakness) but not by
+ec2-instance-credentials-off-instance. Run it again: every finding is already stored, so 0 are new.
+Next: npx trail-auditor findings --store ${options.store}  |  npx trail-auditor audit --trail ./trail`);
+  }
+  process.exitCode = code;
+});
+
+ruleOptions(
+  program
+    .command('audit')
+    .description('Audits a trail on this machine. With --from/--to: a backfill of that range; without: a scheduled run over the objects new since the last run in this store.')
+    .requiredOption('--trail <dir|s3://bucket[/prefix]>', 'a folder synced from the trail bucket (aws s3 sync s3://<trail-bucket> ./trail) or an S3 URL (AWS, or AWS_ENDPOINT_URL_S3)')
+    .option('--from <iso>', 'backfill start: ISO date or date-time (inclusive)')
+    .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
+    .option('--accounts <ids>', 'only these 12-digit account ids (comma-separated)', list)
+    .option('--regions <names>', 'only these regions (comma-separated)', list)
+    .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
+    .option('--settle <seconds>', 'scheduled runs leave objects modified in the last N seconds for the next run', Number)
+    .option('--concurrency <n>', 'work items analyzed at once', Number)
+    .option('--json', 'print the run summary as one JSON object on the last line of stdout'),
+).action(async (options) => {
+  if (Boolean(options.from) !== Boolean(options.to)) fail('--from and --to go together: give both for a backfill, or neither for a scheduled run');
+  const input: Record<string, unknown> = options.from ? { mode: 'backfill', from: options.from, to: options.to } : { mode: 'scheduled' };
+  if (options.accounts) input.accounts = options.accounts;
+  if (options.regions) input.regions = options.regions;
+  const request: LocalAuditRequest = { ...commonRequest(options, resolve(options.store)), trail: options.trail, input };
+  const config: Record<string, number> = {};
+  if (options.settle !== undefined) config.settleSeconds = options.settle;
+  if (options.concurrency !== undefined) config.mapConcurrency = options.concurrency;
+  request.config = config;
+  process.exitCode = await runAudit(request, options, { showFindings: false });
+});
+
+program
+  .command('findings')
+  .description('Lists stored findings, newest first, through the table\'s indexes (never a scan).')
+  .option('--store <dir>', 'local store folder', DEFAULT_STORE)
+  .option('--table <name>', 'the deployed findings table instead of a local store (standard AWS credentials and region)')
+  .option('--detector <id>', 'only this detector')
+  .option('--account <id>', 'only this account')
+  .option('--principal <arn>', 'only this principal (ARN, or identity type such as Root)')
+  .option('--run <id>', 'only findings first stored by this run')
+  .option('--since <iso>', 'events at or after this time')
+  .option('--until <iso>', 'events at or before this time')
+  .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(Number))
+  .option('--json', 'one JSON object a line, with the fields of the finding contract')
+  .action(async (options) => {
+    const query: FindingsQuery = { limit: options.limit };
+    for (const field of ['detector', 'account', 'principal'] as const) if (options[field]) query[field] = options[field];
+    if (options.run) query.runId = options.run;
+    if (options.since) query.since = parseInstant(options.since, 'since', false).toISOString().replace('.000Z', 'Z');
+    if (options.until) query.until = parseInstant(options.until, 'until', true).toISOString().replace('.000Z', 'Z');
+    const ids = (await loadDetectors()).map((d) => d.meta.id);
+    let found;
+    if (options.table) {
+      found = await queryFindings(documentClient(), options.table, query, ids);
+    } else {
+      const store = await openLocalStore(resolve(options.store));
+      try {
+        found = await queryFindings(store.client, LOCAL_TABLES.findings, query, ids);
+      } finally {
+        await store.close();
+      }
+    }
+    if (options.json) for (const finding of found) console.log(JSON.stringify(finding));
+    else console.log(formatFindings(found));
+  });
+
+program
+  .command('detectors')
+  .description('Lists the detectors with their metadata (severity, MITRE ATT&CK technique, how failed calls count).')
+  .option('--sigma <dir>', 'include the Sigma rules in this folder')
+  .option('-v, --verbose', 'every field: description, weaknesses, false positives, runbook, references')
+  .option('--json', 'the metadata as JSON')
+  .action(async (options) => {
+    const detectors = await loadDetectors(options.sigma ? { sigmaDir: options.sigma } : {});
+    if (options.json) console.log(JSON.stringify(detectors.map((d) => ({ kind: d.kind, ...d.meta })), null, 2));
+    else console.log(formatDetectors(detectors, Boolean(options.verbose)));
+  });
+
+program
+  .command('backfill')
+  .description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).')
+  .requiredOption('--state-machine <arn|name>', 'the auditor state machine, by ARN or name')
+  .requiredOption('--from <iso>', 'start: ISO date or date-time (inclusive)')
+  .requiredOption('--to <iso>', 'end: ISO date-time (exclusive) or date (that whole day included)')
+  .option('--accounts <ids>', 'only these account ids (comma-separated)', list)
+  .option('--regions <names>', 'only these regions (comma-separated)', list)
+  .option('--wait', 'follow the execution and print the run summary')
+  .option('--json', 'print the summary as JSON')
+  .action(async (options) => {
+    process.exitCode = await startBackfill(options);
+  });
+
+function commonRequest(options: Record<string, unknown>, store: string): Omit<LocalAuditRequest, 'trail' | 'input'> {
+  const request: Omit<LocalAuditRequest, 'trail' | 'input'> = { store };
+  if (typeof options.sigma === 'string') request.sigmaDir = options.sigma;
+  if (typeof options.suppressions === 'string') request.suppressionsFile = options.suppressions;
+  if (typeof options.awsIpRanges === 'string') request.awsIpRangesFile = options.awsIpRanges;
+  if (Array.isArray(options.detectorAlarm)) request.detectorAlarms = options.detectorAlarm as string[];
+  return request;
+}
+
+async function runAudit(request: LocalAuditRequest, options: { json?: boolean }, show: { showFindings: boolean }): Promise<number> {
+  const started = Date.now();
+  if (process.stderr.isTTY || !options.json) {
+    request.onProgress = (done, planned) => {
+      // Progress goes to stderr so stdout stays a clean report; only long runs need it.
+      if (planned > 1 && Date.now() - started > 2000) process.stderr.write(`\r  analyzed ${done}/${planned} work items`);
+    };
+  }
+  const { result, detectors } = await localAudit(request);
+  if (Date.now() - started > 2000) process.stderr.write('\n');
+  if (options.json) {
+    console.log(JSON.stringify(summaryJson(result.summary, result.runId, String(request.input.mode), result.status, result.alarms, result.error)));
+  } else {
+    console.log(formatSummary(result.summary, result.status, result.alarms, result.error));
+    if (show.showFindings && result.summary) {
+      const store = await openLocalStore(request.store);
+      try {
+        const found = await queryFindings(store.client, LOCAL_TABLES.findings, { since: SAMPLE.from, until: SAMPLE.to, limit: 1000 }, detectors.map((d) => d.meta.id));
+        console.log(`\nFindings stored for the sample trail (${found.length}):\n${formatFindings(found)}`);
+      } finally {
+        await store.close();
+      }
+    }
+  }
+  return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function fail(message: string): never {
+  console.error(`trail-auditor: ${message}`);
+  process.exit(2);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const known = error instanceof InvalidInputError || (error as Error).name?.endsWith('Error');
+  console.error(`trail-auditor: ${known ? messageOf(error) : String(error)}`);
+  process.exitCode = 2;
+}

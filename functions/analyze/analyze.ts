@@ -1,0 +1,171 @@
+import pLimit from 'p-limit';
+import { decodeLogObject, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
+import { LogObjectError, messageOf } from '../core/errors.ts';
+import { buildFinding, type Finding } from '../core/findings.ts';
+import type { BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
+import type { Detector, DetectorMatch, DetectorStatePort, StatefulDetector, StatelessDetector } from '../detectors/types.ts';
+
+/** Decides whether a match is silenced; returns the suppression rule's id if so. */
+export interface Suppressor {
+  match(
+    candidate: { detector: string; principal: string; account: string; sourceIPAddress: string; userAgent: string },
+    now: Date,
+  ): string | undefined;
+}
+
+/** What Analyze needs from the outside world. */
+export interface AnalyzePorts {
+  runs: Pick<RunStore, 'getManifestBatch' | 'putBatchResult'>;
+  reader: ObjectReader;
+  findings: FindingsStore;
+  /** State for stateful detectors, one namespace per detector id. */
+  detectorState: (detectorId: string) => DetectorStatePort;
+  now: () => Date;
+}
+
+export interface AnalyzeOptions {
+  detectors: readonly Detector[];
+  suppressor?: Suppressor;
+  /** Objects fetched and parsed at once. */
+  readConcurrency: number;
+  /** Finding writes in flight. */
+  writeConcurrency: number;
+}
+
+/** Failures kept by key in a batch result; the count covers them all. */
+export const MAX_REPORTED_FAILURES = 100;
+
+/** Analyzes one work item: reads its manifest batch, analyzes it, stores the batch result. */
+export async function analyzeWorkItem(ports: AnalyzePorts, options: AnalyzeOptions, item: WorkItem): Promise<BatchResult> {
+  const keys = await ports.runs.getManifestBatch(item.runId, item.batch);
+  const result = await analyzeObjects(ports, options, item.runId, item.batch, keys);
+  await ports.runs.putBatchResult(item.runId, result);
+  return result;
+}
+
+/**
+ * Fetches, decodes and runs every detector over every record of the given objects. A bad object
+ * is reported by key and reason and the rest go on; storage errors propagate (the Map retries
+ * the work item, and the finding store's conditional put keeps the retry from counting twice).
+ */
+export async function analyzeObjects(
+  ports: AnalyzePorts,
+  options: AnalyzeOptions,
+  runId: string,
+  batch: number,
+  keys: readonly string[],
+): Promise<BatchResult> {
+  const result = emptyResult(batch);
+  const stateless = options.detectors.filter((d): d is StatelessDetector => d.kind === 'stateless');
+  const stateful = options.detectors.filter((d): d is StatefulDetector => d.kind === 'stateful');
+  const statePorts = new Map(stateful.map((d) => [d.meta.id, ports.detectorState(d.meta.id)]));
+  const readLimit = pLimit(options.readConcurrency);
+  const writeLimit = pLimit(options.writeConcurrency);
+  const detectedAt = ports.now().toISOString();
+
+  const store = async (finding: Finding) => {
+    const outcome = await writeLimit(() => ports.findings.putIfNew(finding));
+    if (outcome === 'created') {
+      result.findings.new++;
+      result.byDetector[finding.detector] = (result.byDetector[finding.detector] ?? 0) + 1;
+    } else result.findings.duplicate++;
+  };
+
+  const onMatch = (detector: Detector, match: DetectorMatch, record: CloudTrailRecord, objectKey: string, writes: Promise<void>[]) => {
+    if (options.suppressor) {
+      const rule = options.suppressor.match(
+        {
+          detector: detector.meta.id,
+          principal: principalOf(record),
+          account: String(record.recipientAccountId ?? record.userIdentity?.accountId ?? ''),
+          sourceIPAddress: String(record.sourceIPAddress ?? ''),
+          userAgent: String(record.userAgent ?? ''),
+        },
+        ports.now(),
+      );
+      if (rule) {
+        result.findings.suppressed++;
+        result.suppressedByRule[rule] = (result.suppressedByRule[rule] ?? 0) + 1;
+        return;
+      }
+    }
+    writes.push(store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt })));
+  };
+
+  await Promise.all(
+    keys.map((key) =>
+      readLimit(async () => {
+        let records: CloudTrailRecord[];
+        try {
+          const decoded = await decodeLogObject(key, await ports.reader.read(key));
+          records = decoded.records;
+          result.bytes += decoded.jsonBytes;
+          result.skippedRecords += decoded.skippedRecords;
+        } catch (error) {
+          const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
+          result.objects.failed++;
+          if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key, reason });
+          return;
+        }
+        result.objects.analyzed++;
+        result.records += records.length;
+        const writes: Promise<void>[] = [];
+        for (const record of records) {
+          for (const detector of stateless) {
+            const match = safeDetect(detector, record);
+            if (match) onMatch(detector, match, record, key, writes);
+          }
+        }
+        if (stateful.length > 0) {
+          // Stateful detectors learn from order: feed them the object's records by eventTime.
+          for (const record of byEventTime(records)) {
+            for (const detector of stateful) {
+              const match = await detector.detect(record, statePorts.get(detector.meta.id)!);
+              if (match) onMatch(detector, match, record, key, writes);
+            }
+          }
+        }
+        await Promise.all(writes);
+      }),
+    ),
+  );
+  result.failures.sort((a, b) => a.key.localeCompare(b.key));
+  return result;
+}
+
+/** A zero result for a batch. */
+export function emptyResult(batch: number): BatchResult {
+  return {
+    batch,
+    objects: { analyzed: 0, failed: 0 },
+    records: 0,
+    skippedRecords: 0,
+    bytes: 0,
+    findings: { new: 0, duplicate: 0, suppressed: 0 },
+    byDetector: {},
+    suppressedByRule: {},
+    failures: [],
+  };
+}
+
+// The contract says detect never throws; a rule that does anyway (a user's Sigma rule hitting a
+// bug) must not sink the object, so it counts as no match.
+function safeDetect(detector: StatelessDetector, record: CloudTrailRecord): DetectorMatch | undefined {
+  try {
+    return detector.detect(record);
+  } catch {
+    return undefined;
+  }
+}
+
+function byEventTime(records: CloudTrailRecord[]): CloudTrailRecord[] {
+  return records
+    .map((record, index) => ({ record, index, at: typeof record.eventTime === 'string' ? record.eventTime : '' }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.index - b.index))
+    .map((entry) => entry.record);
+}
+
+/** The Analyze step as the state machine calls it, with one work item. */
+export function analyzeStep(ports: AnalyzePorts, options: AnalyzeOptions): (item: WorkItem) => Promise<BatchResult> {
+  return (item) => analyzeWorkItem(ports, options, item);
+}

@@ -1,0 +1,100 @@
+import { ConfigError } from './errors.ts';
+
+/** Every tunable of a run, with its default. One module reads them; handlers and CLI share it. */
+export interface AuditConfig {
+  /** Key prefix the trail writes under, before `AWSLogs/` ('' for none). */
+  trailPrefix: string;
+  /** CloudWatch namespace; `AWS/` is reserved by CloudWatch. */
+  metricsNamespace: string;
+  /** How many work items the Map runs at once. */
+  mapConcurrency: number;
+  /** Share of work items that may fail (after retries) before the Map stops the others. */
+  toleratedFailurePercentage: number;
+  /** Listing calls in flight while planning. */
+  listConcurrency: number;
+  /** Objects fetched and parsed at once inside one Analyze invocation. */
+  readConcurrency: number;
+  /** Finding writes in flight inside one Analyze invocation. */
+  writeConcurrency: number;
+  /** A work item holds at most this many objects... */
+  batchMaxObjects: number;
+  /** ...and at most about this many bytes of (gzip) log objects. */
+  batchMaxBytes: number;
+  /** Scheduled runs leave objects younger than this for the next run (uploads in flight, clock skew). */
+  settleSeconds: number;
+  /** Scheduled runs also list day folders this far before the checkpoint (late deliveries across midnight). */
+  deliverySlackHours: number;
+  /** The first scheduled run looks back this far; `null` audits everything in the trail. */
+  initialLookbackHours: number | null;
+}
+
+export const DEFAULT_CONFIG: AuditConfig = {
+  trailPrefix: '',
+  metricsNamespace: 'TrailAuditor',
+  mapConcurrency: 8,
+  toleratedFailurePercentage: 10,
+  listConcurrency: 16,
+  readConcurrency: 4,
+  writeConcurrency: 16,
+  batchMaxObjects: 500,
+  batchMaxBytes: 64 * 1024 * 1024,
+  settleSeconds: 300,
+  deliverySlackHours: 24,
+  initialLookbackHours: 24,
+};
+
+/** Environment variable of each setting (the CDK stack sets them on every function). */
+export const CONFIG_ENV = {
+  trailPrefix: 'TRAIL_PREFIX',
+  metricsNamespace: 'METRICS_NAMESPACE',
+  mapConcurrency: 'MAP_CONCURRENCY',
+  toleratedFailurePercentage: 'TOLERATED_FAILURE_PERCENTAGE',
+  listConcurrency: 'LIST_CONCURRENCY',
+  readConcurrency: 'READ_CONCURRENCY',
+  writeConcurrency: 'WRITE_CONCURRENCY',
+  batchMaxObjects: 'BATCH_MAX_OBJECTS',
+  batchMaxBytes: 'BATCH_MAX_BYTES',
+  settleSeconds: 'SETTLE_SECONDS',
+  deliverySlackHours: 'DELIVERY_SLACK_HOURS',
+  initialLookbackHours: 'INITIAL_LOOKBACK_HOURS',
+} as const satisfies Record<keyof AuditConfig, string>;
+
+/** Reads the config from an environment, failing fast and naming the variable on a bad value. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuditConfig {
+  const config: AuditConfig = { ...DEFAULT_CONFIG };
+  for (const [field, variable] of Object.entries(CONFIG_ENV) as [keyof AuditConfig, string][]) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    (config as unknown as Record<string, unknown>)[field] = parseValue(field, variable, raw);
+  }
+  return validateConfig(config);
+}
+
+/** Checks a config's values, naming the bad setting. */
+export function validateConfig(config: AuditConfig): AuditConfig {
+  if (config.metricsNamespace.startsWith('AWS/')) {
+    throw new ConfigError(`metrics namespace ${config.metricsNamespace}: names starting with AWS/ are reserved by CloudWatch`);
+  }
+  for (const field of ['mapConcurrency', 'listConcurrency', 'readConcurrency', 'writeConcurrency', 'batchMaxObjects', 'batchMaxBytes'] as const) {
+    if (!Number.isInteger(config[field]) || config[field] < 1) throw new ConfigError(`${field} must be a whole number >= 1, got ${config[field]}`);
+  }
+  if (config.toleratedFailurePercentage < 0 || config.toleratedFailurePercentage > 100) {
+    throw new ConfigError(`toleratedFailurePercentage must be between 0 and 100, got ${config.toleratedFailurePercentage}`);
+  }
+  return config;
+}
+
+/** A required environment variable, or a ConfigError naming it. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+function parseValue(field: keyof AuditConfig, variable: string, raw: string): unknown {
+  if (field === 'trailPrefix' || field === 'metricsNamespace') return raw;
+  if (field === 'initialLookbackHours' && raw === 'all') return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${variable} must be a number >= 0, got ${JSON.stringify(raw)}`);
+  return value;
+}
