@@ -1,0 +1,215 @@
+import { basename, extname } from 'node:path';
+import { parseAllDocuments, visit } from 'yaml';
+import type { CloudTrailRecord } from '../../core/cloudtrail.ts';
+import { RuleLoadError } from '../../core/errors.ts';
+import { FAILED_CALLS, type DetectorMatch, type DetectorMetadata, type Severity, type StatelessDetector } from '../types.ts';
+import { bindCondition, parseCondition } from './condition.ts';
+import { SigmaRuleError } from './errors.ts';
+import { compileSelection, type RecordTest } from './matcher.ts';
+
+/** Sigma `level` → our severity. A rule without a level gets {@link DEFAULT_SEVERITY}. */
+const SEVERITY_BY_LEVEL: Readonly<Record<string, Severity>> = {
+  informational: 'info',
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  critical: 'critical',
+};
+
+/** Sigma's level is optional; `medium` is "review manually", the spec's middle ground. */
+const DEFAULT_SEVERITY: Severity = 'medium';
+
+/** A tag naming a MITRE ATT&CK technique, e.g. `attack.t1562.008`. */
+const ATTACK_TECHNIQUE_TAG = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
+
+/** Detection keys that are not search identifiers. */
+const RESERVED_DETECTION_KEYS = new Set(['condition', 'timeframe']);
+
+/**
+ * Parses the YAML text of a Sigma file into its documents (one per `---` section, empty ones
+ * dropped). Numbers keep their source text (`1.10`, `0x40`) because Sigma compares values as
+ * strings; YAML `null` stays null.
+ *
+ * @throws {RuleLoadError} when the YAML is invalid.
+ */
+export function parseSigmaYaml(text: string, file: string): unknown[] {
+  const values: unknown[] = [];
+  for (const document of parseAllDocuments(text)) {
+    const error = document.errors[0];
+    if (error) throw new RuleLoadError(file, `invalid YAML: ${error.message}`, { cause: error });
+    visit(document, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'number' && typeof node.source === 'string') node.value = node.source;
+      },
+    });
+    const value: unknown = document.toJS({ maxAliasCount: 100 });
+    if (value !== null && value !== undefined) values.push(value);
+  }
+  return values;
+}
+
+/**
+ * Why a parsed Sigma document is not for this engine's log source (`product: aws`,
+ * `service: cloudtrail`), or `undefined` when it is. The loader uses it to skip other rules.
+ */
+export function logsourceMismatch(doc: unknown): string | undefined {
+  if (!isMap(doc)) return 'not a Sigma rule (the YAML document is not a map)';
+  const logsource = doc['logsource'];
+  if (!isMap(logsource)) return 'no logsource';
+  const product = lower(logsource['product']);
+  const service = lower(logsource['service']);
+  if (product === 'aws' && service === 'cloudtrail') return undefined;
+  const shown = Object.entries(logsource)
+    .filter(([key]) => key !== 'definition')
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join(', ');
+  return `logsource is { ${shown} }, not { product: aws, service: cloudtrail }`;
+}
+
+/**
+ * Compiles the YAML text of one Sigma rule; see {@link compileSigmaRule}.
+ *
+ * @throws {RuleLoadError} for invalid YAML, a file with several documents (rule collections), or
+ * anything {@link compileSigmaRule} refuses.
+ */
+export function compileSigmaYaml(text: string, file: string): StatelessDetector {
+  const documents = parseSigmaYaml(text, file);
+  if (documents.length !== 1) {
+    throw new RuleLoadError(
+      file,
+      documents.length === 0
+        ? 'no YAML document'
+        : `Sigma rule collections (${documents.length} YAML documents in one file) are not supported`,
+    );
+  }
+  return compileSigmaRule(documents[0], file);
+}
+
+/**
+ * Compiles one parsed Sigma rule for AWS CloudTrail into a stateless detector with id
+ * `sigma-<kebab-case title>` (the file stem when the title gives nothing). Everything is checked
+ * and every pattern compiled here, once; `detect` only evaluates.
+ *
+ * @throws {RuleLoadError} naming `file` and the construct that is wrong or unsupported: another
+ * log source, correlation rules and filters, `timeframe`, keyword selections, unsupported or unknown
+ * modifiers, invalid regexes, aggregations or `near` in the condition, a condition naming a
+ * selection that does not exist, an empty detection.
+ */
+export function compileSigmaRule(doc: unknown, file: string): StatelessDetector {
+  try {
+    return compile(doc, file);
+  } catch (error) {
+    if (error instanceof SigmaRuleError) throw new RuleLoadError(file, error.reason, { cause: error });
+    throw error;
+  }
+}
+
+function compile(doc: unknown, file: string): StatelessDetector {
+  if (!isMap(doc)) throw new SigmaRuleError('not a Sigma rule: the YAML document is not a map');
+  if ('correlation' in doc) throw new SigmaRuleError('correlation rules are not supported');
+  if ('filter' in doc && !('detection' in doc)) throw new SigmaRuleError('Sigma filters (meta filters) are not supported');
+  const mismatch = logsourceMismatch(doc);
+  if (mismatch) throw new SigmaRuleError(`${mismatch}; only AWS CloudTrail rules can be compiled`);
+  const test = compileDetection(doc['detection']);
+  const meta = metadataOf(doc, file);
+  // One frozen verdict per rule: `detect` runs on millions of records and allocates nothing.
+  const match: DetectorMatch = Object.freeze({ reason: `Sigma rule '${meta.title}' matched` });
+  return {
+    kind: 'stateless',
+    meta,
+    detect(record: CloudTrailRecord) {
+      return test(record) ? match : undefined;
+    },
+  };
+}
+
+function compileDetection(detection: unknown): RecordTest {
+  if (detection === undefined) throw new SigmaRuleError('rule has no detection');
+  if (!isMap(detection)) throw new SigmaRuleError('detection must be a map of selections and a condition');
+  if ('timeframe' in detection) throw new SigmaRuleError("'timeframe' in detection is not supported (it needs state across records)");
+  const selections = new Map<string, RecordTest>();
+  for (const [name, definition] of Object.entries(detection)) {
+    if (RESERVED_DETECTION_KEYS.has(name)) continue;
+    selections.set(name, compileSelection(name, definition));
+  }
+  if (selections.size === 0) throw new SigmaRuleError('empty detection: no selections');
+  const condition = detection['condition'];
+  const conditions = Array.isArray(condition) ? condition : [condition];
+  if (condition === undefined || conditions.length === 0) throw new SigmaRuleError('detection has no condition');
+  const tests = conditions.map((text, index) => {
+    if (typeof text !== 'string') {
+      throw new SigmaRuleError(`condition${conditions.length > 1 ? ` #${index + 1}` : ''} must be a string`);
+    }
+    return bindCondition(parseCondition(text), selections);
+  });
+  // The spec: a list of conditions is their OR.
+  return tests.length === 1 ? tests[0]! : (record) => tests.some((test) => test(record));
+}
+
+function metadataOf(doc: Record<string, unknown>, file: string): DetectorMetadata {
+  const stem = basename(file, extname(file));
+  const title = nonEmptyString(doc['title']) ?? stem;
+  const slug = kebab(title) || kebab(stem);
+  if (!slug) throw new SigmaRuleError('neither the title nor the file name gives an id');
+  return {
+    id: `sigma-${slug}`,
+    title,
+    description: nonEmptyString(doc['description']) ?? title,
+    severity: severityOf(doc['level']),
+    mitre: mitreOf(doc['tags']),
+    references: stringList(doc['references'], 'references'),
+    falsePositives: stringList(doc['falsepositives'], 'falsepositives'),
+    runbook: `Sigma rule from ${file}${typeof doc['id'] === 'string' ? ` (Sigma id ${doc['id']})` : ''}: read its description, detection and false positives there, then confirm the principal, source IP and whether a change covers the call.`,
+    failedCalls: FAILED_CALLS.matched,
+    source: file,
+  };
+}
+
+function severityOf(level: unknown): Severity {
+  if (level === undefined || level === null) return DEFAULT_SEVERITY;
+  const severity = typeof level === 'string' ? SEVERITY_BY_LEVEL[level.toLowerCase()] : undefined;
+  if (!severity) {
+    throw new SigmaRuleError(`unknown level '${String(level)}' (expected informational, low, medium, high or critical)`);
+  }
+  return severity;
+}
+
+/** The first ATT&CK technique tag; tactics (`attack.defense-evasion`) and other namespaces are skipped. */
+function mitreOf(tags: unknown): DetectorMetadata['mitre'] {
+  for (const tag of Array.isArray(tags) ? tags : []) {
+    const technique = typeof tag === 'string' ? ATTACK_TECHNIQUE_TAG.exec(tag) : null;
+    if (technique) return { id: technique[1]!.toUpperCase(), name: '' };
+  }
+  return { id: '', name: '' };
+}
+
+/** Sigma allows a single string or a list for these fields. */
+function stringList(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : [value];
+  return items.map((item) => {
+    if (typeof item === 'string' || typeof item === 'number') return String(item);
+    throw new SigmaRuleError(`'${field}' must be a string or a list of strings`);
+  });
+}
+
+/** Lowercase, every run of non-alphanumerics to one `-`, no leading or trailing `-`. */
+function kebab(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function lower(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.toLowerCase() : undefined;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
