@@ -67,3 +67,35 @@ export function anInstanceSession(instanceId = 'i-0a1b2c3d4e5f60789', overrides:
 export function aRootUser(overrides: Partial<UserIdentity> = {}): UserIdentity {
   return { type: 'Root', principalId: '123456789012', arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012', ...overrides };
 }
+
+/** A write call to `eventSource` (short or full: `iam` or `iam.amazonaws.com`) with these request parameters. */
+export function aCall(
+  eventSource: string,
+  eventName: string,
+  requestParameters: Record<string, unknown> | null = null,
+  overrides: Partial<CloudTrailRecord> = {},
+): CloudTrailRecord {
+  const source = eventSource.includes('.') ? eventSource : `${eventSource}.amazonaws.com`;
+  return aRecord({ eventSource: source, eventName, requestParameters, readOnly: false, ...overrides });
+}
+
+/** `record` as a call that failed with `errorCode`. */
+export function aFailed(record: CloudTrailRecord, errorCode = 'AccessDenied'): CloudTrailRecord {
+  return { ...record, errorCode, errorMessage: `User is not authorized to perform ${record.eventName ?? 'this action'}` };
+}
+
+/** A role session that is not an instance: a person or pipeline that assumed a role. */
+export function anAssumedRole(roleName = 'AdminRole', sessionName = 'bob', overrides: Partial<UserIdentity> = {}): UserIdentity {
+  return {
+    type: 'AssumedRole',
+    principalId: `AROAEXAMPLEROLE00002:${sessionName}`,
+    arn: `arn:aws:sts::123456789012:assumed-role/${roleName}/${sessionName}`,
+    accountId: '123456789012',
+    accessKeyId: 'ASIAEXAMPLESESSION02',
+    sessionContext: {
+      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEROLE00002', arn: `arn:aws:iam::123456789012:role/${roleName}`, accountId: '123456789012', userName: roleName },
+      attributes: { creationDate: '2017-11-28T18:00:00Z', mfaAuthenticated: 'false' },
+    },
+    ...overrides,
+  };
+}
