@@ -1,0 +1,130 @@
+import { gzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { analyzeObjects, analyzeWorkItem, type AnalyzePorts } from '../../functions/analyze/analyze.ts';
+import { deletingLogs } from '../../functions/detectors/deleting-logs.ts';
+import { instanceCredsUsedOutsideEc2 } from '../../functions/detectors/instance-creds-used-outside-ec2.ts';
+import type { Detector, StatefulDetector } from '../../functions/detectors/types.ts';
+import { MemoryFindings, MemoryRuns, MemoryTrail } from '../helpers/fakes.ts';
+import { memoryState } from '../helpers/memory-state.ts';
+import { aRecord, anInstanceSession } from '../helpers/records.ts';
+
+const K = (name: string) => `AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_${name}.json.gz`;
+const stop = () => aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' });
+const options = (detectors: Detector[] = [deletingLogs, instanceCredsUsedOutsideEc2]) => ({ detectors, readConcurrency: 3, writeConcurrency: 4 });
+
+function ports(trail: MemoryTrail, findings = new MemoryFindings(), runs = new MemoryRuns()): AnalyzePorts {
+  return { runs, reader: trail, findings, detectorState: () => memoryState(), now: () => new Date('2026-11-30T00:00:00Z') };
+}
+
+const analyze = suite('analyzeObjects');
+
+analyze('runs every detector on every record and stores each match once', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop(), aRecord({ userIdentity: anInstanceSession(), eventSource: 'logs.amazonaws.com', eventName: 'DeleteLogGroup' })]);
+  const findings = new MemoryFindings();
+  const result = await analyzeObjects(ports(trail, findings), options(), 'run-1', 0, [K('a')]);
+  assert.is(result.records, 2);
+  assert.equal(result.findings, { new: 3, duplicate: 0, suppressed: 0 });
+  assert.equal(result.byDetector, { 'deleting-logs': 2, 'instance-creds-used-outside-ec2': 1 });
+  assert.equal([...findings.items.values()].map((f) => f.objectKey), [K('a'), K('a'), K('a')]);
+});
+
+analyze('reports every bad object by key and reason and still analyses the rest', async () => {
+  const good = gzipSync(JSON.stringify({ Records: [stop()] }));
+  const trail = new MemoryTrail()
+    .put(K('empty'), new Uint8Array(0))
+    .put(K('truncated'), good.subarray(0, good.length - 10))
+    .put(K('notgzip'), 'hello')
+    .put(K('badjson'), gzipSync('{"Records": [}'))
+    .put(K('norecords'), gzipSync('{"foo": 1}'))
+    .putRecords(K('odd'), [{ eventName: 'StopLogging' }, aRecord({ userIdentity: undefined, eventSource: undefined })])
+    .putRecords(K('good'), [stop()]);
+  const keys = [...trail.objects.keys(), K('missing')];
+  const result = await analyzeObjects(ports(trail), options(), 'run-1', 0, keys);
+  assert.equal(result.objects, { analyzed: 2, failed: 6 });
+  assert.equal(
+    result.failures.map((f) => [f.key.replace(/^.*1905Z_|\.json\.gz$/g, ''), f.reason.split(' (')[0]]),
+    [
+      ['badjson', 'invalid JSON'],
+      ['empty', 'empty object'],
+      ['missing', 'could not read the object'],
+      ['norecords', 'JSON has no "Records" array'],
+      ['notgzip', 'not gzip and not JSON'],
+      ['truncated', 'gzip data is truncated or corrupt'],
+    ],
+  );
+  assert.is(result.findings.new, 1);
+});
+
+analyze('counts a finding that another run stored as a duplicate, not as new', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const findings = new MemoryFindings();
+  await analyzeObjects(ports(trail, findings), options(), 'run-1', 0, [K('a')]);
+  const again = await analyzeObjects(ports(trail, findings), options(), 'run-2', 0, [K('a')]);
+  assert.equal(again.findings, { new: 0, duplicate: 1, suppressed: 0 });
+  assert.equal(again.byDetector, {});
+});
+
+analyze('a retried work item of the same run counts its findings once, as new', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const findings = new MemoryFindings();
+  const first = await analyzeObjects(ports(trail, findings), options(), 'run-1', 0, [K('a')]);
+  const retry = await analyzeObjects(ports(trail, findings), options(), 'run-1', 0, [K('a')]);
+  assert.equal(retry.findings, first.findings);
+  assert.is(findings.items.size, 1);
+});
+
+analyze('the same event delivered in two objects is one finding, counted once', async () => {
+  const record = stop();
+  const trail = new MemoryTrail().putRecords(K('a'), [record]).putRecords(K('b'), [record]);
+  const result = await analyzeObjects(ports(trail), { ...options(), readConcurrency: 1 }, 'run-1', 0, [K('a'), K('b')]);
+  assert.equal(result.findings, { new: 1, duplicate: 1, suppressed: 0 });
+});
+
+analyze('silences suppressed matches, counting them by rule', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop(), stop()]);
+  const findings = new MemoryFindings();
+  const suppressor = { match: (c: { detector: string }) => (c.detector === 'deleting-logs' ? 'ci-teardown' : undefined) };
+  const result = await analyzeObjects(ports(trail, findings), { ...options(), suppressor }, 'run-1', 0, [K('a')]);
+  assert.equal(result.findings, { new: 0, duplicate: 0, suppressed: 2 });
+  assert.equal(result.suppressedByRule, { 'ci-teardown': 2 });
+  assert.is(findings.items.size, 0);
+});
+
+analyze('feeds stateful detectors the records of an object in eventTime order', async () => {
+  const seen: string[] = [];
+  const recorder: StatefulDetector = {
+    kind: 'stateful',
+    meta: { ...deletingLogs.meta, id: 'recorder' },
+    async detect(record) {
+      seen.push(String(record.eventTime));
+      return undefined;
+    },
+  };
+  const trail = new MemoryTrail().putRecords(K('a'), [aRecord({ eventTime: '2017-11-28T19:03:00Z' }), aRecord({ eventTime: '2017-11-28T19:01:00Z' }), aRecord({ eventTime: '2017-11-28T19:02:00Z' })]);
+  await analyzeObjects(ports(trail), options([recorder]), 'run-1', 0, [K('a')]);
+  assert.equal(seen, ['2017-11-28T19:01:00Z', '2017-11-28T19:02:00Z', '2017-11-28T19:03:00Z']);
+});
+
+analyze('a detector that throws despite the contract does not sink the object', async () => {
+  const broken: Detector = { kind: 'stateless', meta: { ...deletingLogs.meta, id: 'broken' }, detect: () => { throw new Error('bug'); } };
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const result = await analyzeObjects(ports(trail), options([broken, deletingLogs]), 'run-1', 0, [K('a')]);
+  assert.equal(result.byDetector, { 'deleting-logs': 1 });
+});
+
+analyze.run();
+
+const workItem = suite('analyzeWorkItem');
+
+workItem('reads its batch from the manifest and stores the batch result', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const runs = new MemoryRuns();
+  await runs.putManifestBatch('run-1', 3, [K('a')]);
+  await analyzeWorkItem(ports(trail, new MemoryFindings(), runs), options(), { runId: 'run-1', batch: 3 });
+  const [result] = await runs.listBatchResults('run-1');
+  assert.is(result?.batch, 3);
+  assert.is(result?.findings.new, 1);
+});
+
+workItem.run();

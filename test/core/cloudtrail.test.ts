@@ -1,0 +1,64 @@
+import { gzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeLogObject, principalOf, shortRecord } from '../../functions/core/cloudtrail.ts';
+import { LogObjectError } from '../../functions/core/errors.ts';
+import { aRecord, aRootUser } from '../helpers/records.ts';
+
+const KEY = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/f.json.gz';
+
+async function reasonOf(body: Uint8Array): Promise<string> {
+  try {
+    await decodeLogObject(KEY, body);
+  } catch (error) {
+    assert.instance(error, LogObjectError);
+    assert.is((error as LogObjectError).key, KEY);
+    return (error as LogObjectError).reason;
+  }
+  throw new Error('expected a LogObjectError');
+}
+
+const decode = suite('decodeLogObject');
+
+decode('decodes gzip and plain JSON log objects', async () => {
+  const doc = { Records: [aRecord({ eventName: 'A' }), aRecord({ eventName: 'B' })] };
+  for (const body of [gzipSync(JSON.stringify(doc)), Buffer.from(JSON.stringify(doc))]) {
+    const decoded = await decodeLogObject(KEY, body);
+    assert.equal(decoded.records.map((r) => r.eventName), ['A', 'B']);
+    assert.is(decoded.skippedRecords, 0);
+  }
+});
+
+decode('counts Records entries that are not objects instead of failing', async () => {
+  const decoded = await decodeLogObject(KEY, gzipSync(JSON.stringify({ Records: [aRecord(), null, 'x', [1]] })));
+  assert.is(decoded.records.length, 1);
+  assert.is(decoded.skippedRecords, 3);
+});
+
+decode('names the problem of each kind of bad object', async () => {
+  const good = gzipSync(JSON.stringify({ Records: [aRecord()] }));
+  assert.match(await reasonOf(new Uint8Array(0)), 'empty object (0 bytes)');
+  assert.match(await reasonOf(good.subarray(0, good.length - 12)), 'gzip data is truncated or corrupt');
+  assert.match(await reasonOf(Buffer.from('PK\u0003\u0004zip')), 'not gzip and not JSON (starts with bytes 50 4b 03 04)');
+  assert.match(await reasonOf(gzipSync('{"Records": [')), 'invalid JSON');
+  assert.match(await reasonOf(gzipSync('{"records": []}')), 'JSON has no "Records" array (top-level keys: records)');
+  assert.match(await reasonOf(gzipSync('[1,2]')), 'not an object');
+});
+
+decode.run();
+
+const helpers = suite('principalOf and shortRecord');
+
+helpers('falls back from ARN to invokedBy to identity type', () => {
+  assert.is(principalOf(aRecord()), 'arn:aws:iam::123456789012:user/alice');
+  assert.is(principalOf(aRecord({ userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } })), 'ec2.amazonaws.com');
+  assert.is(principalOf(aRecord({ userIdentity: { ...aRootUser(), arn: undefined } })), 'Root');
+  assert.is(principalOf(aRecord({ userIdentity: undefined })), 'unknown');
+});
+
+helpers("renders the workshop's one-line form", () => {
+  const line = shortRecord(aRecord({ eventTime: '2017-11-28T19:05:00Z', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' }));
+  assert.is(line, '[2017-11-28T19:05:00Z] us-east-1\t192.0.2.10\tcloudtrail:StopLogging');
+});
+
+helpers.run();
