@@ -1,0 +1,342 @@
+import { readFile } from 'node:fs/promises';
+import { BlockList, isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { RuleLoadError, messageOf } from './errors.ts';
+
+/** What a suppression rule is matched against: one would-be finding. */
+export interface SuppressionCandidate {
+  /** Detector id. */
+  detector: string;
+  /** userIdentity ARN (or type), as `principalOf` gives it. */
+  principal: string;
+  account: string;
+  sourceIPAddress: string;
+  userAgent: string;
+}
+
+/** One rule as written in the file (validated). */
+export interface SuppressionRule {
+  id: string;
+  /** A detector id, or `*` for every detector. */
+  detector: string;
+  reason: string;
+  /** Last moment the rule applies; a date-only `expires` lasts to the end of that day, UTC. */
+  expires?: Date;
+  /** The rule silences its detector(s) entirely; never combined with criteria. */
+  all?: true;
+  principals?: string[];
+  accounts?: string[];
+  sourceIPs?: string[];
+  userAgents?: string[];
+}
+
+/** A loaded suppression file. */
+export interface Suppressions {
+  readonly file: string;
+  readonly rules: readonly SuppressionRule[];
+  /**
+   * The id of the first rule (in file order) that silences `candidate` at `now`, else undefined.
+   * A rule applies when its detector matches and every criterion it gives matches (AND across
+   * criteria, OR within one list); expired rules never apply.
+   */
+  match(candidate: SuppressionCandidate, now: Date): string | undefined;
+  /** Rules whose `expires` has passed at `now`, so the CLI can warn that they no longer apply. */
+  expired(now: Date): SuppressionRule[];
+}
+
+/** Options of {@link parseSuppressions} and {@link loadSuppressions}. */
+export interface SuppressionOptions {
+  /** Known detector ids; when given, a rule naming another detector is a load error (a typo would silence nothing). */
+  detectorIds?: readonly string[];
+}
+
+const CRITERIA = ['principals', 'accounts', 'sourceIPs', 'userAgents'] as const;
+type Criterion = (typeof CRITERIA)[number];
+const RULE_KEYS = new Set<string>(['id', 'detector', 'reason', 'expires', 'all', ...CRITERIA]);
+const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Reads and parses a suppression file (YAML or JSON). Throws {@link RuleLoadError} naming the file. */
+export async function loadSuppressions(path: string, options: SuppressionOptions = {}): Promise<Suppressions> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new RuleLoadError(path, `cannot read the suppression file (${messageOf(error)})`, { cause: error });
+  }
+  return parseSuppressions(text, path, options);
+}
+
+/**
+ * Parses suppression rules from YAML or JSON text (JSON is YAML). Everything is validated and
+ * compiled here, so `match` does no parsing: unknown keys, missing id or reason, a rule without
+ * criteria (unless `all: true`), bad accounts, addresses, CIDRs or dates are {@link RuleLoadError}s
+ * naming the rule and the problem.
+ */
+export function parseSuppressions(text: string, file: string, options: SuppressionOptions = {}): Suppressions {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new RuleLoadError(file, `not valid YAML or JSON (${messageOf(error)})`, { cause: error });
+  }
+  if (doc === null || doc === undefined) throw new RuleLoadError(file, 'the file is empty; expected a "suppressions:" list');
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new RuleLoadError(file, 'expected a mapping with a "suppressions:" list at the top');
+  const extra = Object.keys(doc).filter((key) => key !== 'suppressions');
+  if (extra.length > 0) throw new RuleLoadError(file, `unknown top-level key ${extra.map((k) => `"${k}"`).join(', ')} (only "suppressions" is allowed)`);
+  const entries = (doc as { suppressions?: unknown }).suppressions;
+  if (!Array.isArray(entries)) throw new RuleLoadError(file, '"suppressions" must be a list of rules');
+
+  const known = options.detectorIds ? new Set(options.detectorIds) : undefined;
+  const seen = new Set<string>();
+  const compiled = entries.map((entry, index) => {
+    const rule = validateRule(entry, index, (where, problem) => new RuleLoadError(file, `${where}: ${problem}`), known);
+    if (seen.has(rule.id)) throw new RuleLoadError(file, `rule "${rule.id}": the id is used twice`);
+    seen.add(rule.id);
+    return compileRule(rule);
+  });
+  return new CompiledSuppressions(file, compiled);
+}
+
+type Fail = (where: string, problem: string) => RuleLoadError;
+
+function validateRule(entry: unknown, index: number, fail: Fail, knownDetectors: Set<string> | undefined): SuppressionRule {
+  let where = `rule #${index + 1}`;
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw fail(where, 'is not a mapping of keys');
+  const fields = entry as Record<string, unknown>;
+
+  const id = fields.id;
+  if (typeof id !== 'string' || !id) throw fail(where, 'id is required');
+  if (!RULE_ID.test(id)) throw fail(where, `id "${id}" must be letters, digits, ".", "_" or "-"`);
+  where = `rule "${id}"`;
+
+  for (const key of Object.keys(fields)) {
+    if (!RULE_KEYS.has(key)) throw fail(where, `unknown key "${key}"${hintFor(key)}`);
+  }
+  const detector = fields.detector;
+  if (typeof detector !== 'string' || !detector) throw fail(where, 'detector is required (a detector id, or "*")');
+  if (detector !== '*' && knownDetectors && !knownDetectors.has(detector)) throw fail(where, `unknown detector "${detector}"`);
+  const reason = fields.reason;
+  if (typeof reason !== 'string' || !reason.trim()) throw fail(where, 'reason is required: say why these findings are expected');
+
+  const rule: SuppressionRule = { id, detector, reason };
+  if (fields.expires !== undefined) rule.expires = expiryOf(fields.expires, (problem) => fail(where, problem));
+  for (const criterion of CRITERIA) {
+    if (fields[criterion] === undefined) continue;
+    rule[criterion] = criterionValues(criterion, fields[criterion], (problem) => fail(where, problem));
+  }
+  const given = CRITERIA.filter((criterion) => rule[criterion] !== undefined);
+  if (fields.all !== undefined) {
+    if (fields.all !== true) throw fail(where, '"all" can only be true (omit it and give criteria instead)');
+    if (given.length > 0) throw fail(where, `"all: true" cannot be combined with ${given.join(', ')}`);
+    rule.all = true;
+  } else if (given.length === 0) {
+    throw fail(where, `needs at least one of ${CRITERIA.join(', ')}; to silence the whole detector say "all: true"`);
+  }
+  return rule;
+}
+
+function criterionValues(criterion: Criterion, value: unknown, fail: (problem: string) => RuleLoadError): string[] {
+  if (!Array.isArray(value)) throw fail(`${criterion} must be a list`);
+  if (value.length === 0) throw fail(`${criterion} is an empty list, which would match nothing; remove it or add entries`);
+  return value.map((item, i) => {
+    const at = `${criterion}[${i}]`;
+    if (criterion === 'accounts') {
+      // Unquoted YAML turns 012345678901 into a number and drops the leading zero: restore it.
+      const account = typeof item === 'number' && Number.isSafeInteger(item) && item >= 0 ? String(item).padStart(12, '0') : item;
+      if (typeof account !== 'string' || !ACCOUNT_ID.test(account)) throw fail(`${at} ${JSON.stringify(item)} is not a 12-digit account id`);
+      return account;
+    }
+    if (typeof item !== 'string' || !item) throw fail(`${at} must be a non-empty string`);
+    if (criterion === 'sourceIPs' && !addressOrCidr(item)) throw fail(`${at} "${item}" is not an IP address or CIDR`);
+    return item;
+  });
+}
+
+/** An address or CIDR, parsed; undefined when malformed. */
+function addressOrCidr(text: string): { address: string; prefix: number | undefined; type: 'ipv4' | 'ipv6' } | undefined {
+  const slash = text.indexOf('/');
+  const address = slash === -1 ? text : text.slice(0, slash);
+  const family = isIP(address);
+  // Zone ids (fe80::1%eth0) never appear in CloudTrail and BlockList does not take them.
+  if (family === 0 || address.includes('%')) return undefined;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (slash === -1) return { address, prefix: undefined, type };
+  const prefixText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > (family === 4 ? 32 : 128)) return undefined;
+  return { address, prefix, type };
+}
+
+/** The last moment a rule applies: the end of the day (UTC) for a date, the instant for a date-time. */
+function expiryOf(value: unknown, fail: (problem: string) => RuleLoadError): Date {
+  const bad = () => fail(`expires ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an ISO date-time with a time zone`);
+  // A YAML 1.1 document (`%YAML 1.1`) reads an unquoted date as a timestamp at UTC midnight.
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw bad();
+    return value.getUTCHours() + value.getUTCMinutes() + value.getUTCSeconds() + value.getUTCMilliseconds() === 0
+      ? endOfUtcDay(value.getUTCFullYear(), value.getUTCMonth() + 1, value.getUTCDate())
+      : value;
+  }
+  if (typeof value !== 'string') throw bad();
+  const day = DATE_ONLY.exec(value);
+  if (day) {
+    const [year, month, date] = [Number(day[1]), Number(day[2]), Number(day[3])];
+    if (!validDate(year, month, date)) throw bad();
+    // A date means "through that day": the rule stops at the next midnight, UTC.
+    return endOfUtcDay(year, month, date);
+  }
+  const stamp = DATE_TIME.exec(value);
+  if (!stamp) throw bad();
+  const [year, month, date, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(stamp[i] ?? 0)) as [number, number, number, number, number, number];
+  const [offsetHour, offsetMinute] = [Number(stamp[7] ?? 0), Number(stamp[8] ?? 0)];
+  // Date.parse rolls 2027-02-30 over to March: check the fields before trusting it.
+  if (!validDate(year, month, date) || hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59) throw bad();
+  const instant = Date.parse(value);
+  if (Number.isNaN(instant)) throw bad();
+  return new Date(instant);
+}
+
+function validDate(year: number, month: number, date: number): boolean {
+  if (month < 1 || month > 12 || date < 1) return false;
+  return date <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function endOfUtcDay(year: number, month: number, date: number): Date {
+  return new Date(Date.UTC(year, month - 1, date + 1) - 1);
+}
+
+function hintFor(key: string): string {
+  const lower = key.toLowerCase();
+  const near = [...RULE_KEYS].find((known) => known.toLowerCase() === lower || known.toLowerCase() === `${lower}s` || `${known.toLowerCase()}s` === lower);
+  return near ? ` (did you mean "${near}"?)` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled form: everything `match` needs is built once at load, since it runs for every finding.
+
+type Test = (candidate: SuppressionCandidate) => boolean;
+
+interface CompiledRule {
+  rule: SuppressionRule;
+  /** Epoch ms after which the rule no longer applies (Infinity without `expires`). */
+  lastValid: number;
+  tests: Test[];
+}
+
+function compileRule(rule: SuppressionRule): CompiledRule {
+  const tests: Test[] = [];
+  if (rule.principals) {
+    const matches = wildcardMatcher(rule.principals);
+    tests.push((c) => matches(c.principal));
+  }
+  if (rule.accounts) {
+    const accounts = new Set(rule.accounts);
+    tests.push((c) => accounts.has(c.account));
+  }
+  if (rule.sourceIPs) {
+    const matches = addressMatcher(rule.sourceIPs);
+    tests.push((c) => matches(c.sourceIPAddress));
+  }
+  if (rule.userAgents) {
+    const matches = wildcardMatcher(rule.userAgents);
+    tests.push((c) => matches(c.userAgent));
+  }
+  return { rule, lastValid: rule.expires ? rule.expires.getTime() : Number.POSITIVE_INFINITY, tests };
+}
+
+/**
+ * Matches any of `patterns`, where `*` stands for any run of characters (including `/` and none)
+ * and everything else is literal; case-insensitive (IAM names are unique regardless of case, and
+ * user agents vary in case). Implemented as ordered substring search, not a RegExp, so a pattern
+ * like `*a*a*a*b` cannot backtrack: each test is linear in the value's length per pattern.
+ */
+export function wildcardMatcher(patterns: readonly string[]): (value: string) => boolean {
+  const exact = new Set<string>();
+  const globs: string[][] = [];
+  for (const pattern of patterns) {
+    const lower = pattern.toLowerCase();
+    if (lower.includes('*')) globs.push(lower.split('*'));
+    else exact.add(lower);
+  }
+  return (value) => {
+    if (typeof value !== 'string') return false;
+    const lower = value.toLowerCase();
+    if (exact.has(lower)) return true;
+    return globs.some((segments) => globMatches(segments, lower));
+  };
+}
+
+function globMatches(segments: readonly string[], value: string): boolean {
+  // segments come from split('*'), so there are at least two: the prefix and the suffix.
+  const head = segments[0]!;
+  const tail = segments[segments.length - 1]!;
+  if (value.length < head.length + tail.length || !value.startsWith(head) || !value.endsWith(tail)) return false;
+  // Middle segments in order, leftmost first (greedy leftmost is enough for `*`-only globs).
+  let position = head.length;
+  const limit = value.length - tail.length;
+  for (let i = 1; i < segments.length - 1; i++) {
+    const segment = segments[i]!;
+    const found = value.indexOf(segment, position);
+    if (found === -1 || found + segment.length > limit) return false;
+    position = found + segment.length;
+  }
+  return true;
+}
+
+/** Matches an address against addresses and CIDRs (IPv4 and IPv6; IPv4-mapped IPv6 counts as IPv4). */
+export function addressMatcher(entries: readonly string[]): (address: string) => boolean {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const parsed = addressOrCidr(entry);
+    if (!parsed) throw new TypeError(`not an IP address or CIDR: ${entry}`);
+    if (parsed.prefix === undefined) list.addAddress(parsed.address, parsed.type);
+    else list.addSubnet(parsed.address, parsed.prefix, parsed.type);
+  }
+  return (address) => {
+    if (typeof address !== 'string') return false;
+    const family = isIP(address);
+    // A service name (`s3.amazonaws.com`) or `AWS Internal` is no address and matches no entry.
+    if (family === 0 || address.includes('%')) return false;
+    return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+class CompiledSuppressions implements Suppressions {
+  readonly rules: readonly SuppressionRule[];
+  // Rules that can apply to one detector id, in file order: its own and the `*` ones. Built lazily.
+  private readonly byDetector = new Map<string, CompiledRule[]>();
+
+  constructor(
+    readonly file: string,
+    private readonly compiled: readonly CompiledRule[],
+  ) {
+    this.rules = compiled.map((c) => c.rule);
+  }
+
+  match(candidate: SuppressionCandidate, now: Date): string | undefined {
+    const time = now.getTime();
+    for (const rule of this.rulesFor(candidate.detector)) {
+      if (time > rule.lastValid) continue;
+      if (rule.tests.every((test) => test(candidate))) return rule.rule.id;
+    }
+    return undefined;
+  }
+
+  expired(now: Date): SuppressionRule[] {
+    const time = now.getTime();
+    return this.compiled.filter((c) => time > c.lastValid).map((c) => c.rule);
+  }
+
+  private rulesFor(detector: string): CompiledRule[] {
+    let rules = this.byDetector.get(detector);
+    if (!rules) {
+      rules = this.compiled.filter((c) => c.rule.detector === '*' || c.rule.detector === detector);
+      this.byDetector.set(detector, rules);
+    }
+    return rules;
+  }
+}
