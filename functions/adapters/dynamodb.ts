@@ -217,9 +217,18 @@ export class DynamoRunStore implements RunStore {
   }
 }
 
-/** Durable state of one stateful detector, under `DSTATE#<detector>` in the state table. */
+/** Entries each detector-state cache keeps before it starts afresh. */
+const STATE_CACHE_ENTRIES = 50_000;
+
+/**
+ * Durable state of one stateful detector, under `DSTATE#<detector>` in the state table. Stored
+ * first-sight values never change and set members are never removed, so both are cached: a
+ * detector that sees the same session or address on every record writes it once per invocation.
+ */
 export class DynamoDetectorState implements DetectorStatePort {
   private readonly pk: string;
+  private readonly values = new Map<string, Record<string, string>>();
+  private readonly members = new Map<string, number>();
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
@@ -229,6 +238,14 @@ export class DynamoDetectorState implements DetectorStatePort {
   }
 
   async putIfAbsent(key: string, value: Record<string, string>): Promise<Record<string, string>> {
+    const cached = this.values.get(key);
+    if (cached) return cached;
+    const stored = await this.putIfAbsentUncached(key, value);
+    remember(this.values, key, stored);
+    return stored;
+  }
+
+  private async putIfAbsentUncached(key: string, value: Record<string, string>): Promise<Record<string, string>> {
     try {
       await this.client.send(
         new PutCommand({ TableName: this.table, Item: { pk: this.pk, sk: key, value }, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -241,11 +258,17 @@ export class DynamoDetectorState implements DetectorStatePort {
   }
 
   async get(key: string): Promise<Record<string, string> | undefined> {
+    const cached = this.values.get(key);
+    if (cached) return cached;
     const answer = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: this.pk, sk: key }, ConsistentRead: true }));
     return answer.Item?.value as Record<string, string> | undefined;
   }
 
   async addToSet(key: string, member: string): Promise<number> {
+    // A member already added by this process: the set can only have grown since, by others; the
+    // size last seen is a lower bound, which is what the detectors' thresholds need.
+    const seen = this.members.get(`${key}\u0000${member}`);
+    if (seen !== undefined) return seen;
     const answer = await this.client.send(
       new UpdateCommand({
         TableName: this.table,
@@ -256,6 +279,13 @@ export class DynamoDetectorState implements DetectorStatePort {
       }),
     );
     const members = answer.Attributes?.members as Set<string> | undefined;
-    return members?.size ?? 1;
+    const size = members?.size ?? 1;
+    remember(this.members, `${key}\u0000${member}`, size);
+    return size;
   }
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= STATE_CACHE_ENTRIES) cache.clear();
+  cache.set(key, value);
 }

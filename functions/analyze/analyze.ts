@@ -92,43 +92,58 @@ export async function analyzeObjects(
     writes.push(store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt })));
   };
 
+  // Stateful detectors learn from order, so they see the batch's objects one at a time in key
+  // order (keys sort by file stamp); each object keeps its read slot until its turn, which bounds
+  // memory to `readConcurrency` parsed objects.
+  const turns = keys.map(() => deferred());
   await Promise.all(
-    keys.map((key) =>
+    keys.map((key, index) =>
       readLimit(async () => {
-        let records: CloudTrailRecord[];
         try {
-          const decoded = await decodeLogObject(key, await ports.reader.read(key));
-          records = decoded.records;
-          result.bytes += decoded.jsonBytes;
-          result.skippedRecords += decoded.skippedRecords;
-        } catch (error) {
-          const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
-          result.objects.failed++;
-          if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key, reason });
-          return;
+          await analyzeOne(key, index);
+        } finally {
+          // An object's turn ends only after its predecessor's, even if it failed early.
+          if (stateful.length > 0 && index > 0) await turns[index - 1]!.promise;
+          turns[index]!.resolve();
         }
-        result.objects.analyzed++;
-        result.records += records.length;
-        const writes: Promise<void>[] = [];
-        for (const record of records) {
-          for (const detector of stateless) {
-            const match = safeDetect(detector, record);
-            if (match) onMatch(detector, match, record, key, writes);
-          }
-        }
-        if (stateful.length > 0) {
-          // Stateful detectors learn from order: feed them the object's records by eventTime.
-          for (const record of byEventTime(records)) {
-            for (const detector of stateful) {
-              const match = await detector.detect(record, statePorts.get(detector.meta.id)!);
-              if (match) onMatch(detector, match, record, key, writes);
-            }
-          }
-        }
-        await Promise.all(writes);
       }),
     ),
   );
+
+  async function analyzeOne(key: string, index: number): Promise<void> {
+    let records: CloudTrailRecord[];
+    try {
+      const decoded = await decodeLogObject(key, await ports.reader.read(key));
+      records = decoded.records;
+      result.bytes += decoded.jsonBytes;
+      result.skippedRecords += decoded.skippedRecords;
+    } catch (error) {
+      const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
+      result.objects.failed++;
+      if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key, reason });
+      return;
+    }
+    result.objects.analyzed++;
+    result.records += records.length;
+    const writes: Promise<void>[] = [];
+    for (const record of records) {
+      for (const detector of stateless) {
+        const match = safeDetect(detector, record);
+        if (match) onMatch(detector, match, record, key, writes);
+      }
+    }
+    if (stateful.length > 0) {
+      if (index > 0) await turns[index - 1]!.promise;
+      // Within an object, by eventTime.
+      for (const record of byEventTime(records)) {
+        for (const detector of stateful) {
+          const match = await detector.detect(record, statePorts.get(detector.meta.id)!);
+          if (match) onMatch(detector, match, record, key, writes);
+        }
+      }
+    }
+    await Promise.all(writes);
+  }
   result.failures.sort((a, b) => a.key.localeCompare(b.key));
   return result;
 }
@@ -156,6 +171,12 @@ function safeDetect(detector: StatelessDetector, record: CloudTrailRecord): Dete
   } catch {
     return undefined;
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 function byEventTime(records: CloudTrailRecord[]): CloudTrailRecord[] {

@@ -11,6 +11,7 @@ import { cloudwatchLogsDeleted } from './cloudwatch-logs-deleted.ts';
 import { configRecordingStopped } from './config-recording-stopped.ts';
 import { consoleLoginWithoutMfa } from './console-login-without-mfa.ts';
 import { credentialsCreatedForAnotherUser } from './credentials-created-for-another-user.ts';
+import { ec2InstanceCredentialsOffInstance } from './ec2-instance-credentials-off-instance.ts';
 import { ec2UserDataModified } from './ec2-user-data-modified.ts';
 import { guarddutyDisabled } from './guardduty-disabled.ts';
 import { kmsKeyDeletionOrDisable } from './kms-key-deletion-or-disable.ts';
@@ -26,6 +27,8 @@ export const BUILT_IN_DETECTORS: readonly Detector[] = [
   // The workshop's two, first and unchanged.
   deletingLogs,
   instanceCredsUsedOutsideEc2,
+  // The workshop's Phase 2 done right: stateful, learns where each instance session is used from.
+  ec2InstanceCredentialsOffInstance,
   // Defence evasion: logging and monitoring.
   cloudtrailLoggingStopped,
   cloudtrailTrailDeleted,
