@@ -118,6 +118,10 @@ export async function analyzeObjects(
       result.bytes += decoded.jsonBytes;
       result.skippedRecords += decoded.skippedRecords;
     } catch (error) {
+      // A transient read error (5xx, throttling, network) must not become a lost object: it fails
+      // the work item, which the state machine retries; if it never succeeds the run is incomplete
+      // and the checkpoint stays. Only objects that no retry can fix are reported and skipped.
+      if (!(error instanceof LogObjectError) && !isPermanentReadError(error)) throw error;
       const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
       result.objects.failed++;
       if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key, reason });
@@ -171,6 +175,19 @@ function safeDetect(detector: StatelessDetector, record: CloudTrailRecord): Dete
   } catch {
     return undefined;
   }
+}
+
+const PERMANENT_READ_ERRORS = new Set(['NoSuchKey', 'NotFound', 'AccessDenied', 'InvalidObjectState', 'ENOENT', 'EACCES', 'EISDIR']);
+
+/**
+ * Whether a read error is one no retry can fix: the object is gone (deleted or expired after the
+ * listing), access is denied (a bucket or KMS key policy), or it is archived.
+ */
+export function isPermanentReadError(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  if (PERMANENT_READ_ERRORS.has(e?.name ?? '') || PERMANENT_READ_ERRORS.has(e?.code ?? '')) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  return status === 403 || status === 404;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -56,6 +56,17 @@ analyze('reports every bad object by key and reason and still analyses the rest'
   assert.is(result.findings.new, 1);
 });
 
+analyze('a transient read error fails the work item instead of losing the object', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const flaky = { read: async () => { throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }); } };
+  try {
+    await analyzeObjects({ ...ports(trail), reader: flaky }, options(), 'run-1', 0, [K('a')]);
+    assert.unreachable('expected the work item to fail');
+  } catch (error) {
+    assert.is((error as Error).name, 'InternalError');
+  }
+});
+
 analyze('counts a finding that another run stored as a duplicate, not as new', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
   const findings = new MemoryFindings();

@@ -54,7 +54,7 @@ export class MemoryTrail implements TrailLister, ObjectReader {
   async read(key: string): Promise<Uint8Array> {
     this.reads.push(key);
     const object = this.objects.get(key);
-    if (!object) throw new Error(`NoSuchKey: ${key}`);
+    if (!object) throw Object.assign(new Error(`The specified key does not exist: ${key}`), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
     return object.body;
   }
 }
