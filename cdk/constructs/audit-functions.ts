@@ -1,0 +1,212 @@
+import { basename, extname, join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct, type IConstruct } from 'constructs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import type { AuditConfig } from '../../functions/core/config.ts';
+import { awsLogsPrefix } from '../../functions/core/trail-keys.ts';
+import { auditEnvironment, REPO_ROOT } from '../config.ts';
+
+/** One current, explicit runtime for every function (nodejs20.x is deprecated; 24 is supported to 2028). */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Where the optional rule files sit inside the deployed Lambda package. */
+export const BUNDLED_PATHS = {
+  sigmaRulesDir: '/var/task/sigma',
+  suppressionsFile: (source: string) => `/var/task/suppressions${extname(source)}`,
+  awsIpRangesFile: '/var/task/ip-ranges.json',
+} as const;
+
+export interface AuditFunctionsProps {
+  /** The trail bucket, read-only: its name and ARN (an imported or a created bucket). */
+  trailBucketName: string;
+  trailBucketArn: string;
+  /** The trail bucket's SSE-KMS key, if any: Analyze gets kms:Decrypt through S3 only. */
+  trailKmsKeyArn?: string;
+  findingsTable: ITable;
+  stateTable: ITable;
+  tableKey?: IKey;
+  audit: AuditConfig;
+  findingsTtlDays?: number;
+  logRetention: RetentionDays;
+  analyzeMemoryMb: number;
+  sigmaRulesDir?: string;
+  suppressionsFile?: string;
+  awsIpRangesFile?: string;
+}
+
+/**
+ * Plan, Analyze and Publish: one NodejsFunction per step, bundled as ESM by the local esbuild
+ * (the analyze and publish handlers use top-level await), each with its own role holding only
+ * what its step calls (see the adapters: S3Trail, DynamoRunStore, DynamoFindingsStore, ...).
+ */
+export class AuditFunctions extends Construct {
+  readonly plan: NodejsFunction;
+  readonly analyze: NodejsFunction;
+  readonly publish: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: AuditFunctionsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    // Source maps (bundled) make stack traces in the logs point at the TypeScript.
+    const common = { ...auditEnvironment(props.audit), STATE_TABLE: props.stateTable.tableName, NODE_OPTIONS: '--enable-source-maps' };
+    const logsRoot = awsLogsPrefix(props.audit.trailPrefix);
+
+    const sigma: Record<string, string> = props.sigmaRulesDir ? { SIGMA_RULES_DIR: BUNDLED_PATHS.sigmaRulesDir } : {};
+    this.plan = this.step('Plan', props, {
+      memoryMb: 512,
+      timeout: Duration.seconds(900),
+      environment: { ...common, TRAIL_BUCKET: props.trailBucketName },
+    });
+    this.analyze = this.step('Analyze', props, {
+      memoryMb: props.analyzeMemoryMb,
+      timeout: Duration.seconds(900),
+      environment: {
+        ...common,
+        TRAIL_BUCKET: props.trailBucketName,
+        FINDINGS_TABLE: props.findingsTable.tableName,
+        ...sigma,
+        ...(props.suppressionsFile ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) } : {}),
+        ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
+        ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
+      },
+      copy: [
+        ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
+        ...(props.suppressionsFile ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }] : []),
+        ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
+      ],
+    });
+    // Publish loads the same rules to know every detector id (a 0 datum per detector each run).
+    this.publish = this.step('Publish', props, {
+      memoryMb: 256,
+      timeout: Duration.seconds(300),
+      environment: { ...common, ...sigma },
+      copy: props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : [],
+    });
+
+    // Trail bucket: read-only, and only what each step calls. Plan lists (ListObjectsV2, with and
+    // without Delimiter) under <prefix>AWSLogs/; Analyze gets objects there. No write, no delete.
+    this.plan.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.trailBucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${logsRoot}*`] } },
+      }),
+    );
+    const logObjects = `${props.trailBucketArn}/${logsRoot}*`;
+    this.analyze.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [logObjects] }));
+    acknowledgeWildcard(
+      this.analyze.role!,
+      `Resource::${nagArn(this, logObjects)}`,
+      `Analyze reads any log object of the trail: the keys (account, region, date, file) are only known at run time; the grant is GetObject only, limited to the trail's ${logsRoot} prefix.`,
+    );
+    if (props.trailKmsKeyArn) {
+      // The key policy is the user's: it must let this account's IAM policies use the key
+      // (the default key policy does), or name the Analyze role.
+      this.analyze.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.trailKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+
+    // Tables: the exact item operations of the adapters in functions/adapters/dynamodb.ts.
+    tableAccess(this.plan, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem'], props.tableKey);
+    tableAccess(this.analyze, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], props.tableKey);
+    tableAccess(this.analyze, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
+    // Publish reads the run and moves the checkpoint (a conditional UpdateItem).
+    tableAccess(this.publish, props.stateTable, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
+
+    this.publish.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.audit.metricsNamespace } },
+      }),
+    );
+    acknowledgeWildcard(
+      this.publish.role!,
+      'Resource::*',
+      `cloudwatch:PutMetricData has no resource-level permissions; the condition cloudwatch:namespace = ${props.audit.metricsNamespace} limits it to the auditor's own namespace.`,
+    );
+  }
+
+  private step(
+    name: 'Plan' | 'Analyze' | 'Publish',
+    props: AuditFunctionsProps,
+    options: { memoryMb: number; timeout: Duration; environment: Record<string, string>; copy?: { from: string; to: string }[] },
+  ): NodejsFunction {
+    const folder = name.toLowerCase();
+    const logGroup = new LogGroup(this, `${name}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    // An explicit role: the default one carries the AWSLambdaBasicExecutionRole managed policy
+    // (logs:* on every log group); this one writes to its own log group only.
+    const role = new Role(this, `${name}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `trail-auditor ${name} step`,
+    });
+    logGroup.grantWrite(role);
+    const copy = options.copy ?? [];
+    const commandHooks: ICommandHooks = {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => copy.map((c) => `cp -R "${c.from}" "${join(outputDir, c.to)}"`),
+    };
+    return new NodejsFunction(this, name, {
+      description: `trail-auditor ${name} (functions/${folder}/handler.ts)`,
+      entry: join(REPO_ROOT, 'functions', folder, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: FUNCTION_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: options.memoryMb,
+      timeout: options.timeout,
+      role,
+      logGroup,
+      environment: options.environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        // ESM output; some dependencies are CommonJS and call require().
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // The SDK is bundled too: the version tested is the version that runs.
+        externalModules: [],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        tsconfig: join(REPO_ROOT, 'tsconfig.json'),
+        commandHooks,
+      },
+    });
+  }
+}
+
+/** Item-level access to one table (and its key), on the table ARN only: no index, no Scan. */
+function tableAccess(fn: NodejsFunction, table: ITable, actions: string[], key: IKey | undefined): void {
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [table.tableArn] }));
+  if (key) {
+    const write = actions.some((action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query');
+    // What CDK's own table grants ask of the key, spelled out (no action wildcards).
+    const read = ['kms:Decrypt', 'kms:DescribeKey'];
+    const writeToo = [...read, 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+    fn.addToRolePolicy(new PolicyStatement({ actions: write ? writeToo : read, resources: [key.keyArn] }));
+  }
+}
+
+/** How cdk-nag spells an ARN in an IAM5 finding: intrinsics as <Resource.Attr> / <AWS::Pseudo>. */
+export function nagArn(scope: Construct, arn: string): string {
+  return flattenCfnReference(Stack.of(scope).resolve(arn));
+}
+
+/** Acknowledges one IAM5 wildcard finding on one role's default policy. */
+export function acknowledgeWildcard(role: IConstruct, finding: string, reason: string): void {
+  Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+}
