@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { s3Client } from '../../functions/adapters/clients.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { S3Trail, parseS3Url } from '../../functions/adapters/s3.ts';
-import type { ObjectReader, TrailLister } from '../../functions/core/ports.ts';
+import type { ObjectInfo, ObjectReader, TrailLister } from '../../functions/core/ports.ts';
 
 /** A trail the local runner can read: a folder, or `s3://bucket[/prefix]` (AWS or AWS_ENDPOINT_URL_S3). */
 export interface OpenedTrail {
@@ -18,10 +19,40 @@ export function openTrail(spec: string): OpenedTrail {
     const url = parseS3Url(spec);
     if (!url) throw new Error(`not an S3 URL: ${spec} (expected s3://bucket[/prefix])`);
     const trail = new S3Trail(s3Client(), url.bucket);
-    return { lister: trail, reader: trail, trailPrefix: url.prefix.replace(/\/?AWSLogs$/, ''), description: spec };
+    return { lister: trail, reader: trail, trailPrefix: url.prefix.replace(/(^|\/)AWSLogs$/, ''), description: spec };
   }
   const folder = resolve(spec);
   // `aws s3 sync s3://bucket/AWSLogs ./trail` drops the AWSLogs level: accept both.
-  const trail = new FolderTrail(folder);
+  const trail = holdsAccountFolders(folder) ? new AwsLogsFolder(new FolderTrail(folder)) : new FolderTrail(folder);
   return { lister: trail, reader: trail, trailPrefix: '', description: folder };
+}
+
+/** No `AWSLogs` folder, but account (or organisation) folders at the top: a sync of s3://bucket/AWSLogs. */
+function holdsAccountFolders(folder: string): boolean {
+  if (!existsSync(folder) || existsSync(join(folder, 'AWSLogs'))) return false;
+  return readdirSync(folder, { withFileTypes: true }).some((entry) => entry.isDirectory() && /^(\d{12}|o-[a-z0-9]{10,32})$/.test(entry.name));
+}
+
+const AWS_LOGS = 'AWSLogs/';
+
+/** A folder that holds what the bucket has under `AWSLogs/`, shown with the bucket's keys. */
+class AwsLogsFolder implements TrailLister, ObjectReader {
+  constructor(private readonly inner: FolderTrail) {}
+
+  async *listObjects(prefix: string): AsyncIterable<ObjectInfo[]> {
+    if (!prefix.startsWith(AWS_LOGS) && !AWS_LOGS.startsWith(prefix)) return;
+    const inner = prefix.startsWith(AWS_LOGS) ? prefix.slice(AWS_LOGS.length) : '';
+    for await (const page of this.inner.listObjects(inner)) yield page.map((o) => ({ ...o, key: AWS_LOGS + o.key }));
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    if (prefix === '') return [AWS_LOGS];
+    if (!prefix.startsWith(AWS_LOGS)) return [];
+    return (await this.inner.listFolders(prefix.slice(AWS_LOGS.length))).map((folder) => AWS_LOGS + folder);
+  }
+
+  async read(key: string): Promise<Uint8Array> {
+    if (!key.startsWith(AWS_LOGS)) throw new Error(`no such key in this trail folder: ${key}`);
+    return this.inner.read(key.slice(AWS_LOGS.length));
+  }
 }
