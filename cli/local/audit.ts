@@ -2,7 +2,9 @@ import { detectorAlarm, WORKSHOP_ALARM, type AlarmRule } from '../../functions/c
 import { DEFAULT_CONFIG, validateConfig, type AuditConfig } from '../../functions/core/config.ts';
 import { parseRunInput } from '../../functions/core/run-input.ts';
 import { loadSuppressions } from '../../functions/core/suppressions.ts';
-import { loadDetectors } from '../../functions/detectors/load.ts';
+import { loadDetectors, type DetectorSources } from '../../functions/detectors/load.ts';
+import { availableParallelism } from 'node:os';
+import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import type { WorkItem } from '../../functions/core/ports.ts';
 import { runLocalAudit, type LocalAuditResult } from './runner.ts';
@@ -22,18 +24,21 @@ export interface LocalAuditRequest {
   detectorAlarms?: string[];
   config?: Partial<AuditConfig>;
   onProgress?: (done: number, planned: number) => void;
-  /** Replaces in-process Analyze (the worker pool). */
-  analyzeFactory?: (context: { storeEndpoint: string; detectorsFrom: LocalAuditRequest }) => {
-    analyze: (item: WorkItem) => Promise<unknown>;
-    close: () => Promise<void>;
-  };
+  /** Worker threads for Analyze on runs of several work items; 0 analyzes in this thread. Default: one per core. */
+  threads?: number;
 }
 
 /**
  * Local defaults differ from the deployed ones in one way: a first scheduled run over a folder
  * audits everything in it (a deployment's first run looks back one day).
  */
-export const LOCAL_CONFIG: AuditConfig = { ...DEFAULT_CONFIG, initialLookbackHours: null };
+export const LOCAL_CONFIG: AuditConfig = {
+  ...DEFAULT_CONFIG,
+  initialLookbackHours: null,
+  // Smaller work items than in AWS, so that a few hundred MB spread evenly over the cores.
+  batchMaxObjects: 200,
+  batchMaxBytes: 8 * 1024 * 1024,
+};
 
 /** Runs one local audit: opens the trail and the store, loads rules, runs the state machine. */
 export async function localAudit(request: LocalAuditRequest): Promise<{ result: LocalAuditResult; detectors: Detector[] }> {
@@ -42,14 +47,30 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
   const trail = openTrail(request.trail);
   const config = validateConfig({ ...LOCAL_CONFIG, trailPrefix: trail.trailPrefix, ...request.config });
   // Rules load before the store opens: a bad rule stops here, with its file and reason.
-  const detectors = await loadDetectors({
+  const sources: DetectorSources = {
     ...(request.sigmaDir ? { sigmaDir: request.sigmaDir } : {}),
     ...(request.awsIpRangesFile ? { awsIpRangesFile: request.awsIpRangesFile } : {}),
-  });
+  };
+  const detectors = await loadDetectors(sources);
   const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
   const store = await openLocalStore(request.store);
-  const pool = request.analyzeFactory?.({ storeEndpoint: store.endpoint, detectorsFrom: request });
+  const threads = request.threads ?? availableParallelism();
+  let pool: AnalyzePool | undefined;
+  const analyzeParallel = (item: WorkItem) => {
+    // Started on the first work item of a run that has several, so small runs never pay for it.
+    pool ??= createAnalyzePool(
+      {
+        trail: request.trail,
+        clientConfig: store.clientConfig,
+        config: { readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency },
+        sources,
+        ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
+      },
+      threads,
+    );
+    return pool.analyze(item);
+  };
   try {
     const result = await runLocalAudit({
       store,
@@ -62,7 +83,7 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
       alarms,
       ...(suppressor ? { suppressor } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      ...(pool ? { analyze: pool.analyze } : {}),
+      ...(threads > 0 ? { analyzeParallel } : {}),
     });
     return { result, detectors };
   } finally {

@@ -31,8 +31,10 @@ export interface LocalAuditOptions {
   runId?: string;
   /** Called after each work item, with the count done and the count planned. */
   onProgress?: (done: number, planned: number) => void;
-  /** Replaces the Analyze binding (worker pool), or wraps ports (fault injection in tests). */
+  /** Replaces the Analyze binding (e.g. in tests). */
   analyze?: (item: WorkItem) => Promise<unknown>;
+  /** Analyze for runs of more than one work item: the worker pool that uses every core. */
+  analyzeParallel?: (item: WorkItem) => Promise<unknown>;
   wrapPorts?: (ports: { findings: FindingsStore; reader: ObjectReader; runs: RunStore }) => {
     findings: FindingsStore;
     reader: ObjectReader;
@@ -105,7 +107,9 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
           return output as never;
         },
         Analyze: async (item) => {
-          const result = await analyze(item as unknown as WorkItem);
+          // One work item gains nothing from threads that must first load the code.
+          const bound = planned > 1 && options.analyzeParallel ? options.analyzeParallel : analyze;
+          const result = await bound(item as unknown as WorkItem);
           options.onProgress?.(++done, planned);
           return result as never;
         },

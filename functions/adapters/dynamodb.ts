@@ -219,6 +219,8 @@ export class DynamoRunStore implements RunStore {
 
 /** Entries each detector-state cache keeps before it starts afresh. */
 const STATE_CACHE_ENTRIES = 50_000;
+/** How long a detector-state miss is trusted. */
+export const ABSENT_TTL_MS = 30_000;
 
 /**
  * Durable state of one stateful detector, under `DSTATE#<detector>` in the state table. Stored
@@ -228,11 +230,16 @@ const STATE_CACHE_ENTRIES = 50_000;
 export class DynamoDetectorState implements DetectorStatePort {
   private readonly pk: string;
   private readonly values = new Map<string, Record<string, string>>();
-  private readonly members = new Map<string, number>();
+  /** Keys looked up and not found, with when: absence is remembered briefly (see get). */
+  private readonly absent = new Map<string, number>();
+  /** Members this process added, and the largest size seen of each set. */
+  private readonly members = new Set<string>();
+  private readonly sizes = new Map<string, number>();
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
     detectorId: string,
+    private readonly now: () => number = Date.now,
   ) {
     this.pk = `DSTATE#${detectorId}`;
   }
@@ -260,15 +267,23 @@ export class DynamoDetectorState implements DetectorStatePort {
   async get(key: string): Promise<Record<string, string> | undefined> {
     const cached = this.values.get(key);
     if (cached) return cached;
+    // Detectors ask for evidence that is mostly not there (an address no person used) on every
+    // record; a miss is trusted for a short while rather than asked again each time. Evidence
+    // written meanwhile by another work item is seen at most ABSENT_TTL_MS later.
+    const missedAt = this.absent.get(key);
+    if (missedAt !== undefined && this.now() - missedAt < ABSENT_TTL_MS) return undefined;
     const answer = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: this.pk, sk: key }, ConsistentRead: true }));
-    return answer.Item?.value as Record<string, string> | undefined;
+    const value = answer.Item?.value as Record<string, string> | undefined;
+    if (value) remember(this.values, key, value);
+    else remember(this.absent, key, this.now());
+    return value;
   }
 
   async addToSet(key: string, member: string): Promise<number> {
     // A member already added by this process: the set can only have grown since, by others; the
     // size last seen is a lower bound, which is what the detectors' thresholds need.
-    const seen = this.members.get(`${key}\u0000${member}`);
-    if (seen !== undefined) return seen;
+    const seen = this.sizes.get(key);
+    if (seen !== undefined && this.members.has(`${key}\u0000${member}`)) return seen;
     const answer = await this.client.send(
       new UpdateCommand({
         TableName: this.table,
@@ -279,8 +294,11 @@ export class DynamoDetectorState implements DetectorStatePort {
       }),
     );
     const members = answer.Attributes?.members as Set<string> | undefined;
-    const size = members?.size ?? 1;
-    remember(this.members, `${key}\u0000${member}`, size);
+    // Concurrent adds can answer out of order: keep the largest size seen.
+    const size = Math.max(members?.size ?? 1, this.sizes.get(key) ?? 0);
+    if (this.members.size >= STATE_CACHE_ENTRIES) this.members.clear();
+    this.members.add(`${key}\u0000${member}`);
+    remember(this.sizes, key, size);
     return size;
   }
 }

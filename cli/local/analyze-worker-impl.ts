@@ -1,0 +1,37 @@
+import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
+import { documentClient } from '../../functions/adapters/clients.ts';
+import { analyzeStep } from '../../functions/analyze/analyze.ts';
+import type { AuditConfig } from '../../functions/core/config.ts';
+import type { WorkItem } from '../../functions/core/ports.ts';
+import { loadSuppressions } from '../../functions/core/suppressions.ts';
+import { loadDetectors, type DetectorSources } from '../../functions/detectors/load.ts';
+import type { LocalStore } from './store.ts';
+import { LOCAL_TABLES } from './store.ts';
+import { openTrail } from './trail.ts';
+
+/** What each worker needs to build its own Analyze: plain data, cloned into the thread. */
+export interface WorkerSetup {
+  trail: string;
+  clientConfig: LocalStore['clientConfig'];
+  config: Pick<AuditConfig, 'readConcurrency' | 'writeConcurrency'>;
+  sources: DetectorSources;
+  suppressionsFile?: string;
+}
+
+/** Builds the same Analyze step as the in-process binding, with this thread's own clients. */
+export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: WorkItem) => Promise<unknown>> {
+  const client = documentClient(setup.clientConfig);
+  const trail = openTrail(setup.trail);
+  const detectors = await loadDetectors(setup.sources);
+  const suppressor = setup.suppressionsFile ? await loadSuppressions(setup.suppressionsFile) : undefined;
+  return analyzeStep(
+    {
+      runs: new DynamoRunStore(client, LOCAL_TABLES.state),
+      reader: trail.reader,
+      findings: new DynamoFindingsStore(client, LOCAL_TABLES.findings),
+      detectorState: (id) => new DynamoDetectorState(client, LOCAL_TABLES.state, id),
+      now: () => new Date(),
+    },
+    { detectors, readConcurrency: setup.config.readConcurrency, writeConcurrency: setup.config.writeConcurrency, ...(suppressor ? { suppressor } : {}) },
+  );
+}

@@ -1,0 +1,29 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { WorkItem } from '../../functions/core/ports.ts';
+import type { WorkerSetup } from './analyze-worker-impl.ts';
+
+/** A pool of worker threads running Analyze, one work item per thread at a time. */
+export interface AnalyzePool {
+  analyze(item: WorkItem): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `threads` workers (default: one per core). The Map's MaxConcurrency still bounds how
+ * many work items are in flight; the pool queues the rest, so every core parses.
+ */
+export function createAnalyzePool(setup: WorkerSetup, threads = availableParallelism()): AnalyzePool {
+  const pool = new Piscina({
+    filename: new URL('./analyze-worker.js', import.meta.url).href,
+    workerData: setup,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 60_000,
+  });
+  return {
+    analyze: (item) => pool.run(item),
+    close: () => pool.destroy(),
+  };
+}
