@@ -2,7 +2,7 @@ import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoDetectorState, DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
 import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
 import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions/analyze/analyze.ts';
 import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
@@ -10,7 +10,7 @@ import type { AuditConfig } from '../../functions/core/config.ts';
 import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
 import type { FindingsStore, ObjectReader, RunStore, TrailLister, WorkItem } from '../../functions/core/ports.ts';
 import { planStep } from '../../functions/plan/plan.ts';
-import { publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
+import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
 
@@ -88,7 +88,8 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
       writeConcurrency: config.writeConcurrency,
       ...(options.suppressor ? { suppressor: options.suppressor } : {}),
     });
-  const publish = publishStep({ runs, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
+  const counter = new DynamoFindingsCounter(client, LOCAL_TABLES.findings);
+  const publish = publishStep({ runs, findings: counter, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
 
   let planned = 0;
   let done = 0;
@@ -129,6 +130,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   }
   const storedPlan = await runs.getPlan(runId);
   const summary = storedPlan ? summarize(storedPlan, await runs.listBatchResults(runId)) : undefined;
+  if (summary) countStored(summary, await counter.countByRun(runId));
   const alarms = await metrics.evaluate(config.metricsNamespace, now());
   return { runId, status, ...(error ? { error } : {}), ...(summary ? { summary } : {}), alarms };
 }

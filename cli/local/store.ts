@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
@@ -43,6 +43,10 @@ export async function openLocalStore(dir: string): Promise<LocalStore> {
       await raw.send(new CreateTableCommand(table));
     } catch (error) {
       if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException') throw error;
+    }
+    // dynalite answers "not found" while a new table is CREATING, as DynamoDB does.
+    while ((await raw.send(new DescribeTableCommand({ TableName: table.TableName }))).Table?.TableStatus !== 'ACTIVE') {
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
   raw.destroy();

@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../core/findings.ts';
-import type { BatchResult, FindingsStore, PutOutcome, RunPlan, RunStore } from '../core/ports.ts';
+import type { BatchResult, FindingsCounter, FindingsStore, PutOutcome, RunPlan, RunStore } from '../core/ports.ts';
 import type { DetectorStatePort } from '../detectors/types.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from './tables.ts';
 
@@ -31,6 +31,39 @@ export class DynamoFindingsStore implements FindingsStore {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'duplicate';
       throw error;
     }
+  }
+}
+
+/** Counts a run's findings by detector through the by-run index, reading only the detector id. */
+export class DynamoFindingsCounter implements FindingsCounter {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async countByRun(runId: string): Promise<Record<string, number>> {
+    const index = FINDINGS_TABLE.indexes.byRun;
+    const counts: Record<string, number> = {};
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index.name,
+          KeyConditionExpression: '#run = :run',
+          ProjectionExpression: '#detector',
+          ExpressionAttributeNames: { '#run': index.partitionKey, '#detector': 'detector' },
+          ExpressionAttributeValues: { ':run': runId },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const id = String(item.detector);
+        counts[id] = (counts[id] ?? 0) + 1;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return counts;
   }
 }
 

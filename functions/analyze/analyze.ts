@@ -89,7 +89,9 @@ export async function analyzeObjects(
         return;
       }
     }
-    writes.push(store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt })));
+    const write = store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt }));
+    write.catch(() => undefined); // observed by Promise.all(writes); avoids an unhandled rejection meanwhile
+    writes.push(write);
   };
 
   // Stateful detectors learn from order, so they see the batch's objects one at a time in key

@@ -33,6 +33,12 @@ export interface FindingsStore {
   putIfNew(finding: Finding): Promise<PutOutcome>;
 }
 
+/** Counts what a run stored, for Publish. */
+export interface FindingsCounter {
+  /** Findings whose item names this run as its creator, by detector (through the by-run index). */
+  countByRun(runId: string): Promise<Record<string, number>>;
+}
+
 /** A Map work item: one batch of the run's manifest. Tiny, whatever the run's size. */
 export interface WorkItem {
   runId: string;

@@ -65,14 +65,17 @@ export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunIn
   const scopes = await discoverScopes(ports.lister, config, input);
   const writer = new ManifestWriter(ports.runs, runId, config);
   const skippedByReason: Record<string, number> = {};
-  const listLimit = pLimit(config.listConcurrency);
 
   const prefixes = listingPrefixes(scopes, input, window, config);
   const start = window.start ? Date.parse(window.start) : Number.NEGATIVE_INFINITY;
   const end = Date.parse(window.end);
+  // A fixed set of listers pulling the next prefix, rather than one queued task per prefix: a
+  // 30-day backfill of a large organisation has hundreds of thousands of day folders.
+  let next = 0;
   await Promise.all(
-    prefixes.map((prefix) =>
-      listLimit(async () => {
+    Array.from({ length: Math.min(config.listConcurrency, prefixes.length) }, async () => {
+      while (next < prefixes.length) {
+        const prefix = prefixes[next++]!;
         for await (const page of ports.lister.listObjects(prefix)) {
           for (const object of page) {
             const parsed = parseTrailKey(object.key);
@@ -90,8 +93,8 @@ export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunIn
             await writer.add(object.key, object.size);
           }
         }
-      }),
-    ),
+      }
+    }),
   );
   await writer.close();
 

@@ -1,6 +1,6 @@
 import { cloudWatchClient, documentClient } from '../adapters/clients.ts';
 import { CloudWatchMetrics } from '../adapters/cloudwatch.ts';
-import { DynamoRunStore } from '../adapters/dynamodb.ts';
+import { DynamoFindingsCounter, DynamoRunStore } from '../adapters/dynamodb.ts';
 import { configFromEnv, requireEnv } from '../core/config.ts';
 import { loadDetectors } from '../detectors/load.ts';
 import { publishStep } from './publish.ts';
@@ -9,7 +9,14 @@ const config = configFromEnv();
 const detectors = await loadDetectors(process.env.SIGMA_RULES_DIR ? { sigmaDir: process.env.SIGMA_RULES_DIR } : {});
 
 /** Lambda entry of the Publish task. */
+const client = documentClient();
+
 export const handler = publishStep(
-  { runs: new DynamoRunStore(documentClient(), requireEnv('STATE_TABLE')), metrics: new CloudWatchMetrics(cloudWatchClient()), now: () => new Date() },
+  {
+    runs: new DynamoRunStore(client, requireEnv('STATE_TABLE')),
+    findings: new DynamoFindingsCounter(client, requireEnv('FINDINGS_TABLE')),
+    metrics: new CloudWatchMetrics(cloudWatchClient()),
+    now: () => new Date(),
+  },
   { namespace: config.metricsNamespace, detectorIds: detectors.map((d) => d.meta.id) },
 );

@@ -1,4 +1,4 @@
-import type { BatchResult, MetricDatum, MetricsSink, RunPlan, RunStore } from '../core/ports.ts';
+import type { BatchResult, FindingsCounter, MetricDatum, MetricsSink, RunPlan, RunStore } from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';
@@ -21,6 +21,7 @@ export interface RunSummary {
 
 export interface PublishPorts {
   runs: Pick<RunStore, 'getPlan' | 'listBatchResults' | 'advanceCheckpoint'>;
+  findings: FindingsCounter;
   metrics: MetricsSink;
   now: () => Date;
 }
@@ -39,9 +40,23 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
   const plan = await ports.runs.getPlan(runId);
   if (!plan) throw new Error(`run ${runId} has no plan: Plan did not finish`);
   const summary = summarize(plan, await ports.runs.listBatchResults(runId));
+  countStored(summary, await ports.findings.countByRun(runId));
   await ports.metrics.publish(options.namespace, metricsOf(summary, options.detectorIds, ports.now()));
   if (summary.complete && plan.mode === 'scheduled') await ports.runs.advanceCheckpoint(plan.window.end);
   return summary;
+}
+
+/**
+ * Reconciles the new-finding counts with what the run actually stored. The batch results count
+ * each put the run's last attempt at a work item created; a crashed attempt may have stored
+ * findings that its retry, judging differently (a stateful detector learned meanwhile), did not
+ * put again. The by-run index counts those; it is eventually consistent and may still miss the
+ * newest puts, which the batch results have. The larger of the two, per detector, is the count.
+ */
+export function countStored(summary: RunSummary, stored: Record<string, number>): void {
+  const byDetector = summary.findings.byDetector;
+  for (const [id, count] of Object.entries(stored)) byDetector[id] = Math.max(byDetector[id] ?? 0, count);
+  summary.findings.new = Object.values(byDetector).reduce((sum, n) => sum + n, 0);
 }
 
 /** Adds up batch results into the run summary. */

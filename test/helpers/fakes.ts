@@ -3,6 +3,7 @@ import type { CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import type { Finding } from '../../functions/core/findings.ts';
 import type {
   BatchResult,
+  FindingsCounter,
   FindingsStore,
   MetricDatum,
   MetricsSink,
@@ -60,8 +61,13 @@ export class MemoryTrail implements TrailLister, ObjectReader {
 }
 
 /** The findings table in memory, with the same conditional-put semantics as DynamoDB's. */
-export class MemoryFindings implements FindingsStore {
+export class MemoryFindings implements FindingsStore, FindingsCounter {
   readonly items = new Map<string, Finding>();
+  async countByRun(runId: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const f of this.items.values()) if (f.runId === runId) counts[f.detector] = (counts[f.detector] ?? 0) + 1;
+    return counts;
+  }
   async putIfNew(finding: Finding): Promise<PutOutcome> {
     const existing = this.items.get(finding.id);
     if (existing && !(existing.runId === finding.runId && existing.objectKey === finding.objectKey)) return 'duplicate';

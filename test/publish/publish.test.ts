@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { emptyResult } from '../../functions/analyze/analyze.ts';
 import type { RunPlan } from '../../functions/core/ports.ts';
 import { publishRun } from '../../functions/publish/publish.ts';
-import { MemoryMetrics, MemoryRuns } from '../helpers/fakes.ts';
+import { MemoryFindings, MemoryMetrics, MemoryRuns } from '../helpers/fakes.ts';
 
 function plan(overrides: Partial<RunPlan> = {}): RunPlan {
   return {
@@ -38,7 +38,7 @@ publish('publishes AnomaliesDetected in total and per detector, 0 included, and 
   await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 2 }));
   await runs.putBatchResult('run-1', result(1, { 'deleting-logs': 1 }));
   const metrics = new MemoryMetrics();
-  const summary = await publishRun({ runs, metrics, now: () => new Date('2026-11-30T00:00:00Z') }, options, 'run-1');
+  const summary = await publishRun({ runs, findings: new MemoryFindings(), metrics, now: () => new Date('2026-11-30T00:00:00Z') }, options, 'run-1');
   assert.is(summary.complete, true);
   assert.is(metrics.published.length, 1);
   assert.is(metrics.published[0]?.namespace, 'TrailAuditor');
@@ -54,7 +54,7 @@ publish('an incomplete run still publishes what it found but keeps the checkpoin
   await runs.putPlan(plan());
   await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 1 }));
   const metrics = new MemoryMetrics();
-  const summary = await publishRun({ runs, metrics, now: () => new Date() }, options, 'run-1');
+  const summary = await publishRun({ runs, findings: new MemoryFindings(), metrics, now: () => new Date() }, options, 'run-1');
   assert.is(summary.complete, false);
   assert.is(metrics.last('AnomaliesDetected'), 1);
   assert.is(metrics.last('WorkItemsMissing'), 1);
@@ -64,7 +64,7 @@ publish('an incomplete run still publishes what it found but keeps the checkpoin
 publish('a backfill never moves the scheduled checkpoint', async () => {
   const runs = new MemoryRuns();
   await runs.putPlan(plan({ mode: 'backfill', batches: 0 }));
-  await publishRun({ runs, metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
   assert.is(runs.checkpoint, null);
 });
 
@@ -72,8 +72,28 @@ publish('the checkpoint never moves backwards when an older run finishes last', 
   const runs = new MemoryRuns();
   runs.checkpoint = '2026-11-30T00:10:00.000Z';
   await runs.putPlan(plan({ batches: 0 }));
-  await publishRun({ runs, metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
   assert.is(runs.checkpoint, '2026-11-30T00:10:00.000Z');
 });
 
 publish.run();
+
+const reconcile = suite('countStored');
+
+reconcile('counts findings a crashed attempt stored that its retry did not put again', async () => {
+  const runs = new MemoryRuns();
+  await runs.putPlan(plan({ batches: 1 }));
+  await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 1 }));
+  const findings = new MemoryFindings();
+  const base = { detector: 'ec2-instance-credentials-off-instance', runId: 'run-1' } as const;
+  findings.items.set('a', { ...base, id: 'a' } as never);
+  findings.items.set('b', { ...base, id: 'b' } as never);
+  findings.items.set('c', { detector: 'deleting-logs', runId: 'run-1', id: 'c' } as never);
+  findings.items.set('d', { detector: 'deleting-logs', runId: 'run-0', id: 'd' } as never);
+  const metrics = new MemoryMetrics();
+  const summary = await publishRun({ runs, findings, metrics, now: () => new Date() }, options, 'run-1');
+  assert.equal(summary.findings.byDetector, { 'deleting-logs': 1, 'ec2-instance-credentials-off-instance': 2 });
+  assert.is(metrics.last('AnomaliesDetected'), 3);
+});
+
+reconcile.run();

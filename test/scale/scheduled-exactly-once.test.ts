@@ -167,7 +167,7 @@ async function simulate(timeline: Timeline, rng: Rng) {
       if (fate === 'crash-before-publish') {
         unpublishedNew += (await runs.listBatchResults(runId)).reduce((sum, r) => sum + r.findings.new, 0);
       } else {
-        const summary = await publishRun({ runs: store, metrics, now }, { namespace: 'TrailAuditor', detectorIds: [deletingLogs.meta.id] }, runId);
+        const summary = await publishRun({ runs: store, findings, metrics, now }, { namespace: 'TrailAuditor', detectorIds: [deletingLogs.meta.id] }, runId);
         record.success = summary.complete;
         if (fate === 'ok') assert.ok(summary.complete, `seed ${timeline.seed}: run ${runId} analysed every batch but is not complete`);
         if (fate === 'publish-incomplete') assert.not.ok(summary.complete, `seed ${timeline.seed}: run ${runId} missed batches but says complete`);
