@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FINDINGS_TABLE } from '../functions/adapters/tables.ts';
 import { CONFIG_ENV, DEFAULT_CONFIG, validateConfig, type AuditConfig } from '../functions/core/config.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 import { BUILT_IN_DETECTORS } from '../functions/detectors/index.ts';
@@ -12,7 +13,7 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Attribute the findings table expires items on when `findingsTtlDays` is set. */
-export const FINDINGS_TTL_ATTRIBUTE = 'expiresAt';
+export const FINDINGS_TTL_ATTRIBUTE = FINDINGS_TABLE.ttlAttribute;
 
 /** Everything the stack is built from, read from CDK context (`cdk.json` or `-c key=value`). */
 export interface StackConfig {

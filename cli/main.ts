@@ -138,7 +138,8 @@ program
   .requiredOption('--to <iso>', 'end: ISO date-time (exclusive) or date (that whole day included)')
   .option('--accounts <ids>', 'only these account ids (comma-separated)', list)
   .option('--regions <names>', 'only these regions (comma-separated)', list)
-  .option('--wait', 'follow the execution and print the run summary')
+  .option('--days-per-execution <n>', 'split longer ranges into several executions of at most this many days', Number, 30)
+  .option('--wait', 'follow the execution(s) and print the run summary')
   .option('--json', 'print the summary as JSON')
   .action(async (options) => {
     process.exitCode = await startBackfill(options);

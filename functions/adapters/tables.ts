@@ -4,6 +4,8 @@
  */
 export const FINDINGS_TABLE = {
   partitionKey: 'id',
+  /** Set on each finding when a retention is configured (FINDINGS_TTL_DAYS); DynamoDB TTL deletes it after. */
+  ttlAttribute: 'expiresAt',
   /** GSIs named for the question they answer; each sorts by time. */
   indexes: {
     byDetector: { name: 'byDetectorTime', partitionKey: 'detector', sortKey: 'eventTime' },

@@ -30,6 +30,8 @@ export interface AnalyzeOptions {
   readConcurrency: number;
   /** Finding writes in flight. */
   writeConcurrency: number;
+  /** Findings expire (DynamoDB TTL) this many days after detection; absent: never. */
+  findingsTtlDays?: number;
 }
 
 /** Failures kept by key in a batch result; the count covers them all. */
@@ -89,7 +91,7 @@ export async function analyzeObjects(
         return;
       }
     }
-    const write = store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt }));
+    const write = store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt, ...(options.findingsTtlDays ? { ttlDays: options.findingsTtlDays } : {}) }));
     write.catch(() => undefined); // observed by Promise.all(writes); avoids an unhandled rejection meanwhile
     writes.push(write);
   };

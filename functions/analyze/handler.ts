@@ -30,6 +30,7 @@ export const handler = analyzeStep(
     detectors,
     readConcurrency: config.readConcurrency,
     writeConcurrency: config.writeConcurrency,
+    ...(process.env.FINDINGS_TTL_DAYS ? { findingsTtlDays: Number(process.env.FINDINGS_TTL_DAYS) } : {}),
     ...(suppressor ? { suppressor } : {}),
   },
 );

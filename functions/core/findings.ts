@@ -27,6 +27,8 @@ export interface Finding {
   /** The record as JSON, cut to fit a DynamoDB item. */
   record: string;
   recordTruncated: boolean;
+  /** Epoch seconds after which DynamoDB TTL may delete the finding; absent: kept for ever. */
+  expiresAt?: number;
 }
 
 /** Largest record JSON kept in a finding; DynamoDB items are limited to 400 KB. */
@@ -51,7 +53,7 @@ export function buildFinding(
   meta: DetectorMetadata,
   match: DetectorMatch,
   record: CloudTrailRecord,
-  context: { objectKey: string; runId: string; detectedAt: string },
+  context: { objectKey: string; runId: string; detectedAt: string; ttlDays?: number },
 ): Finding {
   const eventID = eventIdOf(record);
   let json = JSON.stringify(record);
@@ -78,6 +80,7 @@ export function buildFinding(
     recordTruncated,
   };
   if (match.reason) finding.reason = match.reason;
+  if (context.ttlDays) finding.expiresAt = Math.floor(Date.parse(context.detectedAt) / 1000) + Math.round(context.ttlDays * 86_400);
   if (typeof record.errorCode === 'string' && record.errorCode) finding.errorCode = record.errorCode;
   return finding;
 }

@@ -67,6 +67,14 @@ analyze('a transient read error fails the work item instead of losing the object
   }
 });
 
+analyze('sets an expiry on findings when a retention is configured', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const findings = new MemoryFindings();
+  await analyzeObjects(ports(trail, findings), { ...options([deletingLogs]), findingsTtlDays: 365 }, 'run-1', 0, [K('a')]);
+  const [finding] = [...findings.items.values()];
+  assert.is(finding?.expiresAt, Date.parse('2026-11-30T00:00:00Z') / 1000 + 365 * 86_400);
+});
+
 analyze('counts a finding that another run stored as a duplicate, not as new', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
   const findings = new MemoryFindings();

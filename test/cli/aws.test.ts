@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient, StartExe
 import { mockClient } from 'aws-sdk-client-mock';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { POLL_MS, resolveStateMachine, startBackfill } from '../../cli/aws.ts';
+import { POLL_MS, resolveStateMachine, splitRange, startBackfill } from '../../cli/aws.ts';
 import { InvalidInputError } from '../../functions/core/errors.ts';
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:TrailAuditor-audit';
@@ -141,3 +141,16 @@ resolve('an unknown name fails after the last page, and a backfill then starts n
 });
 
 resolve.run();
+
+const split = suite('splitRange');
+
+split('splits a long backfill into consecutive executions that cover the range exactly', () => {
+  assert.equal(splitRange('2026-01-01T00:00:00.000Z', '2026-03-12T00:00:00.000Z', 30), [
+    { from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T00:00:00.000Z' },
+    { from: '2026-01-31T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' },
+    { from: '2026-03-02T00:00:00.000Z', to: '2026-03-12T00:00:00.000Z' },
+  ]);
+  assert.equal(splitRange('2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', 30).length, 1);
+});
+
+split.run();
