@@ -69,6 +69,7 @@ ruleOptions(
     .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
     .option('--settle <seconds>', 'scheduled runs leave objects modified in the last N seconds for the next run', Number)
     .option('--concurrency <n>', 'work items analyzed at once', Number)
+    .option('--threads <n>', 'worker threads for Analyze when a run has several work items (0: this thread only; default: 2 per core)', Number)
     .option('--json', 'print the run summary as one JSON object on the last line of stdout'),
 ).action(async (options) => {
   if (Boolean(options.from) !== Boolean(options.to)) fail('--from and --to go together: give both for a backfill, or neither for a scheduled run');
@@ -80,6 +81,7 @@ ruleOptions(
   if (options.settle !== undefined) config.settleSeconds = options.settle;
   if (options.concurrency !== undefined) config.mapConcurrency = options.concurrency;
   request.config = config;
+  if (options.threads !== undefined) request.threads = options.threads;
   process.exitCode = await runAudit(request, options, { showFindings: false });
 });
 

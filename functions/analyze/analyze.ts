@@ -63,7 +63,8 @@ export async function analyzeObjects(
   const statePorts = new Map(stateful.map((d) => [d.meta.id, ports.detectorState(d.meta.id)]));
   const readLimit = pLimit(options.readConcurrency);
   const writeLimit = pLimit(options.writeConcurrency);
-  const detectedAt = ports.now().toISOString();
+  const startedAt = ports.now();
+  const detectedAt = startedAt.toISOString();
 
   const store = async (finding: Finding) => {
     const outcome = await writeLimit(() => ports.findings.putIfNew(finding));
@@ -83,7 +84,7 @@ export async function analyzeObjects(
           sourceIPAddress: String(record.sourceIPAddress ?? ''),
           userAgent: String(record.userAgent ?? ''),
         },
-        ports.now(),
+        startedAt,
       );
       if (rule) {
         result.findings.suppressed++;
@@ -117,7 +118,7 @@ export async function analyzeObjects(
   async function analyzeOne(key: string, index: number): Promise<void> {
     let records: CloudTrailRecord[];
     try {
-      const decoded = await decodeLogObject(key, await ports.reader.read(key));
+      const decoded = decodeLogObject(key, await ports.reader.read(key));
       records = decoded.records;
       result.bytes += decoded.jsonBytes;
       result.skippedRecords += decoded.skippedRecords;

@@ -1,8 +1,5 @@
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { LogObjectError, messageOf } from './errors.ts';
-
-const gunzipAsync = promisify(gunzip);
 
 /** The CloudTrail userIdentity element; every field may be absent on some records. */
 export interface UserIdentity {
@@ -66,14 +63,16 @@ const GZIP_MAGIC_1 = 0x8b;
  * Decodes a CloudTrail log object (gzip, as CloudTrail writes it, or plain JSON) into records.
  * Throws {@link LogObjectError} naming the key and a reason a person understands.
  */
-export async function decodeLogObject(key: string, body: Uint8Array): Promise<DecodedLogObject> {
+export function decodeLogObject(key: string, body: Uint8Array): DecodedLogObject {
   if (body.byteLength === 0) throw new LogObjectError(key, 'empty object (0 bytes)');
   let text: string;
   let jsonBytes: number;
   if (body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
     let raw: Buffer;
     try {
-      raw = await gunzipAsync(body);
+      // Synchronous on purpose: a 1-vCPU Lambda has no second core for zlib's thread pool, and
+      // the local runner gets its parallelism from worker threads. Files are at most a few MB.
+      raw = gunzipSync(body);
     } catch (error) {
       throw new LogObjectError(key, `gzip data is truncated or corrupt (${messageOf(error)})`, { cause: error });
     }

@@ -108,36 +108,131 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
   const ranges = options.awsIpRanges;
   const threshold = validThreshold(options.egressInstanceThreshold);
 
-  async function addressEvidence(
-    state: DetectorStatePort,
-    account: string,
-    address: string,
-    feed: { instance: string; eventTime: string } | undefined,
-  ): Promise<AddressEvidence> {
-    let egressInstances = 0;
+  // Facts learned through each state port that can no longer change (see StateMemo): judging a
+  // record whose facts are all known needs no state call and no await.
+  const memos = new WeakMap<DetectorStatePort, StateMemo>();
+  function memoOf(state: DetectorStatePort): StateMemo {
+    let memo = memos.get(state);
+    if (!memo || memo.entries >= MEMO_ENTRIES) memos.set(state, (memo = { entries: 0, sessions: new Map(), addresses: new Map() }));
+    return memo;
+  }
+  function addressMemo(memo: StateMemo, account: string, address: string): AddressMemo {
+    let byAddress = memo.addresses.get(account);
+    if (!byAddress) memo.addresses.set(account, (byAddress = new Map()));
+    let known = byAddress.get(address);
+    if (!known) {
+      memo.entries++;
+      known = { personStored: false, person: undefined, egressMarker: undefined, members: undefined, egressSize: 0, outsideAws: undefined };
+      // Evidence from AWS's ranges is a pure function of the address: computed once.
+      if (ranges) known.outsideAws = !ranges.contains(address);
+      byAddress.set(address, known);
+    }
+    return known;
+  }
+
+  /** The person-address marker of an address (read once present: it never changes). */
+  async function personAt(state: DetectorStatePort, known: AddressMemo, account: string, address: string): Promise<string | undefined> {
+    if (known.personStored) return known.person;
+    const stored = await state.get(`person-address#${account}#${address}`);
+    if (stored !== undefined) rememberPerson(known, stored);
+    return principalOf(stored);
+  }
+
+  /** Evidence on the session's first address, fed to the egress count (a first-address call). */
+  async function feedEvidence(state: DetectorStatePort, memo: StateMemo, session: InstanceSession, address: string, eventTime: string): Promise<AddressEvidence> {
+    const account = session.account;
+    const known = addressMemo(memo, account, address);
+    let egressInstances: number;
     let isEgress: boolean;
-    if (feed) {
+    if (isKnownEgressMember(known, session.instance)) {
+      // Adding a member the set holds and putting a marker that is stored change nothing.
+      egressInstances = known.egressSize;
+      isEgress = true;
+    } else {
       // Only first-address calls feed the egress set: a second address is the suspicious one, and
       // letting it count would let a thief whitelist their own address.
-      egressInstances = await state.addToSet(`egress#${account}#${address}`, feed.instance);
-      isEgress = egressInstances >= threshold;
-      if (isEgress) {
-        await state.putIfAbsent(`egress-address#${account}#${address}`, { instances: String(egressInstances), eventTime: feed.eventTime });
+      egressInstances = await state.addToSet(`egress#${account}#${address}`, session.instance);
+      const members = (known.members ??= new Set());
+      if (!members.has(session.instance)) {
+        members.add(session.instance);
+        memo.entries++;
       }
-    } else {
-      // Read-only path (the port has no set lookup): the marker written when the threshold was reached.
-      const marker = await state.get(`egress-address#${account}#${address}`);
-      isEgress = marker !== undefined;
-      egressInstances = marker ? Number(marker.instances) || 0 : 0;
+      if (egressInstances > known.egressSize) known.egressSize = egressInstances;
+      isEgress = egressInstances >= threshold;
+      if (isEgress && known.egressMarker === undefined) {
+        known.egressMarker = await state.putIfAbsent(`egress-address#${account}#${address}`, { instances: String(egressInstances), eventTime });
+      }
     }
-    const person = await state.get(`person-address#${account}#${address}`);
+    // The person marker only matters to a first address that is no egress and not inside AWS
+    // (decideOffInstance's looksOffInstance); otherwise the verdict is no match whatever it says.
+    const person = !isEgress && known.outsideAws !== false ? await personAt(state, known, account, address) : undefined;
+    return { address, isEgress, egressInstances, outsideAws: known.outsideAws, person };
+  }
+
+  /** Evidence on an address without feeding the egress count (the port has no set lookup: the marker written when the threshold was reached). */
+  async function readEvidence(state: DetectorStatePort, memo: StateMemo, account: string, address: string): Promise<AddressEvidence> {
+    const known = addressMemo(memo, account, address);
+    let marker = known.egressMarker;
+    if (marker === undefined) {
+      marker = await state.get(`egress-address#${account}#${address}`);
+      if (marker !== undefined) known.egressMarker = marker;
+    }
+    const person = await personAt(state, known, account, address);
     return {
       address,
-      isEgress,
-      egressInstances,
-      outsideAws: ranges ? !ranges.contains(address) : undefined,
-      person: typeof person?.principal === 'string' ? person.principal : undefined,
+      isEgress: marker !== undefined,
+      egressInstances: marker ? Number(marker.instances) || 0 : 0,
+      outsideAws: known.outsideAws,
+      person,
     };
+  }
+
+  async function storePerson(state: DetectorStatePort, known: AddressMemo, account: string, principal: string, address: string, eventTime: string, eventID: string): Promise<undefined> {
+    rememberPerson(known, await state.putIfAbsent(`person-address#${account}#${address}`, { principal, eventTime, eventID }));
+    return undefined;
+  }
+
+  async function judgeSession(
+    state: DetectorStatePort,
+    memo: StateMemo,
+    session: InstanceSession,
+    address: string,
+    record: CloudTrailRecord,
+    family: string,
+    known: Record<string, string> | undefined,
+  ): Promise<DetectorMatch | undefined> {
+    const eventTime = stringOr(record.eventTime, '');
+    const eventID = stringOr(record.eventID, '');
+    let learned = known;
+    if (learned === undefined) {
+      learned = await state.putIfAbsent(session.key, { ip: address, eventTime, eventID, userAgentFamily: family });
+      // First writer wins: what is stored now is the session's for good.
+      if (!memo.sessions.has(session.key)) memo.entries++;
+      memo.sessions.set(session.key, learned);
+    }
+    // A stored value from an older or damaged state item may lack fields: fall back to this call.
+    const firstAddress = typeof learned.ip === 'string' && learned.ip ? learned.ip : address;
+    const isFirstAddress = firstAddress === address;
+
+    const current = isFirstAddress ? await feedEvidence(state, memo, session, address, eventTime) : await readEvidence(state, memo, session.account, address);
+    const firstEvidence = isFirstAddress ? current : await readEvidence(state, memo, session.account, firstAddress);
+    return decideOffInstance({
+      session,
+      current,
+      first: {
+        ...firstEvidence,
+        eventTime: stringOr(learned.eventTime, eventTime),
+        eventID: stringOr(learned.eventID, eventID),
+        userAgentFamily: stringOr(learned.userAgentFamily, family),
+      },
+      isFirstAddress,
+      userAgentFamily: family,
+      errorCode: typeof record.errorCode === 'string' && record.errorCode ? record.errorCode : undefined,
+    });
+  }
+
+  function isKnownEgressMember(known: AddressMemo, instance: string): boolean {
+    return known.egressMarker !== undefined && known.egressSize >= threshold && known.members !== undefined && known.members.has(instance);
   }
 
   return {
@@ -175,44 +270,128 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
       ],
     },
 
-    async detect(record: CloudTrailRecord, state: DetectorStatePort): Promise<DetectorMatch | undefined> {
+    // Synchronous (no state call) whenever everything the verdict needs is already known; else a promise.
+    detect(record: CloudTrailRecord, state: DetectorStatePort): DetectorMatch | undefined | Promise<DetectorMatch | undefined> {
       if (!record || typeof record !== 'object' || Array.isArray(record)) return undefined;
       const address = callerAddress(record);
       if (address === undefined) return undefined;
-      const eventTime = stringOr(record.eventTime, '');
-      const eventID = stringOr(record.eventID, '');
+      const memo = memoOf(state);
 
       const person = personOf(record);
       if (person) {
-        await state.putIfAbsent(`person-address#${person.account}#${address}`, { principal: person.arn, eventTime, eventID });
-        return undefined;
+        const known = addressMemo(memo, person.account, address);
+        // putIfAbsent of a stored marker changes nothing.
+        if (known.personStored) return undefined;
+        return storePerson(state, known, person.account, person.arn, address, stringOr(record.eventTime, ''), stringOr(record.eventID, ''));
       }
 
-      const session = instanceSessionOf(record);
+      const session = cachedInstanceSession(record);
       if (!session) return undefined;
-      const family = userAgentFamily(record.userAgent);
-      const learned = await state.putIfAbsent(session.key, { ip: address, eventTime, eventID, userAgentFamily: family });
-      // A stored value from an older or damaged state item may lack fields: fall back to this call.
-      const firstAddress = typeof learned.ip === 'string' && learned.ip ? learned.ip : address;
-      const isFirstAddress = firstAddress === address;
-
-      const current = await addressEvidence(state, session.account, address, isFirstAddress ? { instance: session.instance, eventTime } : undefined);
-      const firstEvidence = isFirstAddress ? current : await addressEvidence(state, session.account, firstAddress, undefined);
-      return decideOffInstance({
-        session,
-        current,
-        first: {
-          ...firstEvidence,
-          eventTime: stringOr(learned.eventTime, eventTime),
-          eventID: stringOr(learned.eventID, eventID),
-          userAgentFamily: stringOr(learned.userAgentFamily, family),
-        },
-        isFirstAddress,
-        userAgentFamily: family,
-        errorCode: typeof record.errorCode === 'string' && record.errorCode ? record.errorCode : undefined,
-      });
+      const family = cachedUserAgentFamily(record.userAgent);
+      const learned = memo.sessions.get(session.key);
+      if (learned !== undefined) {
+        const firstAddress = typeof learned.ip === 'string' && learned.ip ? learned.ip : address;
+        // From its first address, at the account's known egress, with the instance counted: the
+        // verdict is no match (looksOffInstance is false for an egress) and every state call would
+        // be a no-op.
+        if (firstAddress === address && isKnownEgressMember(addressMemo(memo, session.account, address), session.instance)) return undefined;
+      }
+      return judgeSession(state, memo, session, address, record, family, learned);
     },
   };
+}
+
+/** Entries a detector keeps per state port (sessions, addresses, egress members) before it starts afresh. */
+const MEMO_ENTRIES = 50_000;
+
+/**
+ * What a detector has learned through one state port and can rely on for good, because the port's
+ * values are first-writer-wins and set members are never removed: a session's stored first-sight
+ * value, an address's person and egress markers once present, and the instances this detector
+ * added to an egress set (with the largest size seen). Absence is never remembered: another writer
+ * may store it at any time.
+ */
+interface StateMemo {
+  entries: number;
+  /** Session key → its stored first-sight value. */
+  sessions: Map<string, Record<string, string>>;
+  /** Account → address → what is known of the address. */
+  addresses: Map<string, Map<string, AddressMemo>>;
+}
+
+interface AddressMemo {
+  /** The person-address marker is stored; `person` is its principal. */
+  personStored: boolean;
+  person: string | undefined;
+  /** The egress-address marker, once stored. */
+  egressMarker: Record<string, string> | undefined;
+  /** Instances this detector added to the address's egress set. */
+  members: Set<string> | undefined;
+  /** The largest egress set size seen. */
+  egressSize: number;
+  /** Outside AWS's ranges; undefined without ip-ranges.json. */
+  outsideAws: boolean | undefined;
+}
+
+function rememberPerson(known: AddressMemo, stored: Record<string, string>): void {
+  known.personStored = true;
+  known.person = principalOf(stored);
+}
+
+function principalOf(marker: Record<string, string> | undefined): string | undefined {
+  return typeof marker?.principal === 'string' ? marker.principal : undefined;
+}
+
+// Parsing caches: trails repeat the same sessions and user agents on thousands of records.
+const CACHE_ENTRIES = 50_000;
+/** identity ARN → issuer ARN ('' if not a string) → creationDate (or `key:<access key id>`) → session, null if none. */
+const sessionCache = new Map<string, Map<string, Map<string, InstanceSession | null>>>();
+let sessionCacheEntries = 0;
+const familyCache = new Map<string, string>();
+
+/** {@link instanceSessionOf}, cached by everything it depends on beyond the cheap checks (shared result: do not mutate). */
+function cachedInstanceSession(record: CloudTrailRecord): InstanceSession | undefined {
+  const identity = record.userIdentity;
+  if (!identity || typeof identity !== 'object') return undefined;
+  if (identity.type !== 'AssumedRole') return undefined;
+  if (typeof identity.accessKeyId !== 'string' || !identity.accessKeyId.startsWith('ASIA')) return undefined;
+  const context = identity.sessionContext;
+  if (!context || typeof context !== 'object') return undefined;
+  if (typeof context.ec2RoleDelivery !== 'string' || !context.ec2RoleDelivery) return undefined;
+  const issuer = context.sessionIssuer;
+  if (!issuer || typeof issuer !== 'object' || issuer.type !== 'Role') return undefined;
+  if (typeof identity.arn !== 'string') return undefined;
+  const attributes = context.attributes;
+  const creation = attributes && typeof attributes === 'object' && typeof attributes.creationDate === 'string' ? attributes.creationDate : '';
+  const creationDate = creation || `key:${identity.accessKeyId}`;
+  const issuerArn = typeof issuer.arn === 'string' ? issuer.arn : '';
+  let byIssuer = sessionCache.get(identity.arn);
+  if (!byIssuer) sessionCache.set(identity.arn, (byIssuer = new Map()));
+  let byCreation = byIssuer.get(issuerArn);
+  if (!byCreation) byIssuer.set(issuerArn, (byCreation = new Map()));
+  let session = byCreation.get(creationDate);
+  if (session === undefined) {
+    session = instanceSessionOf(record) ?? null;
+    if (++sessionCacheEntries > CACHE_ENTRIES) {
+      sessionCache.clear();
+      sessionCacheEntries = 1;
+      sessionCache.set(identity.arn, new Map([[issuerArn, (byCreation = new Map())]]));
+    }
+    byCreation.set(creationDate, session);
+  }
+  return session ?? undefined;
+}
+
+/** {@link userAgentFamily}, cached by user agent. */
+function cachedUserAgentFamily(userAgent: unknown): string {
+  if (typeof userAgent !== 'string') return '';
+  let family = familyCache.get(userAgent);
+  if (family === undefined) {
+    family = userAgentFamily(userAgent);
+    if (familyCache.size >= CACHE_ENTRIES) familyCache.clear();
+    familyCache.set(userAgent, family);
+  }
+  return family;
 }
 
 /** The detector with default options (no ip-ranges.json: order and account evidence only). */
@@ -333,8 +512,20 @@ export function callerAddress(record: CloudTrailRecord): string | undefined {
   return canonicalAddress(source);
 }
 
+// Trails repeat the same few thousand addresses millions of times: parse each once.
+const canonicalCache = new Map<string, string | undefined>();
+const CANONICAL_CACHE_ENTRIES = 100_000;
+
 /** An IP address in one spelling (IPv6 compressed lower case; IPv4-mapped IPv6 as IPv4), else undefined. */
 export function canonicalAddress(text: string): string | undefined {
+  if (canonicalCache.has(text)) return canonicalCache.get(text);
+  const canonical = parseCanonical(text);
+  if (canonicalCache.size >= CANONICAL_CACHE_ENTRIES) canonicalCache.clear();
+  canonicalCache.set(text, canonical);
+  return canonical;
+}
+
+function parseCanonical(text: string): string | undefined {
   const parsed = parseAddress(text);
   if (!parsed) return undefined;
   if (parsed.version === 4) {

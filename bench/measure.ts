@@ -1,0 +1,119 @@
+/**
+ * One measurement of the benchmark, in its own process so that each figure has a clean heap and
+ * its own peak RSS: `node --import tsx bench/measure.ts <floor|analyze|largest> <corpus dir>`.
+ * Prints one JSON line.
+ */
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { relative } from 'node:path';
+import { FolderTrail } from '../functions/adapters/folder-trail.ts';
+import { analyzeObjects } from '../functions/analyze/analyze.ts';
+import type { Finding } from '../functions/core/findings.ts';
+import type { FindingsStore } from '../functions/core/ports.ts';
+import { loadSuppressions } from '../functions/core/suppressions.ts';
+import { loadDetectors } from '../functions/detectors/load.ts';
+import type { DetectorStatePort } from '../functions/detectors/types.ts';
+import { corpusFiles } from './corpus.ts';
+
+const [mode, dir] = process.argv.slice(2);
+if (!mode || !dir) throw new Error('usage: measure.ts <floor|analyze|largest> <corpus dir>');
+
+/** The findings table in memory: a Map with the conditional put's outcome. */
+class MapFindings implements FindingsStore {
+  readonly items = new Map<string, Finding>();
+  async putIfNew(finding: Finding) {
+    if (this.items.has(finding.id)) return 'duplicate' as const;
+    this.items.set(finding.id, finding);
+    return 'created' as const;
+  }
+}
+
+function mapState(): DetectorStatePort {
+  const values = new Map<string, Record<string, string>>();
+  const sets = new Map<string, Set<string>>();
+  return {
+    async putIfAbsent(key, value) {
+      const old = values.get(key);
+      if (old) return old;
+      values.set(key, value);
+      return value;
+    },
+    async get(key) {
+      return values.get(key);
+    },
+    async addToSet(key, member) {
+      const set = sets.get(key) ?? new Set<string>();
+      sets.set(key, set.add(member));
+      return set.size;
+    },
+  };
+}
+
+const files = await corpusFiles(dir);
+const start = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
+let records = 0;
+let gzipBytes = 0;
+let jsonBytes = 0;
+let findings = 0;
+const rssBefore = process.memoryUsage().rss;
+
+if (mode === 'floor') {
+  // The floor: read, gunzip and JSON.parse, nothing else, one file after another.
+  for (const file of files) {
+    const body = await readFile(file);
+    const text = gunzipSync(body).toString('utf8');
+    const doc = JSON.parse(text) as { Records: unknown[] };
+    records += doc.Records.length;
+    gzipBytes += body.byteLength;
+    jsonBytes += text.length;
+  }
+} else {
+  const detectors = (await loadDetectors()).filter((d) => process.env.BENCH_ONLY !== 'stateless' || d.kind === 'stateless');
+  const suppressor = await loadSuppressions(new URL('./suppressions.yml', import.meta.url).pathname);
+  const trail = new FolderTrail(dir);
+  const keys = files.map((f) => relative(dir, f).split('\\').join('/'));
+  let chosen = keys;
+  if (mode === 'largest') {
+    // One Analyze invocation over the largest file alone: its peak memory against its JSON size.
+    const sizes = await Promise.all(files.map(async (f) => (await readFile(f)).byteLength));
+    chosen = [keys[sizes.indexOf(Math.max(...sizes))]!];
+  }
+  const store = new MapFindings();
+  const states = new Map<string, DetectorStatePort>();
+  const result = await analyzeObjects(
+    {
+      runs: { getManifestBatch: async () => chosen, putBatchResult: async () => undefined },
+      reader: trail,
+      findings: store,
+      detectorState: (id) => states.get(id) ?? states.set(id, mapState()).get(id)!,
+      now: () => new Date(),
+    },
+    { detectors, suppressor, readConcurrency: 4, writeConcurrency: 16 },
+    'bench',
+    0,
+    chosen,
+  );
+  records = result.records;
+  jsonBytes = result.bytes;
+  findings = result.findings.new;
+  for (const f of chosen) gzipBytes += (await readFile(`${dir}/${f}`)).byteLength;
+}
+
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+console.log(
+  JSON.stringify({
+    mode,
+    files: mode === 'largest' ? 1 : files.length,
+    records,
+    gzipBytes,
+    jsonBytes,
+    findings,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    // maxRSS is in KB.
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    rssBeforeBytes: rssBefore,
+  }),
+);
