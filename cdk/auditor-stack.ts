@@ -1,11 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { ScheduledInput } from '../functions/core/run-input.ts';
-import type { StackConfig } from './config.ts';
+import { BUCKET_NAME_PATTERN, type StackConfig } from './config.ts';
 import { AuditAlarms } from './constructs/alarms.ts';
 import { AuditFunctions } from './constructs/audit-functions.ts';
 import { AuditStateMachine } from './constructs/audit-state-machine.ts';
@@ -17,6 +18,9 @@ import { TryoutTrail } from './constructs/tryout-trail.ts';
 export interface AuditorStackProps extends StackProps {
   config: StackConfig;
 }
+
+/** The CloudFormation parameter naming the trail bucket when no trailBucketName context is given. */
+export const TRAIL_BUCKET_PARAMETER = 'TrailBucketName';
 
 /** The scheduled input: a run over everything delivered since the last complete scheduled run. */
 export const SCHEDULED_INPUT: ScheduledInput = { mode: 'scheduled' };
@@ -46,11 +50,23 @@ export class AuditorStack extends Stack {
       : undefined;
 
     // The trail: read-only access to an existing bucket, or a try-out trail made here.
+    // An existing bucket is imported by name: from context (trailBucketName), or else from the
+    // TrailBucketName parameter (`cdk deploy --parameters TrailBucketName=<bucket>`).
     let trailBucketName: string;
     let trailBucketArn: string;
     if (config.trail.kind === 'existing') {
-      trailBucketName = config.trail.bucketName;
-      trailBucketArn = this.formatArn({ service: 's3', region: '', account: '', resource: trailBucketName });
+      const name =
+        config.trail.bucketName ??
+        new CfnParameter(this, TRAIL_BUCKET_PARAMETER, {
+          type: 'String',
+          allowedPattern: BUCKET_NAME_PATTERN,
+          constraintDescription: 'must be an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)',
+          description:
+            'Name of the existing CloudTrail bucket to audit (read-only: the stack lists <trailPrefix>AWSLogs/ and reads objects there). Alternatively synthesize with -c trailBucketName=<bucket>.',
+        }).valueAsString;
+      const bucket = Bucket.fromBucketName(this, 'TrailBucket', name);
+      trailBucketName = bucket.bucketName;
+      trailBucketArn = bucket.bucketArn;
     } else {
       const tryout = new TryoutTrail(this, 'TryoutTrail', { trailPrefix: config.audit.trailPrefix });
       trailBucketName = tryout.bucket.bucketName;
@@ -116,6 +132,7 @@ export class AuditorStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn, description: 'npx trail-auditor backfill --state-machine <this> --from ... --to ...' });
     new CfnOutput(this, 'FindingsTableName', { value: this.store.findings.tableName, description: 'npx trail-auditor findings --table <this>' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
-    new CfnOutput(this, 'TrailBucketName', { value: trailBucketName });
+    // With the parameter, its value is the bucket name already (and the ids would collide).
+    if (config.trail.kind === 'create' || config.trail.bucketName) new CfnOutput(this, 'TrailBucketName', { value: trailBucketName });
   }
 }

@@ -18,8 +18,11 @@ export const FINDINGS_TTL_ATTRIBUTE = FINDINGS_TABLE.ttlAttribute;
 /** Everything the stack is built from, read from CDK context (`cdk.json` or `-c key=value`). */
 export interface StackConfig {
   stackName: string;
-  /** The trail: an existing bucket (the normal case) or a try-out trail the stack creates. */
-  trail: { kind: 'existing'; bucketName: string; kmsKeyArn?: string } | { kind: 'create' };
+  /**
+   * The trail: an existing bucket (the normal case) or a try-out trail the stack creates. An
+   * existing bucket without `bucketName` is named at deploy time by the TrailBucketName parameter.
+   */
+  trail: { kind: 'existing'; bucketName?: string; kmsKeyArn?: string } | { kind: 'create' };
   /** Minutes between scheduled runs. */
   scheduleMinutes: number;
   notificationEmail?: string;
@@ -60,11 +63,8 @@ export const CONTEXT_KEYS = [
   'demoActivity',
 ] as const;
 
-const MISSING_TRAIL =
-  'Which trail should trail-auditor audit? Set one of:\n' +
-  '  -c trailBucketName=<bucket>   audit an existing trail bucket (read-only access), or\n' +
-  '  -c createTrail=true           create a try-out multi-region trail and its bucket in this stack.\n' +
-  '(Or put the key in the "context" of cdk.json.)';
+/** What an S3 bucket name looks like (checked on `trailBucketName` and on the TrailBucketName parameter). */
+export const BUCKET_NAME_PATTERN = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
 
 /**
  * Reads and validates the stack config from context. `get` is `app.node.tryGetContext`; values
@@ -74,9 +74,9 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
   const bucketName = optionalString(get, 'trailBucketName');
   const createTrail = bool(get, 'createTrail', false);
   if (bucketName && createTrail) throw new ConfigError('set trailBucketName or createTrail=true, not both');
-  // No default trail: guessing would either create billable resources or point at someone's bucket.
-  if (!bucketName && !createTrail) throw new ConfigError(MISSING_TRAIL);
-  if (bucketName && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) throw new ConfigError(`trailBucketName ${JSON.stringify(bucketName)} is not an S3 bucket name`);
+  // Neither: the bucket is named at deploy time (the TrailBucketName parameter), so a fresh clone
+  // synthesizes with no context; nothing is guessed (no billable trail, nobody else's bucket).
+  if (bucketName && !new RegExp(BUCKET_NAME_PATTERN).test(bucketName)) throw new ConfigError(`trailBucketName ${JSON.stringify(bucketName)} is not an S3 bucket name`);
   const kmsKeyArn = optionalString(get, 'trailKmsKeyArn');
   if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(kmsKeyArn)) throw new ConfigError(`trailKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got ${kmsKeyArn}`);
   if (kmsKeyArn && createTrail) throw new ConfigError('trailKmsKeyArn belongs to an existing trail bucket (trailBucketName)');
@@ -100,7 +100,7 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
   const sigmaRulesDir = optionalPath(get, 'sigmaRulesDir', rootDir, 'directory');
   const config: StackConfig = {
     stackName,
-    trail: bucketName ? { kind: 'existing', bucketName, ...(kmsKeyArn ? { kmsKeyArn } : {}) } : { kind: 'create' },
+    trail: createTrail ? { kind: 'create' } : { kind: 'existing', ...(bucketName ? { bucketName } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}) },
     scheduleMinutes,
     ...(notificationEmail ? { notificationEmail } : {}),
     detectorAlarms: detectorAlarms(get, Boolean(sigmaRulesDir)),

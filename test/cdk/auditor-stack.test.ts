@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SCHEDULED_INPUT } from '../../cdk/auditor-stack.ts';
+import { SCHEDULED_INPUT, TRAIL_BUCKET_PARAMETER } from '../../cdk/auditor-stack.ts';
 import { FINDINGS_TTL_ATTRIBUTE } from '../../cdk/config.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
 import { CONFIG_ENV } from '../../functions/core/config.ts';
@@ -380,6 +380,49 @@ dashboard('is named per stack and region (dashboard names are account-wide)', ()
 });
 
 dashboard.run();
+
+// ---------------------------------------------------------------------------------------------
+const parameter = suite('TrailBucketName parameter');
+const NO_CONTEXT = {};
+const bucketRef = { Ref: TRAIL_BUCKET_PARAMETER };
+
+parameter('with no trail context: a String parameter with the bucket-name pattern and a description', () => {
+  const template = templateOf(NO_CONTEXT);
+  template.hasParameter(TRAIL_BUCKET_PARAMETER, { Type: 'String', AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', Description: Match.stringLikeRegexp('CloudTrail bucket') });
+  const pattern = new RegExp(template.toJSON().Parameters[TRAIL_BUCKET_PARAMETER].AllowedPattern);
+  for (const name of ['my-trail-bucket', 'org.trail.logs', 'abc']) assert.ok(pattern.test(name), name);
+  for (const name of ['My_Bucket', 'ab', '-trail', 'trail-', `a${'b'.repeat(62)}c`]) assert.not.ok(pattern.test(name), name);
+  template.resourceCountIs('AWS::S3::Bucket', 0);
+  template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+  assert.not.ok('TrailBucketName' in template.toJSON().Outputs, 'no output echoing the parameter');
+});
+
+parameter('the grants and TRAIL_BUCKET reference the parameter, with the prefix', () => {
+  for (const [context, logs] of [[NO_CONTEXT, 'AWSLogs/'], [{ trailPrefix: 'org' }, 'org/AWSLogs/']] as const) {
+    const template = templateOf(context);
+    const statements = allStatements(template).filter((s) => s.Action.some((action) => action.startsWith('s3:')));
+    assert.equal(statements.flatMap((s) => s.Action).sort(), ['s3:GetObject', 's3:ListBucket']);
+    const list = statements.find((s) => s.Action.includes('s3:ListBucket'))!;
+    assert.match(list.policy, /PlanRole/);
+    assert.equal(list.Resource, [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucketRef]] }]);
+    assert.equal(list.Condition, { StringLike: { 's3:prefix': [`${logs}*`] } });
+    const get = statements.find((s) => s.Action.includes('s3:GetObject'))!;
+    assert.match(get.policy, /AnalyzeRole/);
+    assert.equal(get.Resource, [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucketRef, `/${logs}*`]] }]);
+    const variables = (step: string) => (resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties!.Description).startsWith(`trail-auditor ${step} `))![1].Properties as any).Environment.Variables;
+    assert.equal(variables('Plan').TRAIL_BUCKET, bucketRef);
+    assert.equal(variables('Analyze').TRAIL_BUCKET, bucketRef);
+  }
+});
+
+parameter('no parameter when the bucket comes from context or the stack creates the trail', () => {
+  for (const context of [EXISTING_TRAIL, { createTrail: true }]) {
+    assert.is(templateOf(context).toJSON().Parameters?.[TRAIL_BUCKET_PARAMETER], undefined, JSON.stringify(context));
+    templateOf(context).hasOutput('TrailBucketName', {});
+  }
+});
+
+parameter.run();
 
 // ---------------------------------------------------------------------------------------------
 const tryout = suite('TryoutTrail');

@@ -30,8 +30,11 @@ test('an existing trail bucket gets the documented defaults', () => {
   assert.is(config.demoActivity, false);
 });
 
-test('no trail at all fails and names both ways to give one', () => {
-  throwsConfig({}, /trailBucketName=<bucket>[\s\S]*createTrail=true/);
+test('no trail context: an existing bucket named at deploy time (the TrailBucketName parameter)', () => {
+  assert.equal(fromContext({}).trail, { kind: 'existing' });
+  const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  assert.equal(fromContext({ trailKmsKeyArn: kmsKeyArn }).trail, { kind: 'existing', kmsKeyArn });
+  assert.equal(fromContext({ trailBucketName: '' }).trail, { kind: 'existing' });
 });
 
 test('createTrail and trailBucketName together are refused', () => {

@@ -7,6 +7,8 @@ import { EXISTING_TRAIL, RULE_FILES, synth, testApp } from './synth.ts';
 
 const VARIANTS: Record<string, Record<string, unknown>> = {
   default: EXISTING_TRAIL,
+  'TrailBucketName parameter': {},
+  'TrailBucketName parameter, prefix and KMS': { trailPrefix: 'org', trailKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
   createTrail: { createTrail: true },
   demoActivity: { createTrail: true, demoActivity: true },
   'everything on': {
@@ -36,6 +38,15 @@ test('the app registers cdk-nag as a validation plugin, and synth passes with it
   const app = testApp(VARIANTS.demoActivity!);
   buildApp(app);
   assert.not.throws(() => app.synth());
+});
+
+test('the IAM5 acknowledgement of the parameter variant names the Ref-based object ARN', () => {
+  const { app } = synth(VARIANTS['TrailBucketName parameter']!);
+  const ids = app.node.findAll().flatMap((construct) =>
+    construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((entry) => Object.keys(entry.data as object)),
+  );
+  // Keys are stored as "Annotation::<id>"; the variants above check that nag actually matches it.
+  assert.ok(ids.some((id) => id.endsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<TrailBucketName>/AWSLogs/*]')), ids.join('\n'));
 });
 
 test('every acknowledgement has a real reason, and IAM5 ones name their finding', () => {
