@@ -144,9 +144,13 @@ export async function analyzeObjects(
     if (stateful.length > 0) {
       if (index > 0) await turns[index - 1]!.promise;
       // Within an object, by eventTime.
+      const detectorPorts = stateful.map((detector) => statePorts.get(detector.meta.id)!);
       for (const record of byEventTime(records)) {
-        for (const detector of stateful) {
-          const match = await detector.detect(record, statePorts.get(detector.meta.id)!);
+        for (let d = 0; d < stateful.length; d++) {
+          const detector = stateful[d]!;
+          // A detector answers synchronously when it needs no state call: await only a promise.
+          const answer = detector.detect(record, detectorPorts[d]!);
+          const match = isPromiseLike(answer) ? await answer : answer;
           if (match) onMatch(detector, match, record, key, writes);
         }
       }
@@ -193,6 +197,10 @@ export function isPermanentReadError(error: unknown): boolean {
   if (PERMANENT_READ_ERRORS.has(e?.name ?? '') || PERMANENT_READ_ERRORS.has(e?.code ?? '')) return true;
   const status = e?.$metadata?.httpStatusCode;
   return status === 403 || status === 404;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

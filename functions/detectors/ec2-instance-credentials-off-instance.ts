@@ -122,51 +122,24 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
     let known = byAddress.get(address);
     if (!known) {
       memo.entries++;
-      known = { personStored: false, person: undefined, egressMarker: undefined, members: undefined, egressSize: 0, outsideAws: undefined };
-      // Evidence from AWS's ranges is a pure function of the address: computed once.
-      if (ranges) known.outsideAws = !ranges.contains(address);
+      known = {
+        egressKey: `egress#${account}#${address}`,
+        egressMarkerKey: `egress-address#${account}#${address}`,
+        personKey: `person-address#${account}#${address}`,
+        personStored: false,
+        person: undefined,
+        egressMarker: undefined,
+        members: undefined,
+        egressSize: 0,
+        // Evidence from AWS's ranges is a pure function of the address: computed once.
+        outsideAws: ranges ? !ranges.contains(address) : undefined,
+      };
       byAddress.set(address, known);
     }
     return known;
   }
-
-  /** The person-address marker of an address (read once present: it never changes). */
-  async function personAt(state: DetectorStatePort, known: AddressMemo, account: string, address: string): Promise<string | undefined> {
-    if (known.personStored) return known.person;
-    const stored = await state.get(`person-address#${account}#${address}`);
-    if (stored !== undefined) rememberPerson(known, stored);
-    return principalOf(stored);
-  }
-
-  /** Evidence on the session's first address, fed to the egress count (a first-address call). */
-  async function feedEvidence(state: DetectorStatePort, memo: StateMemo, session: InstanceSession, address: string, eventTime: string): Promise<AddressEvidence> {
-    const account = session.account;
-    const known = addressMemo(memo, account, address);
-    let egressInstances: number;
-    let isEgress: boolean;
-    if (isKnownEgressMember(known, session.instance)) {
-      // Adding a member the set holds and putting a marker that is stored change nothing.
-      egressInstances = known.egressSize;
-      isEgress = true;
-    } else {
-      // Only first-address calls feed the egress set: a second address is the suspicious one, and
-      // letting it count would let a thief whitelist their own address.
-      egressInstances = await state.addToSet(`egress#${account}#${address}`, session.instance);
-      const members = (known.members ??= new Set());
-      if (!members.has(session.instance)) {
-        members.add(session.instance);
-        memo.entries++;
-      }
-      if (egressInstances > known.egressSize) known.egressSize = egressInstances;
-      isEgress = egressInstances >= threshold;
-      if (isEgress && known.egressMarker === undefined) {
-        known.egressMarker = await state.putIfAbsent(`egress-address#${account}#${address}`, { instances: String(egressInstances), eventTime });
-      }
-    }
-    // The person marker only matters to a first address that is no egress and not inside AWS
-    // (decideOffInstance's looksOffInstance); otherwise the verdict is no match whatever it says.
-    const person = !isEgress && known.outsideAws !== false ? await personAt(state, known, account, address) : undefined;
-    return { address, isEgress, egressInstances, outsideAws: known.outsideAws, person };
+  function isKnownEgressMember(known: AddressMemo, instance: string): boolean {
+    return known.egressMarker !== undefined && known.egressSize >= threshold && known.members !== undefined && known.members.has(instance);
   }
 
   /** Evidence on an address without feeding the egress count (the port has no set lookup: the marker written when the threshold was reached). */
@@ -174,10 +147,15 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
     const known = addressMemo(memo, account, address);
     let marker = known.egressMarker;
     if (marker === undefined) {
-      marker = await state.get(`egress-address#${account}#${address}`);
+      marker = await state.get(known.egressMarkerKey);
       if (marker !== undefined) known.egressMarker = marker;
     }
-    const person = await personAt(state, known, account, address);
+    let person = known.person;
+    if (!known.personStored) {
+      const stored = await state.get(known.personKey);
+      if (stored !== undefined) rememberPerson(known, stored);
+      person = principalOf(stored);
+    }
     return {
       address,
       isEgress: marker !== undefined,
@@ -187,11 +165,12 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
     };
   }
 
-  async function storePerson(state: DetectorStatePort, known: AddressMemo, account: string, principal: string, address: string, eventTime: string, eventID: string): Promise<undefined> {
-    rememberPerson(known, await state.putIfAbsent(`person-address#${account}#${address}`, { principal, eventTime, eventID }));
+  async function storePerson(state: DetectorStatePort, known: AddressMemo, principal: string, eventTime: string, eventID: string): Promise<undefined> {
+    rememberPerson(known, await state.putIfAbsent(known.personKey, { principal, eventTime, eventID }));
     return undefined;
   }
 
+  /** An instance-session call; `learned` is the session's stored first-sight value when already known. */
   async function judgeSession(
     state: DetectorStatePort,
     memo: StateMemo,
@@ -214,7 +193,48 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
     const firstAddress = typeof learned.ip === 'string' && learned.ip ? learned.ip : address;
     const isFirstAddress = firstAddress === address;
 
-    const current = isFirstAddress ? await feedEvidence(state, memo, session, address, eventTime) : await readEvidence(state, memo, session.account, address);
+    let current: AddressEvidence;
+    if (isFirstAddress) {
+      // Evidence on the session's first address, fed to the egress count.
+      const at = addressMemo(memo, session.account, address);
+      let egressInstances: number;
+      let isEgress: boolean;
+      if (isKnownEgressMember(at, session.instance)) {
+        // Adding a member the set holds and putting a marker that is stored change nothing.
+        egressInstances = at.egressSize;
+        isEgress = true;
+      } else {
+        // Only first-address calls feed the egress set: a second address is the suspicious one, and
+        // letting it count would let a thief whitelist their own address.
+        egressInstances = await state.addToSet(at.egressKey, session.instance);
+        const members = (at.members ??= new Set());
+        if (!members.has(session.instance)) {
+          members.add(session.instance);
+          memo.entries++;
+        }
+        if (egressInstances > at.egressSize) at.egressSize = egressInstances;
+        isEgress = egressInstances >= threshold;
+        if (isEgress && at.egressMarker === undefined) {
+          at.egressMarker = await state.putIfAbsent(at.egressMarkerKey, { instances: String(egressInstances), eventTime });
+        }
+      }
+      // The person marker only matters to a first address that is no egress and not inside AWS
+      // (looksOffInstance); otherwise the verdict is no match whatever it says.
+      let person: string | undefined;
+      if (!isEgress && at.outsideAws !== false) {
+        if (at.personStored) person = at.person;
+        else {
+          const stored = await state.get(at.personKey);
+          if (stored !== undefined) rememberPerson(at, stored);
+          person = principalOf(stored);
+        }
+      }
+      current = { address, isEgress, egressInstances, outsideAws: at.outsideAws, person };
+      // decideOffInstance's own first test, before building the rest of the evidence.
+      if (!looksOffInstance(current)) return undefined;
+    } else {
+      current = await readEvidence(state, memo, session.account, address);
+    }
     const firstEvidence = isFirstAddress ? current : await readEvidence(state, memo, session.account, firstAddress);
     return decideOffInstance({
       session,
@@ -229,10 +249,6 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
       userAgentFamily: family,
       errorCode: typeof record.errorCode === 'string' && record.errorCode ? record.errorCode : undefined,
     });
-  }
-
-  function isKnownEgressMember(known: AddressMemo, instance: string): boolean {
-    return known.egressMarker !== undefined && known.egressSize >= threshold && known.members !== undefined && known.members.has(instance);
   }
 
   return {
@@ -282,7 +298,7 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
         const known = addressMemo(memo, person.account, address);
         // putIfAbsent of a stored marker changes nothing.
         if (known.personStored) return undefined;
-        return storePerson(state, known, person.account, person.arn, address, stringOr(record.eventTime, ''), stringOr(record.eventID, ''));
+        return storePerson(state, known, person.arn, stringOr(record.eventTime, ''), stringOr(record.eventID, ''));
       }
 
       const session = cachedInstanceSession(record);
@@ -320,6 +336,10 @@ interface StateMemo {
 }
 
 interface AddressMemo {
+  /** The address's state keys, built once. */
+  egressKey: string;
+  egressMarkerKey: string;
+  personKey: string;
   /** The person-address marker is stored; `person` is its principal. */
   personStored: boolean;
   person: string | undefined;
@@ -351,22 +371,11 @@ const familyCache = new Map<string, string>();
 
 /** {@link instanceSessionOf}, cached by everything it depends on beyond the cheap checks (shared result: do not mutate). */
 function cachedInstanceSession(record: CloudTrailRecord): InstanceSession | undefined {
-  const identity = record.userIdentity;
-  if (!identity || typeof identity !== 'object') return undefined;
-  if (identity.type !== 'AssumedRole') return undefined;
-  if (typeof identity.accessKeyId !== 'string' || !identity.accessKeyId.startsWith('ASIA')) return undefined;
-  const context = identity.sessionContext;
-  if (!context || typeof context !== 'object') return undefined;
-  if (typeof context.ec2RoleDelivery !== 'string' || !context.ec2RoleDelivery) return undefined;
-  const issuer = context.sessionIssuer;
-  if (!issuer || typeof issuer !== 'object' || issuer.type !== 'Role') return undefined;
-  if (typeof identity.arn !== 'string') return undefined;
-  const attributes = context.attributes;
-  const creation = attributes && typeof attributes === 'object' && typeof attributes.creationDate === 'string' ? attributes.creationDate : '';
-  const creationDate = creation || `key:${identity.accessKeyId}`;
-  const issuerArn = typeof issuer.arn === 'string' ? issuer.arn : '';
-  let byIssuer = sessionCache.get(identity.arn);
-  if (!byIssuer) sessionCache.set(identity.arn, (byIssuer = new Map()));
+  const fields = imdsSessionFields(record);
+  if (!fields) return undefined;
+  const { arn, issuerArn, creationDate } = fields;
+  let byIssuer = sessionCache.get(arn);
+  if (!byIssuer) sessionCache.set(arn, (byIssuer = new Map()));
   let byCreation = byIssuer.get(issuerArn);
   if (!byCreation) byIssuer.set(issuerArn, (byCreation = new Map()));
   let session = byCreation.get(creationDate);
@@ -375,7 +384,7 @@ function cachedInstanceSession(record: CloudTrailRecord): InstanceSession | unde
     if (++sessionCacheEntries > CACHE_ENTRIES) {
       sessionCache.clear();
       sessionCacheEntries = 1;
-      sessionCache.set(identity.arn, new Map([[issuerArn, (byCreation = new Map())]]));
+      sessionCache.set(arn, new Map([[issuerArn, (byCreation = new Map())]]));
     }
     byCreation.set(creationDate, session);
   }
@@ -423,7 +432,6 @@ function looksOffInstance(evidence: AddressEvidence): boolean {
  */
 export function decideOffInstance(evidence: OffInstanceEvidence): DetectorMatch | undefined {
   const { current, first, session } = evidence;
-  const who = `instance ${session.instanceId} (role ${roleName(session.roleArn)})`;
   let severity: Severity;
   let title: string | undefined;
   const facts: string[] = [];
@@ -453,6 +461,7 @@ export function decideOffInstance(evidence: OffInstanceEvidence): DetectorMatch 
   }
   if (evidence.errorCode) facts.push(`the call failed (${evidence.errorCode}), which is still an attempt to use the credentials`);
 
+  const who = `instance ${session.instanceId} (role ${roleName(session.roleArn)})`;
   const reason = `Credentials of ${who}: ${facts.join('; ')}.`;
   return title ? { severity, title, reason } : { severity, reason };
 }
@@ -464,6 +473,22 @@ export function decideOffInstance(evidence: OffInstanceEvidence): DetectorMatch 
  * anyone's AssumeRole session name, so it is not one.
  */
 export function instanceSessionOf(record: CloudTrailRecord): InstanceSession | undefined {
+  const fields = imdsSessionFields(record);
+  if (!fields) return undefined;
+  const parts = ASSUMED_ROLE_ARN.exec(fields.arn);
+  if (!parts) return undefined;
+  const [, partition, arnAccount, role, instanceId] = parts as unknown as [string, string, string, string, string];
+  if (!INSTANCE_ID.test(instanceId)) return undefined;
+  const roleArn = fields.issuerArn.startsWith('arn:') ? fields.issuerArn : `arn:${partition}:iam::${arnAccount}:role/${role}`;
+  const instance = `${roleArn}#${instanceId}`;
+  return { account: arnAccount, roleArn, instanceId, creationDate: fields.creationDate, key: `session#${instance}#${fields.creationDate}`, instance };
+}
+
+/**
+ * The cheap checks of an IMDS-delivered session (AssumedRole, ASIA key, ec2RoleDelivery, a role
+ * issuer) and the fields that identify it; the ARN is not parsed yet.
+ */
+function imdsSessionFields(record: CloudTrailRecord): { arn: string; issuerArn: string; creationDate: string } | undefined {
   const identity = record.userIdentity;
   if (!identity || typeof identity !== 'object') return undefined;
   if (identity.type !== 'AssumedRole') return undefined;
@@ -474,17 +499,10 @@ export function instanceSessionOf(record: CloudTrailRecord): InstanceSession | u
   const issuer = context.sessionIssuer;
   if (!issuer || typeof issuer !== 'object' || issuer.type !== 'Role') return undefined;
   if (typeof identity.arn !== 'string') return undefined;
-  const parts = ASSUMED_ROLE_ARN.exec(identity.arn);
-  if (!parts) return undefined;
-  const [, partition, arnAccount, role, instanceId] = parts as unknown as [string, string, string, string, string];
-  if (!INSTANCE_ID.test(instanceId)) return undefined;
-  const roleArn = typeof issuer.arn === 'string' && issuer.arn.startsWith('arn:') ? issuer.arn : `arn:${partition}:iam::${arnAccount}:role/${role}`;
   const attributes = context.attributes;
   const creation = attributes && typeof attributes === 'object' && typeof attributes.creationDate === 'string' ? attributes.creationDate : '';
   // Without a creationDate the temporary key id still identifies the session.
-  const creationDate = creation || `key:${identity.accessKeyId}`;
-  const instance = `${roleArn}#${instanceId}`;
-  return { account: arnAccount, roleArn, instanceId, creationDate, key: `session#${instance}#${creationDate}`, instance };
+  return { arn: identity.arn, issuerArn: typeof issuer.arn === 'string' ? issuer.arn : '', creationDate: creation || `key:${identity.accessKeyId}` };
 }
 
 /**
@@ -518,7 +536,8 @@ const CANONICAL_CACHE_ENTRIES = 100_000;
 
 /** An IP address in one spelling (IPv6 compressed lower case; IPv4-mapped IPv6 as IPv4), else undefined. */
 export function canonicalAddress(text: string): string | undefined {
-  if (canonicalCache.has(text)) return canonicalCache.get(text);
+  const cached = canonicalCache.get(text);
+  if (cached !== undefined || canonicalCache.has(text)) return cached;
   const canonical = parseCanonical(text);
   if (canonicalCache.size >= CANONICAL_CACHE_ENTRIES) canonicalCache.clear();
   canonicalCache.set(text, canonical);

@@ -64,7 +64,8 @@ export interface StatelessDetector {
 export interface StatefulDetector {
   kind: 'stateful';
   meta: DetectorMetadata;
-  detect(record: CloudTrailRecord, state: DetectorStatePort): Promise<DetectorMatch | undefined>;
+  /** May answer synchronously when nothing needs the state port: callers await only a promise. */
+  detect(record: CloudTrailRecord, state: DetectorStatePort): DetectorMatch | undefined | Promise<DetectorMatch | undefined>;
 }
 
 export type Detector = StatelessDetector | StatefulDetector;
