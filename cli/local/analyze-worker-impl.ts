@@ -1,4 +1,4 @@
-import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoFindingsStore, DynamoRunStore, detectorStates } from '../../functions/adapters/dynamodb.ts';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { analyzeStep } from '../../functions/analyze/analyze.ts';
 import type { AuditConfig } from '../../functions/core/config.ts';
@@ -29,7 +29,7 @@ export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: Wo
       runs: new DynamoRunStore(client, LOCAL_TABLES.state),
       reader: trail.reader,
       findings: new DynamoFindingsStore(client, LOCAL_TABLES.findings),
-      detectorState: (id) => new DynamoDetectorState(client, LOCAL_TABLES.state, id),
+      detectorState: detectorStates(client, LOCAL_TABLES.state),
       now: () => new Date(),
     },
     { detectors, readConcurrency: setup.config.readConcurrency, writeConcurrency: setup.config.writeConcurrency, ...(suppressor ? { suppressor } : {}) },

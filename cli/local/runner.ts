@@ -2,7 +2,7 @@ import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DynamoDetectorState, DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore, detectorStates } from '../../functions/adapters/dynamodb.ts';
 import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
 import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions/analyze/analyze.ts';
 import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
@@ -77,7 +77,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
     runs,
     reader,
     findings,
-    detectorState: (id) => new DynamoDetectorState(client, LOCAL_TABLES.state, id),
+    detectorState: detectorStates(client, LOCAL_TABLES.state),
     now,
   };
   const analyze =

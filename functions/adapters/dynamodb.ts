@@ -336,6 +336,19 @@ export class DynamoDetectorState implements DetectorStatePort {
   }
 }
 
+/**
+ * One {@link DynamoDetectorState} per detector for the life of the process (a Lambda container, a
+ * worker thread), so what it learned is reused by every work item instead of asked again.
+ */
+export function detectorStates(client: DynamoDBDocumentClient, table: string): (detectorId: string) => DetectorStatePort {
+  const states = new Map<string, DynamoDetectorState>();
+  return (detectorId) => {
+    let state = states.get(detectorId);
+    if (!state) states.set(detectorId, (state = new DynamoDetectorState(client, table, detectorId)));
+    return state;
+  };
+}
+
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   if (cache.size >= STATE_CACHE_ENTRIES) cache.clear();
   cache.set(key, value);

@@ -144,15 +144,30 @@ export async function analyzeObjects(
     if (stateful.length > 0) {
       if (index > 0) await turns[index - 1]!.promise;
       // Within an object, by eventTime.
-      const detectorPorts = stateful.map((detector) => statePorts.get(detector.meta.id)!);
-      for (const record of byEventTime(records)) {
-        for (let d = 0; d < stateful.length; d++) {
-          const detector = stateful[d]!;
-          // A detector answers synchronously when it needs no state call: await only a promise.
-          const answer = detector.detect(record, detectorPorts[d]!);
-          const match = isPromiseLike(answer) ? await answer : answer;
-          if (match) onMatch(detector, match, record, key, writes);
+      const ordered = byEventTime(records);
+      for (const detector of stateful) {
+        const port = statePorts.get(detector.meta.id)!;
+        const judge = async (list: readonly CloudTrailRecord[]) => {
+          for (const record of list) {
+            // A detector answers synchronously when it needs no state call: await only a promise.
+            const answer = detector.detect(record, port);
+            const match = isPromiseLike(answer) ? await answer : answer;
+            if (match) onMatch(detector, match, record, key, writes);
+          }
+        };
+        if (!detector.orderKey) {
+          await judge(ordered);
+          continue;
         }
+        const unkeyed: CloudTrailRecord[] = [];
+        const groups = new Map<string, CloudTrailRecord[]>();
+        for (const record of ordered) {
+          const orderKey = detector.orderKey(record);
+          if (orderKey === undefined) unkeyed.push(record);
+          else groups.get(orderKey)?.push(record) ?? groups.set(orderKey, [record]);
+        }
+        await judge(unkeyed);
+        await Promise.all([...groups.values()].map(judge));
       }
     }
     await Promise.all(writes);

@@ -1,5 +1,5 @@
 import { documentClient, s3Client } from '../adapters/clients.ts';
-import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore } from '../adapters/dynamodb.ts';
+import { DynamoFindingsStore, DynamoRunStore, detectorStates } from '../adapters/dynamodb.ts';
 import { S3Trail } from '../adapters/s3.ts';
 import { configFromEnv, requireEnv } from '../core/config.ts';
 import { loadSuppressions } from '../core/suppressions.ts';
@@ -23,7 +23,7 @@ export const handler = analyzeStep(
     runs: new DynamoRunStore(client, stateTable),
     reader: trail,
     findings: new DynamoFindingsStore(client, requireEnv('FINDINGS_TABLE')),
-    detectorState: (id) => new DynamoDetectorState(client, stateTable, id),
+    detectorState: detectorStates(client, stateTable),
     now: () => new Date(),
   },
   {

@@ -286,6 +286,12 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
       ],
     },
 
+    // Each instance session learns from its own calls in order; sessions are independent, so
+    // their state calls may overlap. Other records (people's calls, evidence) are judged first.
+    orderKey(record: CloudTrailRecord): string | undefined {
+      return cachedInstanceSession(record)?.key;
+    },
+
     // Synchronous (no state call) whenever everything the verdict needs is already known; else a promise.
     detect(record: CloudTrailRecord, state: DetectorStatePort): DetectorMatch | undefined | Promise<DetectorMatch | undefined> {
       if (!record || typeof record !== 'object' || Array.isArray(record)) return undefined;

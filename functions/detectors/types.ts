@@ -66,6 +66,13 @@ export interface StatefulDetector {
   meta: DetectorMetadata;
   /** May answer synchronously when nothing needs the state port: callers await only a promise. */
   detect(record: CloudTrailRecord, state: DetectorStatePort): DetectorMatch | undefined | Promise<DetectorMatch | undefined>;
+  /**
+   * What must be judged in order: records with the same key are judged one after another in
+   * eventTime order, records with different keys concurrently (their state calls overlap).
+   * Records without a key are judged first, in order. Without this method every record is
+   * judged in order.
+   */
+  orderKey?(record: CloudTrailRecord): string | undefined;
 }
 
 export type Detector = StatelessDetector | StatefulDetector;
