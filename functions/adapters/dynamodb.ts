@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../core/findings.ts';
-import type { BatchResult, FindingsCounter, FindingsStore, PutOutcome, RunPlan, RunStore } from '../core/ports.ts';
+import { ALL_SCOPE, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
 import type { DetectorStatePort } from '../detectors/types.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from './tables.ts';
 
@@ -161,6 +161,8 @@ async function queryIndex(
 }
 
 const pad = (batch: number) => String(batch).padStart(6, '0');
+// The unfiltered schedule keeps the key it always had.
+const checkpointKey = (scope: string) => (scope === ALL_SCOPE ? 'scheduled' : `scheduled#${scope}`);
 
 /** Run bookkeeping in the state table. */
 export class DynamoRunStore implements RunStore {
@@ -226,17 +228,17 @@ export class DynamoRunStore implements RunStore {
     return results;
   }
 
-  async getCheckpoint(): Promise<string | null> {
-    const item = await this.get('CHECKPOINT', 'scheduled');
+  async getCheckpoint(scope: string = ALL_SCOPE): Promise<string | null> {
+    const item = await this.get('CHECKPOINT', checkpointKey(scope));
     return typeof item?.at === 'string' ? item.at : null;
   }
 
-  async advanceCheckpoint(to: string): Promise<void> {
+  async advanceCheckpoint(to: string, scope: string = ALL_SCOPE): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: 'CHECKPOINT', sk: 'scheduled' },
+          Key: { pk: 'CHECKPOINT', sk: checkpointKey(scope) },
           UpdateExpression: 'SET #at = :to',
           // Only forwards: an older run finishing after a newer one must not move it back.
           ConditionExpression: 'attribute_not_exists(#at) OR #at < :to',

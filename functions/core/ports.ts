@@ -72,6 +72,20 @@ export interface RunPlan {
   skippedByReason: Record<string, number>;
   accounts: string[];
   regions: string[];
+  /** The checkpoint a scheduled run reads and moves: see {@link checkpointScope}. */
+  checkpointScope: string;
+}
+
+/** The checkpoint of unfiltered scheduled runs. */
+export const ALL_SCOPE = 'all';
+
+/**
+ * The checkpoint scope of a run's filters: `all`, or the sorted accounts and regions, so that a
+ * run narrowed to one account never moves the checkpoint the unfiltered schedule relies on.
+ */
+export function checkpointScope(filter: { accounts?: readonly string[]; regions?: readonly string[] }): string {
+  if (!filter.accounts?.length && !filter.regions?.length) return ALL_SCOPE;
+  return `accounts=${[...(filter.accounts ?? [])].sort().join(',') || '*'};regions=${[...(filter.regions ?? [])].sort().join(',') || '*'}`;
 }
 
 /** Run bookkeeping: the plan, the manifest, per-batch results and the scheduled checkpoint. */
@@ -83,10 +97,13 @@ export interface RunStore {
   /** Overwrites the batch's result: a retried batch replaces, never adds. */
   putBatchResult(runId: string, result: BatchResult): Promise<void>;
   listBatchResults(runId: string): Promise<BatchResult[]>;
-  /** End of the window of the last successful scheduled run, or null before the first. */
-  getCheckpoint(): Promise<string | null>;
-  /** Moves the checkpoint forward to `to`; never backwards (overlapping runs are harmless). */
-  advanceCheckpoint(to: string): Promise<void>;
+  /**
+   * End of the window of the last successful scheduled run of this scope, or null before the
+   * first. Scheduled runs narrowed to some accounts or regions keep a checkpoint of their own.
+   */
+  getCheckpoint(scope?: string): Promise<string | null>;
+  /** Moves the scope's checkpoint forward to `to`; never backwards (overlapping runs are harmless). */
+  advanceCheckpoint(to: string, scope?: string): Promise<void>;
 }
 
 /** One CloudWatch datum. */

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { AuditConfig } from '../core/config.ts';
 import { parseRunInput, type RunInput } from '../core/run-input.ts';
-import type { RunPlan, RunStore, TrailLister } from '../core/ports.ts';
+import { checkpointScope, type RunPlan, type RunStore, type TrailLister } from '../core/ports.ts';
 import { ACCOUNT_PATTERN, ORG_PATTERN, accountPrefix, awsLogsPrefix, dayPrefix, daysBetween, parseTrailKey, regionPrefix, type TrailScope } from '../core/trail-keys.ts';
 
 /** The event the state machine's Plan task sends. */
@@ -109,6 +109,7 @@ export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunIn
     skippedByReason,
     accounts: [...new Set(scopes.map((s) => s.scope.account))].sort(),
     regions: [...new Set(scopes.map((s) => s.region))].sort(),
+    checkpointScope: checkpointScope(input),
   };
   await ports.runs.putPlan(plan);
   return {
@@ -124,7 +125,7 @@ export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunIn
 
 async function selectWindow(ports: PlanPorts, config: PlanConfig, input: RunInput, now: Date): Promise<RunPlan['window']> {
   if (input.mode === 'backfill') return { start: input.from, end: input.to };
-  const checkpoint = await ports.runs.getCheckpoint();
+  const checkpoint = await ports.runs.getCheckpoint(checkpointScope(input));
   const end = new Date(now.getTime() - config.settleSeconds * 1000).toISOString();
   if (checkpoint) return { start: checkpoint, end };
   if (config.initialLookbackHours === null) return { start: null, end };

@@ -1,4 +1,4 @@
-import type { BatchResult, FindingsCounter, MetricDatum, MetricsSink, RunPlan, RunStore } from '../core/ports.ts';
+import { ALL_SCOPE, type BatchResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';
@@ -42,7 +42,7 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
   const summary = summarize(plan, await ports.runs.listBatchResults(runId));
   countStored(summary, await ports.findings.countByRun(runId));
   await ports.metrics.publish(options.namespace, metricsOf(summary, options.detectorIds, ports.now()));
-  if (summary.complete && plan.mode === 'scheduled') await ports.runs.advanceCheckpoint(plan.window.end);
+  if (summary.complete && plan.mode === 'scheduled') await ports.runs.advanceCheckpoint(plan.window.end, plan.checkpointScope ?? ALL_SCOPE);
   return summary;
 }
 

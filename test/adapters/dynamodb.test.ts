@@ -200,6 +200,7 @@ const plan = (runId: string): RunPlan => ({
   skippedByReason: { digest: 1 },
   accounts: ['123456789012'],
   regions: ['us-east-1', 'us-west-2'],
+  checkpointScope: 'all',
 });
 
 const result = (batch: number, overrides: Partial<BatchResult> = {}): BatchResult => ({

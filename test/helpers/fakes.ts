@@ -82,6 +82,8 @@ export class MemoryRuns implements RunStore {
   readonly manifests = new Map<string, string[]>();
   readonly results = new Map<string, BatchResult>();
   checkpoint: string | null = null;
+  /** Checkpoints of filtered scheduled runs, by scope. */
+  readonly scopedCheckpoints = new Map<string, string>();
 
   async putPlan(plan: RunPlan) {
     this.plans.set(plan.runId, structuredClone(plan));
@@ -103,11 +105,13 @@ export class MemoryRuns implements RunStore {
   async listBatchResults(runId: string) {
     return [...this.results.entries()].filter(([k]) => k.startsWith(`${runId}/`)).map(([, v]) => v);
   }
-  async getCheckpoint() {
-    return this.checkpoint;
+  async getCheckpoint(scope = 'all') {
+    return scope === 'all' ? this.checkpoint : (this.scopedCheckpoints.get(scope) ?? null);
   }
-  async advanceCheckpoint(to: string) {
-    if (this.checkpoint === null || this.checkpoint < to) this.checkpoint = to;
+  async advanceCheckpoint(to: string, scope = 'all') {
+    if (scope !== 'all') {
+      if ((this.scopedCheckpoints.get(scope) ?? '') < to) this.scopedCheckpoints.set(scope, to);
+    } else if (this.checkpoint === null || this.checkpoint < to) this.checkpoint = to;
   }
   /** Every key of a run's manifest. */
   keysOf(runId: string): string[] {

@@ -59,6 +59,14 @@ plan('a scheduled run takes objects modified in (checkpoint, now - settle], late
   assert.equal(runs.plans.get('r2')?.window, { start: '2017-11-28T23:59:00Z', end: '2017-11-29T00:08:00.000Z' });
 });
 
+plan('a scheduled run narrowed to some accounts reads its own checkpoint, not the schedule\'s', async () => {
+  const runs = new MemoryRuns();
+  runs.checkpoint = '2017-11-29T00:30:00Z';
+  await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: null }, { mode: 'scheduled', accounts: ['123456789012'] }, 'r7');
+  assert.is(runs.keysOf('r7').length, 2);
+  assert.is(runs.plans.get('r7')?.checkpointScope, 'accounts=123456789012;regions=*');
+});
+
 plan('the first scheduled run looks back the configured hours, or takes everything with null', async () => {
   const runs = new MemoryRuns();
   await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: 1 }, { mode: 'scheduled' }, 'r3');

@@ -16,6 +16,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
     skippedByReason: {},
     accounts: ['123456789012'],
     regions: ['us-east-1'],
+    checkpointScope: 'all',
     ...overrides,
   };
 }
@@ -66,6 +67,14 @@ publish('a backfill never moves the scheduled checkpoint', async () => {
   await runs.putPlan(plan({ mode: 'backfill', batches: 0 }));
   await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
   assert.is(runs.checkpoint, null);
+});
+
+publish('a scheduled run narrowed by filters moves only its own checkpoint', async () => {
+  const runs = new MemoryRuns();
+  await runs.putPlan(plan({ batches: 0, checkpointScope: 'accounts=123456789012;regions=*' }));
+  await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  assert.is(runs.checkpoint, null);
+  assert.is(await runs.getCheckpoint('accounts=123456789012;regions=*'), '2026-11-29T23:55:00.000Z');
 });
 
 publish('the checkpoint never moves backwards when an older run finishes last', async () => {
