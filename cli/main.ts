@@ -102,8 +102,10 @@ program
     const query: FindingsQuery = { limit: options.limit };
     for (const field of ['detector', 'account', 'principal'] as const) if (options[field]) query[field] = options[field];
     if (options.run) query.runId = options.run;
-    if (options.since) query.since = parseInstant(options.since, 'since', false).toISOString().replace('.000Z', 'Z');
-    if (options.until) query.until = parseInstant(options.until, 'until', true).toISOString().replace('.000Z', 'Z');
+    // Event times are whole seconds (`2017-11-28T19:05:00Z`) and compare as strings: bounds take
+    // the same form, `--until` inclusive (a date means through the end of that day).
+    if (options.since) query.since = wholeSeconds(Math.ceil(parseInstant(options.since, 'since', false).getTime() / 1000) * 1000);
+    if (options.until) query.until = wholeSeconds(parseInstant(options.until, 'until', true).getTime() - (/T/.test(options.until) ? 0 : 1000));
     const ids = (await loadDetectors()).map((d) => d.meta.id);
     let found;
     if (options.table) {
@@ -181,6 +183,10 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
     }
   }
   return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function wholeSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 function fail(message: string): never {
