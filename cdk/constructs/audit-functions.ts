@@ -9,6 +9,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { AuditConfig } from '../../functions/core/config.ts';
+import { FINDINGS_TABLE } from '../../functions/adapters/tables.ts';
 import { awsLogsPrefix } from '../../functions/core/trail-keys.ts';
 import { auditEnvironment, REPO_ROOT } from '../config.ts';
 
@@ -85,7 +86,7 @@ export class AuditFunctions extends Construct {
     this.publish = this.step('Publish', props, {
       memoryMb: 256,
       timeout: Duration.seconds(300),
-      environment: { ...common, ...sigma },
+      environment: { ...common, FINDINGS_TABLE: props.findingsTable.tableName, ...sigma },
       copy: props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : [],
     });
 
@@ -123,6 +124,8 @@ export class AuditFunctions extends Construct {
     tableAccess(this.analyze, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
     // Publish reads the run and moves the checkpoint (a conditional UpdateItem).
     tableAccess(this.publish, props.stateTable, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
+    // Publish counts the run's findings through the by-run index (DynamoFindingsCounter).
+    tableAccess(this.publish, props.findingsTable, ['dynamodb:Query'], props.tableKey, `${props.findingsTable.tableArn}/index/${FINDINGS_TABLE.indexes.byRun.name}`);
 
     this.publish.addToRolePolicy(
       new PolicyStatement({
@@ -189,9 +192,9 @@ export class AuditFunctions extends Construct {
   }
 }
 
-/** Item-level access to one table (and its key), on the table ARN only: no index, no Scan. */
-function tableAccess(fn: NodejsFunction, table: ITable, actions: string[], key: IKey | undefined): void {
-  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [table.tableArn] }));
+/** Item-level access to one table (and its key), on the table ARN or one index ARN: no Scan. */
+function tableAccess(fn: NodejsFunction, table: ITable, actions: string[], key: IKey | undefined, resource: string = table.tableArn): void {
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [resource] }));
   if (key) {
     const write = actions.some((action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query');
     // What CDK's own table grants ask of the key, spelled out (no action wildcards).

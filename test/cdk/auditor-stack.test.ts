@@ -218,7 +218,11 @@ functions('tables: only the item operations each step performs', () => {
       .sort();
   assert.equal(dynamo(/Plan/), ['dynamodb:GetItem', 'dynamodb:PutItem']);
   assert.equal(dynamo(/Analyze/), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-  assert.equal(dynamo(/Publish/), ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  assert.equal(dynamo(/Publish/), ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  // Publish's only access to the findings is counting them through the by-run index.
+  const findingsQuery = allStatements(base()).filter((s) => /Publish/.test(s.policy) && JSON.stringify(s.Resource).includes('/index/'));
+  assert.equal(findingsQuery.map((s) => s.Action), [['dynamodb:Query']]);
+  assert.match(JSON.stringify(findingsQuery[0]!.Resource), /\/index\/byRun/);
   for (const statement of allStatements(base())) {
     for (const action of statement.Action) assert.not.ok(['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:*'].includes(action), `${action} in ${statement.policy}`);
   }
