@@ -42,6 +42,13 @@ export function formatSummary(summary: RunSummary | undefined, status: string, a
       lines.push(`  failures  (${o.failed} objects could not be analyzed; the rest of the run went on)`);
       for (const failure of summary.failures) lines.push(`    ${failure.key}: ${failure.reason}`);
     }
+    if (o.listed === 0) {
+      lines.push(
+        summary.mode === 'scheduled' && w.start
+          ? '  (nothing new since the last scheduled run in this store)'
+          : '  (no log objects found: --trail must hold AWSLogs/<account>/CloudTrail/..., or be a sync of s3://<bucket>/AWSLogs)',
+      );
+    }
     if (!summary.complete) lines.push(`  incomplete: ${summary.batches.reported} of ${summary.batches.planned} work items reported`);
   } else lines.push(`Run ${status}`);
   if (error) lines.push(`  error     ${error.error}: ${error.cause}`);

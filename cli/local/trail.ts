@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { InvalidInputError } from '../../functions/core/errors.ts';
 import { join, resolve } from 'node:path';
 import { s3Client } from '../../functions/adapters/clients.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
@@ -17,11 +18,14 @@ export interface OpenedTrail {
 export function openTrail(spec: string): OpenedTrail {
   if (spec.startsWith('s3://')) {
     const url = parseS3Url(spec);
-    if (!url) throw new Error(`not an S3 URL: ${spec} (expected s3://bucket[/prefix])`);
+    if (!url) throw new InvalidInputError(`not an S3 URL: ${spec} (expected s3://bucket[/prefix])`);
     const trail = new S3Trail(s3Client(), url.bucket);
     return { lister: trail, reader: trail, trailPrefix: url.prefix.replace(/(^|\/)AWSLogs$/, ''), description: spec };
   }
   const folder = resolve(spec);
+  // A mistyped path would otherwise audit nothing and report success.
+  if (!existsSync(folder)) throw new InvalidInputError(`trail folder not found: ${folder}`);
+  if (!statSync(folder).isDirectory()) throw new InvalidInputError(`--trail must be a folder or an s3:// URL, not a file: ${folder}`);
   // `aws s3 sync s3://bucket/AWSLogs ./trail` drops the AWSLogs level: accept both.
   const trail = holdsAccountFolders(folder) ? new AwsLogsFolder(new FolderTrail(folder)) : new FolderTrail(folder);
   return { lister: trail, reader: trail, trailPrefix: '', description: folder };

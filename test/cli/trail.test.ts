@@ -1,9 +1,10 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SAMPLE, writeSampleTrail } from '../../cli/demo/sample-trail.ts';
 import { openTrail } from '../../cli/local/trail.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
+import { InvalidInputError } from '../../functions/core/errors.ts';
 import type { ObjectInfo } from '../../functions/core/ports.ts';
 import { tempDir } from '../helpers/local.ts';
 
@@ -39,17 +40,23 @@ folders('a folder synced from the bucket root is read with keys as in the bucket
   assert.ok((await trail.reader.read(keys[0]!)).byteLength > 0);
 });
 
-folders('a relative folder is resolved against the working directory', () => {
-  assert.is(openTrail('trail').description, join(process.cwd(), 'trail'));
+folders('a relative folder is resolved against the working directory', ({ dir }) => {
+  assert.is(openTrail(relative(process.cwd(), join(dir, 'trail'))).description, join(dir, 'trail'));
 });
 
-// trail.ts says "`aws s3 sync s3://bucket/AWSLogs ./trail` drops the AWSLogs level: accept both",
-// but nothing maps the keys: Plan lists `AWSLogs/` under such a folder, finds nothing, and the
-// run SUCCEEDS having audited 0 objects.
+// `aws s3 sync s3://bucket/AWSLogs ./trail` drops the AWSLogs level: such a folder must show the
+// bucket's keys, or Plan would find nothing and the run would succeed having audited 0 objects.
 folders('a folder synced from s3://bucket/AWSLogs (no AWSLogs level) shows the same keys', async ({ dir, keys }) => {
   const trail = openTrail(join(dir, 'trail', 'AWSLogs'));
   assert.equal(await trail.lister.listFolders('AWSLogs/'), [`AWSLogs/${SAMPLE.account}/`]);
   assert.equal(await keysOf(trail.lister.listObjects(`AWSLogs/${SAMPLE.account}/CloudTrail/`)), [...keys].sort());
+});
+
+folders('a mistyped folder or a file is refused, naming the path, instead of auditing nothing', async (context) => {
+  const missing = join(context.dir, 'no-such-trail');
+  assert.throws(() => openTrail(missing), (error: Error) => error instanceof InvalidInputError && error.message.includes(missing));
+  const file = join(context.dir, 'trail', ...context.keys[0]!.split('/'));
+  assert.throws(() => openTrail(file), (error: Error) => error instanceof InvalidInputError && /not a file/.test(error.message));
 });
 
 folders.run();
