@@ -31,8 +31,8 @@ export interface Finding {
   expiresAt?: number;
 }
 
-/** Largest record JSON kept in a finding; DynamoDB items are limited to 400 KB. */
-export const MAX_RECORD_CHARS = 300_000;
+/** Largest record JSON kept in a finding, in UTF-8 bytes; DynamoDB items are limited to 400 KB. */
+export const MAX_RECORD_BYTES = 300_000;
 
 /** The item key of a finding. Derived from the detector and the event alone (idempotency). */
 export function findingId(detector: string, eventID: string): string {
@@ -57,8 +57,10 @@ export function buildFinding(
 ): Finding {
   const eventID = eventIdOf(record);
   let json = JSON.stringify(record);
-  const recordTruncated = json.length > MAX_RECORD_CHARS;
-  if (recordTruncated) json = json.slice(0, MAX_RECORD_CHARS);
+  // Bytes, not characters: a record full of non-ASCII text would otherwise make an item that
+  // DynamoDB refuses, failing the work item on every retry.
+  const recordTruncated = Buffer.byteLength(json) > MAX_RECORD_BYTES;
+  if (recordTruncated) json = Buffer.from(json).subarray(0, MAX_RECORD_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
   const finding: Finding = {
     id: findingId(meta.id, eventID),
     detector: meta.id,
