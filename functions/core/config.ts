@@ -98,3 +98,26 @@ function parseValue(field: keyof AuditConfig, variable: string, raw: string): un
   if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${variable} must be a number >= 0, got ${JSON.stringify(raw)}`);
   return value;
 }
+
+/** Files and options a deployment bundles beside the Analyze code (see the stack's BUNDLED_PATHS). */
+export interface RuleFiles {
+  sigmaDir?: string;
+  suppressionsFile?: string;
+  awsIpRangesFile?: string;
+  /** Findings expire (DynamoDB TTL) this many days after detection. */
+  findingsTtlDays?: number;
+}
+
+/** Reads {@link RuleFiles} from SIGMA_RULES_DIR, SUPPRESSIONS_FILE, AWS_IP_RANGES_FILE, FINDINGS_TTL_DAYS. */
+export function ruleFilesFromEnv(env: NodeJS.ProcessEnv = process.env): RuleFiles {
+  const files: RuleFiles = {};
+  if (env.SIGMA_RULES_DIR) files.sigmaDir = env.SIGMA_RULES_DIR;
+  if (env.SUPPRESSIONS_FILE) files.suppressionsFile = env.SUPPRESSIONS_FILE;
+  if (env.AWS_IP_RANGES_FILE) files.awsIpRangesFile = env.AWS_IP_RANGES_FILE;
+  if (env.FINDINGS_TTL_DAYS) {
+    const days = Number(env.FINDINGS_TTL_DAYS);
+    if (!Number.isFinite(days) || days <= 0) throw new ConfigError(`FINDINGS_TTL_DAYS must be a number of days > 0, got ${JSON.stringify(env.FINDINGS_TTL_DAYS)}`);
+    files.findingsTtlDays = days;
+  }
+  return files;
+}

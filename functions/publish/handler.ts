@@ -1,12 +1,13 @@
 import { cloudWatchClient, documentClient } from '../adapters/clients.ts';
 import { CloudWatchMetrics } from '../adapters/cloudwatch.ts';
 import { DynamoFindingsCounter, DynamoRunStore } from '../adapters/dynamodb.ts';
-import { configFromEnv, requireEnv } from '../core/config.ts';
+import { configFromEnv, requireEnv, ruleFilesFromEnv } from '../core/config.ts';
 import { loadDetectors } from '../detectors/load.ts';
 import { publishStep } from './publish.ts';
 
 const config = configFromEnv();
-const detectors = await loadDetectors(process.env.SIGMA_RULES_DIR ? { sigmaDir: process.env.SIGMA_RULES_DIR } : {});
+const { sigmaDir } = ruleFilesFromEnv();
+const detectors = await loadDetectors(sigmaDir ? { sigmaDir } : {});
 
 /** Lambda entry of the Publish task. */
 const client = documentClient();
