@@ -224,11 +224,13 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+// Array.prototype.sort is stable, so records with the same time keep their order in the file.
 function byEventTime(records: CloudTrailRecord[]): CloudTrailRecord[] {
-  return records
-    .map((record, index) => ({ record, index, at: typeof record.eventTime === 'string' ? record.eventTime : '' }))
-    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.index - b.index))
-    .map((entry) => entry.record);
+  return records.slice().sort((a, b) => {
+    const x = typeof a.eventTime === 'string' ? a.eventTime : '';
+    const y = typeof b.eventTime === 'string' ? b.eventTime : '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /** The Analyze step as the state machine calls it, with one work item. */

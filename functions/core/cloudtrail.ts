@@ -105,13 +105,11 @@ export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteL
     const keys = Object.keys(doc).slice(0, 5).join(', ') || 'none';
     throw new LogObjectError(key, `JSON has no "Records" array (top-level keys: ${keys})`);
   }
-  const records: CloudTrailRecord[] = [];
-  let skippedRecords = 0;
-  for (const entry of entries) {
-    if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) records.push(entry as CloudTrailRecord);
-    else skippedRecords++;
-  }
-  return { records, skippedRecords, jsonBytes };
+  // Real files hold only objects: keep the parsed array then, and copy only when it must be cleaned.
+  const isRecord = (entry: unknown) => entry !== null && typeof entry === 'object' && !Array.isArray(entry);
+  if (entries.every(isRecord)) return { records: entries as CloudTrailRecord[], skippedRecords: 0, jsonBytes };
+  const records = entries.filter(isRecord) as CloudTrailRecord[];
+  return { records, skippedRecords: entries.length - records.length, jsonBytes };
 }
 
 /** The service part of an eventSource: `cloudtrail` for `cloudtrail.amazonaws.com`. */
