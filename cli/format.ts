@@ -1,5 +1,6 @@
 import type { AlarmEvaluation } from '../functions/core/alarms.ts';
 import type { Finding } from '../functions/core/findings.ts';
+import { ATTACK_VERSION } from '../functions/detectors/mitre.ts';
 import type { Detector } from '../functions/detectors/types.ts';
 import type { RunSummary } from '../functions/publish/publish.ts';
 
@@ -65,10 +66,13 @@ export function formatFindings(findings: readonly Finding[]): string {
 
 /** The detector registry for people. */
 export function formatDetectors(detectors: readonly Detector[], verbose: boolean): string {
+  const footer = `\nATT&CK techniques refer to MITRE ATT&CK ${ATTACK_VERSION} (Enterprise). Failed calls: matched = like a success, lower-severity = reported one step lower, ignored = never reported.`;
   if (!verbose) {
-    return table(
-      ['ID', 'SEVERITY', 'ATT&CK', 'FAILED CALLS', 'TITLE'],
-      detectors.map((d) => [d.meta.id, d.meta.severity, d.meta.mitre.id || '-', d.meta.failedCalls, d.meta.title]),
+    return (
+      table(
+        ['ID', 'SEVERITY', 'ATT&CK', 'FAILED CALLS', 'TITLE'],
+        detectors.map((d) => [d.meta.id, d.meta.severity, d.meta.mitre.id || '-', d.meta.failedCalls, d.meta.title]),
+      ) + footer
     );
   }
   return detectors
@@ -84,7 +88,7 @@ export function formatDetectors(detectors: readonly Detector[], verbose: boolean
         ...(m.references.length ? [`  references: ${m.references.join(' ')}`] : []),
       ].join('\n');
     })
-    .join('\n\n');
+    .join('\n\n') + footer;
 }
 
 function shortPrincipal(arn: string): string {
