@@ -92,6 +92,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const publish = publishStep({ runs, findings: counter, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
 
   let planned = 0;
+  let published: RunSummary | undefined;
   let done = 0;
   const arns = Object.fromEntries(
     Object.values(TASK_STATES).map((name) => [name, `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`]),
@@ -114,7 +115,10 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
           options.onProgress?.(++done, planned);
           return result as never;
         },
-        Publish: async (event) => (await publish(event as never)) as never,
+        Publish: async (event) => {
+          published = await publish(event as never);
+          return published as never;
+        },
       },
       retryIntervalOverrides: NO_RETRY_WAIT,
     },
@@ -128,11 +132,18 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
     status = 'FAILED';
     error = failureOf(failure);
   }
-  const storedPlan = await runs.getPlan(runId);
-  const summary = storedPlan ? summarize(storedPlan, await runs.listBatchResults(runId)) : undefined;
-  if (summary) countStored(summary, await counter.countByRun(runId));
+  // Publish's own summary; only when Publish itself failed is it rebuilt from what the run stored.
+  const summary = published ?? (await rebuildSummary(runs, counter, runId));
   const alarms = await metrics.evaluate(config.metricsNamespace, now());
   return { runId, status, ...(error ? { error } : {}), ...(summary ? { summary } : {}), alarms };
+}
+
+async function rebuildSummary(runs: RunStore, counter: DynamoFindingsCounter, runId: string): Promise<RunSummary | undefined> {
+  const plan = await runs.getPlan(runId);
+  if (!plan) return undefined;
+  const summary = summarize(plan, await runs.listBatchResults(runId));
+  countStored(summary, await counter.countByRun(runId));
+  return summary;
 }
 
 /** A sortable, unique run id: `local-20171128T190500Z-1a2b3c4d`. */
