@@ -20,6 +20,13 @@ const program = new Command()
 
 const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
 
+/** Account and region filters, the same for a local audit and a deployed backfill. */
+function scopeOptions(command: Command): Command {
+  return command
+    .option('--accounts <ids>', 'only these 12-digit account ids (comma-separated)', list)
+    .option('--regions <names>', 'only these regions (comma-separated)', list);
+}
+
 function ruleOptions(command: Command): Command {
   return command
     .option('--sigma <dir>', 'also evaluate the Sigma rules (product aws, service cloudtrail) in this folder')
@@ -58,14 +65,11 @@ Next: npx trail-auditor findings --store ${options.store}  |  npx trail-auditor 
 });
 
 ruleOptions(
-  program
-    .command('audit')
+  scopeOptions(program.command('audit'))
     .description('Audits a trail on this machine. With --from/--to: a backfill of that range; without: a scheduled run over the objects new since the last run in this store.')
     .requiredOption('--trail <dir|s3://bucket[/prefix]>', 'a folder synced from the trail bucket (aws s3 sync s3://<trail-bucket> ./trail) or an S3 URL (AWS, or AWS_ENDPOINT_URL_S3)')
     .option('--from <iso>', 'backfill start: ISO date or date-time (inclusive)')
     .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
-    .option('--accounts <ids>', 'only these 12-digit account ids (comma-separated)', list)
-    .option('--regions <names>', 'only these regions (comma-separated)', list)
     .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
     .option('--settle <seconds>', 'scheduled runs leave objects modified in the last N seconds for the next run', Number)
     .option('--concurrency <n>', 'work items analyzed at once', Number)
@@ -134,14 +138,11 @@ program
     else console.log(formatDetectors(detectors, Boolean(options.verbose)));
   });
 
-program
-  .command('backfill')
+scopeOptions(program.command('backfill'))
   .description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).')
   .requiredOption('--state-machine <arn|name>', 'the auditor state machine, by ARN or name')
   .requiredOption('--from <iso>', 'start: ISO date or date-time (inclusive)')
   .requiredOption('--to <iso>', 'end: ISO date-time (exclusive) or date (that whole day included)')
-  .option('--accounts <ids>', 'only these account ids (comma-separated)', list)
-  .option('--regions <names>', 'only these regions (comma-separated)', list)
   .option('--days-per-execution <n>', 'split longer ranges into several executions of at most this many days', Number, 30)
   .option('--wait', 'follow the execution(s) and print the run summary')
   .option('--json', 'print the summary as JSON')
