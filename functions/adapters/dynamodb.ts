@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../core/findings.ts';
 import { ALL_SCOPE, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
-import type { DetectorStatePort } from '../detectors/types.ts';
+import type { DetectorStatePort } from '../core/detector.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from './tables.ts';
 
 /** The findings table, written with a conditional put per (detector, eventID). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudTrailRecord } from './cloudtrail.ts';
 import { principalOf } from './cloudtrail.ts';
-import type { DetectorMatch, DetectorMetadata, Severity } from '../detectors/types.ts';
+import type { DetectorMatch, DetectorMetadata, Severity } from './detector.ts';
 
 /** A stored finding: the finding contract of DESIGN.md. */
 export interface Finding {

@@ -1,0 +1,89 @@
+import type { CloudTrailRecord } from './cloudtrail.ts';
+import type { DetectorMatch, DetectorMetadata } from './detector.ts';
+
+/*
+ * The correlation contract: detection that needs more than one record (the addresses of an
+ * instance session, counts in a window) without any detector calling the store per record.
+ *
+ * Analyze calls `observe` on every record and joins the observations of each key over its work
+ * item with `merge`: one stored aggregate per key per work item. Correlate runs once every work
+ * item of the run has reported: for each key the run touched it joins every stored aggregate of
+ * that key (this run's and earlier runs', within their retention) and calls `judge`.
+ *
+ * Because `merge` is a semilattice join (associative, commutative, idempotent), the joined
+ * aggregate, and so the verdict, is the same whatever the work-item order, batch size, thread
+ * count, retries or overlapping backfills: a work item analysed twice adds nothing.
+ */
+
+/** One record's contribution to one correlation key. */
+export interface Observation<A> {
+  /** What is judged as one: an instance session, a principal's activity, an account's address. */
+  key: string;
+  /** The record's contribution, already in aggregate form (JSON-serialisable). */
+  aggregate: A;
+}
+
+/** A verdict on a key: one finding. */
+export interface Verdict {
+  /**
+   * Stable within the key: the finding's id is derived from the detector, the key and the
+   * subject, so judging a key again never stores a finding twice, and a new subject (another
+   * thief address, another window) is a new finding.
+   */
+  subject: string;
+  /** The record the finding shows: the first call that supports the verdict. */
+  record: CloudTrailRecord;
+  /** The log object that record came from. */
+  objectKey: string;
+  match: DetectorMatch;
+}
+
+/** Reads the joined aggregate of another key of the same detector (evidence, e.g. an account's egress). */
+export type AggregateLookup<A> = (key: string) => Promise<A | undefined>;
+
+/** A detector whose verdict needs more than one record; see the comment at the top of this file. */
+export interface CorrelatingDetector<A = unknown> {
+  kind: 'correlating';
+  meta: DetectorMetadata;
+  /** Pure and total, never throws; may return several observations (a session and its account's address). */
+  observe(record: CloudTrailRecord, objectKey: string): readonly Observation<A>[] | undefined;
+  /**
+   * Joins two aggregates: associative, commutative and idempotent, and bounded (the result stays
+   * well under {@link MAX_AGGREGATE_BYTES} as JSON whatever the input: cap sets and lists).
+   */
+  merge(a: A, b: A): A;
+  /** Whether Correlate must judge this key; keys that are only evidence for others answer false. Default: all. */
+  judges?(key: string): boolean;
+  /** The verdicts the key's joined aggregate supports, judged in eventTime order. */
+  judge(key: string, aggregate: A, lookup: AggregateLookup<A>): readonly Verdict[] | Promise<readonly Verdict[]>;
+}
+
+/** Largest aggregate a detector may produce, as JSON bytes (a DynamoDB item is at most 400 KB). */
+export const MAX_AGGREGATE_BYTES = 64 * 1024;
+
+/**
+ * The reference semantics of the correlation stage, in memory: observe every record, join per
+ * key, judge every judged key. Tests of correlating detectors use it; the real stage (Analyze's
+ * aggregates, the state table, Correlate) must give the same verdicts.
+ */
+export async function correlateInMemory<A>(
+  detector: CorrelatingDetector<A>,
+  objects: readonly { key: string; records: readonly CloudTrailRecord[] }[],
+): Promise<Verdict[]> {
+  const joined = new Map<string, A>();
+  for (const object of objects) {
+    for (const record of object.records) {
+      for (const observation of detector.observe(record, object.key) ?? []) {
+        const known = joined.get(observation.key);
+        joined.set(observation.key, known === undefined ? observation.aggregate : detector.merge(known, observation.aggregate));
+      }
+    }
+  }
+  const lookup: AggregateLookup<A> = async (key) => joined.get(key);
+  const verdicts: Verdict[] = [];
+  for (const key of [...joined.keys()].sort()) {
+    if (detector.judges && !detector.judges(key)) continue;
+    verdicts.push(...(await detector.judge(key, joined.get(key)!, lookup)));
+  }
+  return verdicts;
+}

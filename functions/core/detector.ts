@@ -1,0 +1,84 @@
+import type { CloudTrailRecord } from './cloudtrail.ts';
+import type { CorrelatingDetector } from './correlation.ts';
+
+export type { CorrelatingDetector, Observation, Verdict } from './correlation.ts';
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** How a detector treats calls that failed (records with an errorCode). */
+export const FAILED_CALLS = {
+  /** Failed calls match exactly like successful ones (the workshop's detectors). */
+  matched: 'matched',
+  /** Failed calls never match. */
+  ignored: 'ignored',
+  /** Failed calls match at a lower severity, flagged as attempts. */
+  lowerSeverity: 'lower-severity',
+} as const;
+export type FailedCallHandling = (typeof FAILED_CALLS)[keyof typeof FAILED_CALLS];
+
+/** What a person needs to judge and act on a finding. */
+export interface DetectorMetadata {
+  /** Stable id, kebab-case, the detector's file name. */
+  id: string;
+  title: string;
+  description: string;
+  severity: Severity;
+  /** MITRE ATT&CK technique, e.g. `{ id: 'T1562.008', name: 'Impair Defenses: Disable or Modify Cloud Logs' }`. */
+  mitre: { id: string; name: string };
+  references: string[];
+  falsePositives: string[];
+  runbook: string;
+  failedCalls: FailedCallHandling;
+  /** Known weaknesses a user should weigh (the workshop's detectors keep theirs on purpose). */
+  weaknesses?: string[];
+  /** Where the rule came from: built in, or a Sigma file. */
+  source?: string;
+}
+
+/** A detector's verdict on one record; overrides apply to this finding only. */
+export interface DetectorMatch {
+  severity?: Severity;
+  title?: string;
+  /** One sentence on why this record matched. */
+  reason?: string;
+}
+
+/** Per-detector durable state, e.g. the first source address seen for an instance session. */
+export interface DetectorStatePort {
+  /** Stores `value` under `key` unless a value is there; returns the value that is stored now. */
+  putIfAbsent(key: string, value: Record<string, string>): Promise<Record<string, string>>;
+  get(key: string): Promise<Record<string, string> | undefined>;
+  /** Adds `member` to the string set stored under `key`; returns the set's size afterwards. */
+  addToSet(key: string, member: string): Promise<number>;
+}
+
+/** A detector that judges each record on its own: pure, total, never throws. */
+export interface StatelessDetector {
+  kind: 'stateless';
+  meta: DetectorMetadata;
+  detect(record: CloudTrailRecord): DetectorMatch | undefined;
+}
+
+/**
+ * A detector that needs memory across records, objects and runs. Records reach it in eventTime
+ * order within each object; its state lives behind {@link DetectorStatePort}.
+ */
+export interface StatefulDetector {
+  kind: 'stateful';
+  meta: DetectorMetadata;
+  /** May answer synchronously when nothing needs the state port: callers await only a promise. */
+  detect(record: CloudTrailRecord, state: DetectorStatePort): DetectorMatch | undefined | Promise<DetectorMatch | undefined>;
+  /**
+   * What must be judged in order: records with the same key are judged one after another in
+   * eventTime order, records with different keys concurrently (their state calls overlap).
+   * Records without a key are judged first, in order. Without this method every record is
+   * judged in order.
+   */
+  orderKey?(record: CloudTrailRecord): string | undefined;
+}
+
+export type Detector = StatelessDetector | StatefulDetector | CorrelatingDetector;
+
+/** A match as a stateless detector most often returns it. */
+export const MATCH: DetectorMatch = Object.freeze({});
