@@ -275,7 +275,8 @@ export class DynamoRunStore implements RunStore {
     const limit = pLimit(4);
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += WRITE_BATCH) chunks.push(unique.slice(i, i + WRITE_BATCH));
-    await Promise.all(
+    // All settle before a failure is thrown, so no write lands after the caller gave up.
+    const settled = await Promise.allSettled(
       chunks.map((chunk) =>
         limit(() =>
           this.batchWrite(
@@ -287,6 +288,8 @@ export class DynamoRunStore implements RunStore {
         ),
       ),
     );
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** One BatchWriteItem, with what DynamoDB left unprocessed (throttling) sent again after a backoff. */

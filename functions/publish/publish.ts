@@ -78,7 +78,11 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
 async function recordAnalyzed(runs: PublishPorts['runs'], runId: string, results: readonly BatchResult[]): Promise<void> {
   const limit = pLimit(4);
   const batches = [...new Set(results.map((r) => r.batch))];
-  await Promise.all(batches.map((batch) => limit(async () => runs.markAnalyzed(await runs.getManifestBatch(runId, batch)))));
+  // Every write settles before a failure is thrown: none may land later, after the next run has
+  // planned (a frozen Lambda resumes its promises on its next invocation).
+  const settled = await Promise.allSettled(batches.map((batch) => limit(async () => runs.markAnalyzed(await runs.getManifestBatch(runId, batch)))));
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
