@@ -44,10 +44,10 @@ export interface PublishEvent {
 }
 
 /**
- * Sums the run's batch results (never the Map's output, which a Distributed Map may not return),
- * and, for a scheduled run, adds the objects of every batch that reported to the ledger, moves
- * the schedule's start if the whole run was analysed, and gives up the lease. Then publishes the
- * metrics once.
+ * Sums the run's batch results (never the Map's output, which a Distributed Map may not return);
+ * for a scheduled run, adds the objects of every batch that reported to the ledger and moves the
+ * schedule's start if the whole run was analysed; publishes the metrics once; then gives up the
+ * scheduled-run lease.
  */
 export async function publishRun(ports: PublishPorts, options: PublishOptions, runId: string, correlated = true): Promise<RunSummary> {
   const plan = await ports.runs.getPlan(runId);
@@ -57,16 +57,16 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
   // Without its correlation the run is not done: the next scheduled run takes its objects again.
   if (!correlated) summary.complete = false;
   countStored(summary, await ports.findings.countByRun(runId));
-  if (plan.mode === 'scheduled' && plan.deferredTo === undefined) {
-    try {
-      // The ledger first, then the start: a crash in between leaves the ledger ahead, never behind.
-      if (correlated) await recordAnalyzed(ports.runs, runId, results);
-      if (summary.complete && !plan.filtered && plan.nextStart) await ports.runs.advanceScheduleStart(plan.nextStart);
-    } finally {
-      await ports.runs.releaseLease(runId);
-    }
+  const leaseHolder = plan.mode === 'scheduled' && plan.deferredTo === undefined;
+  if (leaseHolder) {
+    // The ledger first, then the start: a crash in between leaves the ledger ahead, never behind.
+    if (correlated) await recordAnalyzed(ports.runs, runId, results);
+    if (summary.complete && !plan.filtered && plan.nextStart) await ports.runs.advanceScheduleStart(plan.nextStart);
   }
   await ports.metrics.publish(options.namespace, metricsOf(summary, options.detectorIds, ports.now()));
+  // Only once everything is written: a Publish that fails keeps the lease for its retries, so no
+  // other run plans while ledger writes of this one may still come (held at most the lease's time).
+  if (leaseHolder) await ports.runs.releaseLease(runId);
   return summary;
 }
 

@@ -102,6 +102,33 @@ publish('publishStep reads correlated from the event and defaults it to true', a
   }
 });
 
+publish('a Publish that fails writing the ledger keeps the lease for its retry, which then records and releases', async () => {
+  const runs = new MemoryRuns();
+  await planned(runs);
+  runs.lease = { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' };
+  await runs.putBatchResult('run-1', result(0, {}));
+  await runs.putBatchResult('run-1', result(1, {}));
+  const markAnalyzed = runs.markAnalyzed.bind(runs);
+  let calls = 0;
+  runs.markAnalyzed = async (keys) => {
+    if (++calls === 1) throw new Error('throttled');
+    return markAnalyzed(keys);
+  };
+  const ports = { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() };
+  await publishRun(ports, options, 'run-1').then(
+    () => assert.unreachable(),
+    (error: Error) => assert.is(error.message, 'throttled'),
+  );
+  assert.equal(runs.lease, { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' });
+  assert.is(ports.metrics.published.length, 0, 'no metrics before the ledger is written');
+  assert.is(runs.start, null);
+  const summary = await publishRun(ports, options, 'run-1');
+  assert.is(summary.complete, true);
+  assert.is(runs.ledger.size, 4);
+  assert.is(runs.lease?.until, '');
+  assert.is(ports.metrics.published.length, 1);
+});
+
 publish('a backfill touches neither the ledger nor the schedule start', async () => {
   const runs = new MemoryRuns();
   await planned(runs, { mode: 'backfill', batches: 1 });
