@@ -70,7 +70,7 @@ if (!values['skip-audit']) {
   try {
     const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'peak-rss-kb=%M'] : [];
     const started = process.hrtime.bigint();
-    const args = [...time, process.execPath, 'cli/bin.js', 'audit', '--trail', corpusDir, '--store', store, '--suppressions', 'bench/suppressions.yml', '--settle', '0', '--json'];
+    const args = [...time, process.execPath, 'cli/bin.js', 'audit', '--trail', corpusDir, '--store', store, '--suppressions', 'bench/suppressions.yml', '--json'];
     const out = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
       execFile(args[0]!, args.slice(1), { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve({ stdout, stderr }))),
     );

@@ -49,6 +49,9 @@ export function formatSummary(summary: RunSummary | undefined, status: string, a
           ? '  (nothing new since the last scheduled run in this store)'
           : '  (no log objects found: --trail must hold AWSLogs/<account>/CloudTrail/..., or be a sync of s3://<bucket>/AWSLogs)',
       );
+    } else if (summary.mode === 'scheduled' && o.analyzed + o.failed === 0 && summary.complete) {
+      // Listed, and every log object already in the store's ledger.
+      lines.push('  (nothing new since the last scheduled run in this store)');
     }
     if (!summary.complete) lines.push(`  incomplete: ${summary.batches.reported} of ${summary.batches.planned} work items reported`);
   } else lines.push(`Run ${status}`);

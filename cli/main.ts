@@ -71,7 +71,6 @@ ruleOptions(
     .option('--from <iso>', 'backfill start: ISO date or date-time (inclusive)')
     .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
     .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
-    .option('--settle <seconds>', 'scheduled runs leave objects modified in the last N seconds for the next run', Number)
     .option('--concurrency <n>', 'work items analyzed at once', Number)
     .option('--threads <n>', 'worker threads for Analyze when a run has several work items (0: this thread only; default: 2 per core)', Number)
     .option('--json', 'print the run summary as one JSON object on the last line of stdout'),
@@ -82,7 +81,6 @@ ruleOptions(
   if (options.regions) input.regions = options.regions;
   const request: LocalAuditRequest = { ...commonRequest(options, resolve(options.store)), trail: options.trail, input };
   const config: Record<string, number> = {};
-  if (options.settle !== undefined) config.settleSeconds = options.settle;
   if (options.concurrency !== undefined) config.mapConcurrency = options.concurrency;
   request.config = config;
   if (options.threads !== undefined) request.threads = options.threads;

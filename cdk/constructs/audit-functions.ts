@@ -119,11 +119,13 @@ export class AuditFunctions extends Construct {
     }
 
     // Tables: the exact item operations of the adapters in functions/adapters/dynamodb.ts.
-    tableAccess(this.plan, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem'], props.tableKey);
+    // Plan also reads the ledger (Query) and gives the scheduled-run lease up when it fails (UpdateItem).
+    tableAccess(this.plan, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
     tableAccess(this.analyze, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], props.tableKey);
     tableAccess(this.analyze, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
-    // Publish reads the run and moves the checkpoint (a conditional UpdateItem).
-    tableAccess(this.publish, props.stateTable, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
+    // Publish reads the run, writes the ledger (BatchWriteItem) and moves the schedule's start and
+    // the lease (conditional UpdateItem).
+    tableAccess(this.publish, props.stateTable, ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
     // Publish counts the run's findings through the by-run index (DynamoFindingsCounter).
     tableAccess(this.publish, props.findingsTable, ['dynamodb:Query'], props.tableKey, `${props.findingsTable.tableArn}/index/${FINDINGS_TABLE.indexes.byRun.name}`);
 

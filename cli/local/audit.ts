@@ -29,12 +29,16 @@ export interface LocalAuditRequest {
 }
 
 /**
- * Local defaults differ from the deployed ones in one way: a first scheduled run over a folder
- * audits everything in it (a deployment's first run looks back one day).
+ * Local defaults differ from the deployed ones: every scheduled run over a folder lists all of it
+ * and takes what the store's ledger (which never expires locally) does not hold, whatever the
+ * files' times or how late a sync brought them (a deployment looks back one day past its last
+ * complete run); and the store's lock, not a lease, keeps two runs apart.
  */
 export const LOCAL_CONFIG: AuditConfig = {
   ...DEFAULT_CONFIG,
   initialLookbackHours: null,
+  deliverySlackHours: null,
+  scheduleLeaseMinutes: 0,
   // Smaller work items than in AWS, so that a few hundred MB spread evenly over the cores.
   batchMaxObjects: 200,
   batchMaxBytes: 8 * 1024 * 1024,

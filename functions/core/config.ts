@@ -20,12 +20,16 @@ export interface AuditConfig {
   batchMaxObjects: number;
   /** ...and at most about this many bytes of (gzip) log objects. */
   batchMaxBytes: number;
-  /** Scheduled runs leave objects younger than this for the next run (uploads in flight, clock skew). */
-  settleSeconds: number;
-  /** Scheduled runs also list day folders this far before the checkpoint (late deliveries across midnight). */
-  deliverySlackHours: number;
+  /**
+   * Scheduled runs list the stamps from this far before the start of the last complete run (a
+   * file is delivered at most this long after its stamp); the ledger drops what was analysed.
+   * `null`: every scheduled run lists the whole trail (local folders, whose ledger never expires).
+   */
+  deliverySlackHours: number | null;
   /** The first scheduled run looks back this far; `null` audits everything in the trail. */
   initialLookbackHours: number | null;
+  /** A scheduled run holds the lease that keeps others from overlapping it at most this long; 0: no lease. */
+  scheduleLeaseMinutes: number;
 }
 
 export const DEFAULT_CONFIG: AuditConfig = {
@@ -38,9 +42,11 @@ export const DEFAULT_CONFIG: AuditConfig = {
   writeConcurrency: 16,
   batchMaxObjects: 500,
   batchMaxBytes: 64 * 1024 * 1024,
-  settleSeconds: 300,
   deliverySlackHours: 24,
   initialLookbackHours: 24,
+  // Longer than a scheduled run takes (a first run of a large organisation: about an hour); a run
+  // that crashed without releasing it delays the schedule this long at most, and loses nothing.
+  scheduleLeaseMinutes: 180,
 };
 
 /** Environment variable of each setting (the CDK stack sets them on every function). */
@@ -54,9 +60,9 @@ export const CONFIG_ENV = {
   writeConcurrency: 'WRITE_CONCURRENCY',
   batchMaxObjects: 'BATCH_MAX_OBJECTS',
   batchMaxBytes: 'BATCH_MAX_BYTES',
-  settleSeconds: 'SETTLE_SECONDS',
   deliverySlackHours: 'DELIVERY_SLACK_HOURS',
   initialLookbackHours: 'INITIAL_LOOKBACK_HOURS',
+  scheduleLeaseMinutes: 'SCHEDULE_LEASE_MINUTES',
 } as const satisfies Record<keyof AuditConfig, string>;
 
 /** Reads the config from an environment, failing fast and naming the variable on a bad value. */
@@ -93,7 +99,7 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 
 function parseValue(field: keyof AuditConfig, variable: string, raw: string): unknown {
   if (field === 'trailPrefix' || field === 'metricsNamespace') return raw;
-  if (field === 'initialLookbackHours' && raw === 'all') return null;
+  if ((field === 'initialLookbackHours' || field === 'deliverySlackHours') && raw === 'all') return null;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${variable} must be a number >= 0, got ${JSON.stringify(raw)}`);
   return value;

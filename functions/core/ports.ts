@@ -64,31 +64,36 @@ export interface RunPlan {
   runId: string;
   mode: 'scheduled' | 'backfill';
   startedAt: string;
-  /** Scheduled: objects whose LastModified is in (windowStart, windowEnd]. Backfill: stamps in [from, to). */
+  /**
+   * Backfill: stamps in [from, to). Scheduled: stamps from `start` (null: the whole trail) listed
+   * at `end` (when Plan started), less the objects the ledger holds.
+   */
   window: { start: string | null; end: string };
   batches: number;
-  objects: { listed: number; queued: number; skipped: number };
+  /** `analyzedBefore`: log objects a scheduled run listed and dropped because the ledger holds them. */
+  objects: { listed: number; queued: number; skipped: number; analyzedBefore?: number };
   /** Skipped keys by reason (digest, insight, other, outside range). */
   skippedByReason: Record<string, number>;
   accounts: string[];
   regions: string[];
-  /** The checkpoint a scheduled run reads and moves: see {@link checkpointScope}. */
-  checkpointScope: string;
+  /** The run was narrowed to some accounts or regions: it feeds the ledger but never moves the schedule's start. */
+  filtered: boolean;
+  /** Scheduled runs: where the schedule starts listing once this run is complete (null: the whole trail). */
+  nextStart?: string | null;
+  /** Scheduled runs: another scheduled run held the lease, so this one planned nothing. */
+  deferredTo?: string;
 }
 
-/** The checkpoint of unfiltered scheduled runs. */
-export const ALL_SCOPE = 'all';
+/** The day folder of a key (up to and including its last `/`): the ledger's partition. */
+export function folderOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('/') + 1);
+}
 
 /**
- * The checkpoint scope of a run's filters: `all`, or the sorted accounts and regions, so that a
- * run narrowed to one account never moves the checkpoint the unfiltered schedule relies on.
+ * Run bookkeeping: the plan, the manifest, per-batch results, and what scheduled selection needs:
+ * a ledger of analysed object keys, where the schedule starts listing, and a lease that keeps
+ * scheduled runs from overlapping.
  */
-export function checkpointScope(filter: { accounts?: readonly string[]; regions?: readonly string[] }): string {
-  if (!filter.accounts?.length && !filter.regions?.length) return ALL_SCOPE;
-  return `accounts=${[...(filter.accounts ?? [])].sort().join(',') || '*'};regions=${[...(filter.regions ?? [])].sort().join(',') || '*'}`;
-}
-
-/** Run bookkeeping: the plan, the manifest, per-batch results and the scheduled checkpoint. */
 export interface RunStore {
   putPlan(plan: RunPlan): Promise<void>;
   getPlan(runId: string): Promise<RunPlan | undefined>;
@@ -97,13 +102,24 @@ export interface RunStore {
   /** Overwrites the batch's result: a retried batch replaces, never adds. */
   putBatchResult(runId: string, result: BatchResult): Promise<void>;
   listBatchResults(runId: string): Promise<BatchResult[]>;
+  /** Of `names` (file names in the day folder `folder`), those the ledger holds. */
+  analyzedIn(folder: string, names: readonly string[]): Promise<Set<string>>;
+  /** Adds keys to the ledger (idempotent: a key added twice is one entry). */
+  markAnalyzed(keys: readonly string[]): Promise<void>;
   /**
-   * End of the window of the last successful scheduled run of this scope, or null before the
-   * first. Scheduled runs narrowed to some accounts or regions keep a checkpoint of their own.
+   * The stamp scheduled runs list from. Unset before the first run: with `initial`, stores it
+   * unless another run stored one first, and returns what is stored; without, returns null.
    */
-  getCheckpoint(scope?: string): Promise<string | null>;
-  /** Moves the scope's checkpoint forward to `to`; never backwards (overlapping runs are harmless). */
-  advanceCheckpoint(to: string, scope?: string): Promise<void>;
+  scheduleStart(initial?: string): Promise<string | null>;
+  /** Moves the schedule's start forward to `to`; never backwards (overlapping runs are harmless). */
+  advanceScheduleStart(to: string): Promise<void>;
+  /**
+   * Takes the scheduled-run lease for `runId` until `until` unless another run holds it past
+   * `now`. Returns null when taken (or already this run's), else the holder's run id.
+   */
+  acquireLease(runId: string, now: string, until: string): Promise<string | null>;
+  /** Gives the lease up if `runId` holds it. */
+  releaseLease(runId: string): Promise<void>;
 }
 
 /** One CloudWatch datum. */

@@ -1,4 +1,5 @@
-import { ALL_SCOPE, type BatchResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
+import pLimit from 'p-limit';
+import { type BatchResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';
@@ -8,7 +9,10 @@ export interface RunSummary {
   runId: string;
   mode: RunPlan['mode'];
   window: RunPlan['window'];
-  /** True when every work item reported; only then does a scheduled run move its checkpoint. */
+  /**
+   * True when every work item reported and the run's correlation completed; only then does a
+   * scheduled run move the schedule's start.
+   */
   complete: boolean;
   batches: { planned: number; reported: number };
   objects: { listed: number; analyzed: number; skipped: number; failed: number };
@@ -20,7 +24,7 @@ export interface RunSummary {
 }
 
 export interface PublishPorts {
-  runs: Pick<RunStore, 'getPlan' | 'listBatchResults' | 'advanceCheckpoint'>;
+  runs: Pick<RunStore, 'getPlan' | 'listBatchResults' | 'getManifestBatch' | 'markAnalyzed' | 'advanceScheduleStart' | 'releaseLease'>;
   findings: FindingsCounter;
   metrics: MetricsSink;
   now: () => Date;
@@ -32,18 +36,53 @@ export interface PublishOptions {
   detectorIds: readonly string[];
 }
 
+/** The event the state machine's Publish task sends. */
+export interface PublishEvent {
+  runId: string;
+  /** False when the run's Correlate step did not complete: no object of the run counts as analysed. Default true. */
+  correlated?: boolean;
+}
+
 /**
- * Sums the run's batch results (never the Map's output, which a Distributed Map may not return),
- * publishes the metrics once, and moves the scheduled checkpoint if the whole run was analysed.
+ * Sums the run's batch results (never the Map's output, which a Distributed Map may not return);
+ * for a scheduled run, adds the objects of every batch that reported to the ledger and moves the
+ * schedule's start if the whole run was analysed; publishes the metrics once; then gives up the
+ * scheduled-run lease.
  */
-export async function publishRun(ports: PublishPorts, options: PublishOptions, runId: string): Promise<RunSummary> {
+export async function publishRun(ports: PublishPorts, options: PublishOptions, runId: string, correlated = true): Promise<RunSummary> {
   const plan = await ports.runs.getPlan(runId);
   if (!plan) throw new Error(`run ${runId} has no plan: Plan did not finish`);
-  const summary = summarize(plan, await ports.runs.listBatchResults(runId));
+  const results = await ports.runs.listBatchResults(runId);
+  const summary = summarize(plan, results);
+  // Without its correlation the run is not done: the next scheduled run takes its objects again.
+  if (!correlated) summary.complete = false;
   countStored(summary, await ports.findings.countByRun(runId));
+  const leaseHolder = plan.mode === 'scheduled' && plan.deferredTo === undefined;
+  if (leaseHolder) {
+    // The ledger first, then the start: a crash in between leaves the ledger ahead, never behind.
+    if (correlated) await recordAnalyzed(ports.runs, runId, results);
+    if (summary.complete && !plan.filtered && plan.nextStart) await ports.runs.advanceScheduleStart(plan.nextStart);
+  }
   await ports.metrics.publish(options.namespace, metricsOf(summary, options.detectorIds, ports.now()));
-  if (summary.complete && plan.mode === 'scheduled') await ports.runs.advanceCheckpoint(plan.window.end, plan.checkpointScope ?? ALL_SCOPE);
+  // Only once everything is written: a Publish that fails keeps the lease for its retries, so no
+  // other run plans while ledger writes of this one may still come (held at most the lease's time).
+  if (leaseHolder) await ports.runs.releaseLease(runId);
   return summary;
+}
+
+/**
+ * Adds to the ledger the keys of every batch whose result is stored, the objects it reported as
+ * bad included (a poison object is reported once, then left alone); a batch that never reported
+ * stays out, so the next scheduled run takes its objects again.
+ */
+async function recordAnalyzed(runs: PublishPorts['runs'], runId: string, results: readonly BatchResult[]): Promise<void> {
+  const limit = pLimit(4);
+  const batches = [...new Set(results.map((r) => r.batch))];
+  // Every write settles before a failure is thrown: none may land later, after the next run has
+  // planned (a frozen Lambda resumes its promises on its next invocation).
+  const settled = await Promise.allSettled(batches.map((batch) => limit(async () => runs.markAnalyzed(await runs.getManifestBatch(runId, batch)))));
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -121,6 +160,6 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 }
 
 /** The Publish step as the state machine calls it. */
-export function publishStep(ports: PublishPorts, options: PublishOptions): (event: { runId: string }) => Promise<RunSummary> {
-  return (event) => publishRun(ports, options, event.runId);
+export function publishStep(ports: PublishPorts, options: PublishOptions): (event: PublishEvent) => Promise<RunSummary> {
+  return (event) => publishRun(ports, options, event.runId, event.correlated ?? true);
 }

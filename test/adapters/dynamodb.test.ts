@@ -2,7 +2,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOCAL_TABLES, openLocalStore, type LocalStore } from '../../cli/local/store.ts';
-import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore, queryFindings } from '../../functions/adapters/dynamodb.ts';
+import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore, LEDGER_RETENTION_DAYS, queryFindings } from '../../functions/adapters/dynamodb.ts';
 import type { BatchResult, RunPlan } from '../../functions/core/ports.ts';
 import { aFinding } from '../helpers/findings.ts';
 import { tempDir } from '../helpers/local.ts';
@@ -200,7 +200,7 @@ const plan = (runId: string): RunPlan => ({
   skippedByReason: { digest: 1 },
   accounts: ['123456789012'],
   regions: ['us-east-1', 'us-west-2'],
-  checkpointScope: 'all',
+  filtered: false,
 });
 
 const result = (batch: number, overrides: Partial<BatchResult> = {}): BatchResult => ({
@@ -283,18 +283,55 @@ runs('a run with no results lists none', async ({ store }) => {
   assert.equal(await new DynamoRunStore(store.client, STATE).listBatchResults('run-nothing'), []);
 });
 
-runs('the checkpoint starts empty and only moves forward', async ({ store }) => {
+runs('the schedule start is stored once by the first run, then only moves forward', async ({ store }) => {
   const runStore = new DynamoRunStore(store.client, STATE);
-  assert.is(await runStore.getCheckpoint(), null);
-  await runStore.advanceCheckpoint('2017-11-28T19:10:00.000Z');
-  assert.is(await runStore.getCheckpoint(), '2017-11-28T19:10:00.000Z');
+  assert.is(await runStore.scheduleStart(), null);
+  assert.is(await runStore.scheduleStart('2017-11-28T19:00:00.000Z'), '2017-11-28T19:00:00.000Z');
+  // A later first-run attempt finds the stored start, not its own.
+  assert.is(await runStore.scheduleStart('2017-11-28T20:00:00.000Z'), '2017-11-28T19:00:00.000Z');
+  await runStore.advanceScheduleStart('2017-11-28T19:10:00.000Z');
   // An older run finishing late does not move it back, and is not an error.
-  await runStore.advanceCheckpoint('2017-11-28T19:05:00.000Z');
-  assert.is(await runStore.getCheckpoint(), '2017-11-28T19:10:00.000Z');
-  await runStore.advanceCheckpoint('2017-11-28T19:10:00.000Z');
-  assert.is(await runStore.getCheckpoint(), '2017-11-28T19:10:00.000Z');
-  await runStore.advanceCheckpoint('2017-11-28T19:15:00.000Z');
-  assert.is(await runStore.getCheckpoint(), '2017-11-28T19:15:00.000Z');
+  await runStore.advanceScheduleStart('2017-11-28T19:05:00.000Z');
+  await runStore.advanceScheduleStart('2017-11-28T19:10:00.000Z');
+  assert.is(await runStore.scheduleStart(), '2017-11-28T19:10:00.000Z');
+  await runStore.advanceScheduleStart('2017-11-28T19:15:00.000Z');
+  assert.is(await runStore.scheduleStart(), '2017-11-28T19:15:00.000Z');
+});
+
+runs('the ledger answers which names of a folder it holds, with one ranged query, and writes in batches of 25', async ({ store }) => {
+  const { client, sent } = counting(store.client);
+  const now = new Date('2026-01-01T00:00:00Z');
+  const runStore = new DynamoRunStore(client, STATE, () => now);
+  const keys = manifestKeys(600);
+  const folder = keys[0]!.slice(0, keys[0]!.lastIndexOf('/') + 1);
+  const names = keys.map((k) => k.slice(folder.length));
+  const other = 'AWSLogs/123456789012/CloudTrail/eu-west-1/2017/11/28/';
+  // Half of the folder, twice (idempotent), and one key of another folder with a name of this one.
+  await runStore.markAnalyzed([...keys.slice(0, 300), ...keys.slice(0, 300)]);
+  await runStore.markAnalyzed([other + names[400]]);
+  assert.is(sent.filter((name) => name === 'BatchWriteCommand').length, 12 + 1);
+  sent.length = 0;
+  const held = await runStore.analyzedIn(folder, names);
+  assert.equal([...held].sort(), names.slice(0, 300).sort());
+  assert.equal([...(await runStore.analyzedIn(other, names.slice(399, 402)))], [names[400]]);
+  assert.equal([...(await runStore.analyzedIn(folder, []))], []);
+  assert.equal(sent, ['QueryCommand', 'QueryCommand'], 'one ranged query per folder asked');
+  const item = await store.client.send(new GetCommand({ TableName: STATE, Key: { pk: `LEDGER#${folder}`, sk: names[0] } }));
+  assert.is(item.Item?.expiresAt, now.getTime() / 1000 + LEDGER_RETENTION_DAYS * 86_400);
+});
+
+runs('the lease keeps a second run out until it is released or expires; a retried Plan keeps it', async ({ store }) => {
+  const runStore = new DynamoRunStore(store.client, STATE);
+  assert.is(await runStore.acquireLease('run-a', '2026-01-01T00:00:00Z', '2026-01-01T03:00:00Z'), null);
+  assert.is(await runStore.acquireLease('run-a', '2026-01-01T00:01:00Z', '2026-01-01T03:01:00Z'), null);
+  assert.is(await runStore.acquireLease('run-b', '2026-01-01T01:00:00Z', '2026-01-01T04:00:00Z'), 'run-a');
+  // Only the holder releases it.
+  await runStore.releaseLease('run-b');
+  assert.is(await runStore.acquireLease('run-b', '2026-01-01T01:00:00Z', '2026-01-01T04:00:00Z'), 'run-a');
+  await runStore.releaseLease('run-a');
+  assert.is(await runStore.acquireLease('run-b', '2026-01-01T01:00:00Z', '2026-01-01T04:00:00Z'), null);
+  // Expired: a run that crashed without releasing delays the schedule, never stops it.
+  assert.is(await runStore.acquireLease('run-c', '2026-01-01T04:00:01Z', '2026-01-01T07:00:00Z'), null);
 });
 
 runs.run();
@@ -365,14 +402,14 @@ detectorState.run();
 
 const persistence = suite('openLocalStore');
 
-persistence('findings, runs and the checkpoint survive closing and reopening the same folder', async () => {
+persistence('findings, runs and the ledger survive closing and reopening the same folder', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const finding = aFinding({ runId: 'run-persist' });
     const first = await openLocalStore(dir);
     try {
       assert.is(await new DynamoFindingsStore(first.client, FINDINGS).putIfNew(finding), 'created');
-      await new DynamoRunStore(first.client, STATE).advanceCheckpoint('2017-11-28T19:10:00.000Z');
+      await new DynamoRunStore(first.client, STATE).markAnalyzed(['AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/a.json.gz']);
     } finally {
       await first.close();
     }
@@ -381,7 +418,7 @@ persistence('findings, runs and the checkpoint survive closing and reopening the
     try {
       assert.equal(await queryFindings(second.client, FINDINGS, { runId: 'run-persist' }, []), [finding]);
       assert.is(await new DynamoFindingsStore(second.client, FINDINGS).putIfNew({ ...finding, runId: 'run-later' }), 'duplicate');
-      assert.is(await new DynamoRunStore(second.client, STATE).getCheckpoint(), '2017-11-28T19:10:00.000Z');
+      assert.equal([...(await new DynamoRunStore(second.client, STATE).analyzedIn('AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/', ['a.json.gz', 'b.json.gz']))], ['a.json.gz']);
     } finally {
       await second.close();
     }

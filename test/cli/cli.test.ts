@@ -88,7 +88,7 @@ const runs = () => (started ??= startAll());
 
 const OPTIONS: Record<(typeof COMMANDS)[number], string[]> = {
   demo: ['--store', '--json', '--sigma', '--suppressions', '--aws-ip-ranges', '--detector-alarm'],
-  audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--settle', '--concurrency', '--json', '--sigma', '--suppressions'],
+  audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--concurrency', '--json', '--sigma', '--suppressions'],
   findings: ['--store', '--table', '--detector', '--account', '--principal', '--run', '--since', '--until', '--limit', '--json'],
   detectors: ['--sigma', '--verbose', '--json'],
   backfill: ['--state-machine', '--from', '--to', '--accounts', '--regions', '--wait', '--json'],
@@ -202,14 +202,15 @@ audit('a first scheduled run audits the whole folder and finds what the demo fou
   assert.is(summary.alarm.state, 'ALARM');
 });
 
-audit('the next scheduled run starts at the checkpoint and lists no object', async () => {
+audit('the next scheduled run lists the folder again and analyzes nothing: every key is in the ledger', async () => {
   const first = lastJson(await runs().scheduledFirst);
   const run = await runs().scheduledSecond;
   assert.is(run.code, 0, run.stderr);
   const summary = lastJson(run);
   assert.is(summary.status, 'SUCCEEDED');
-  assert.is(summary.window.start, first.window.end);
-  assert.is(summary.objects.listed, 0);
+  assert.is(summary.window.start, null);
+  assert.is(summary.objects.listed, first.objects.listed);
+  assert.is(summary.objects.analyzed, 0);
   assert.is(summary.findings.new, 0);
 });
 

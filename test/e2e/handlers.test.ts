@@ -64,7 +64,7 @@ handlers('Analyze and Publish, as bundled, store the findings and put the metric
     skippedByReason: {},
     accounts: [SAMPLE.account],
     regions: ['us-east-1', 'us-west-2'],
-    checkpointScope: 'all',
+    filtered: false,
   };
   await runs.putPlan(plan);
   await runs.putManifestBatch(plan.runId, 0, keys);

@@ -76,14 +76,17 @@ export class MemoryFindings implements FindingsStore, FindingsCounter {
   }
 }
 
-/** Run bookkeeping in memory. */
+/** Run bookkeeping in memory, with the ledger, schedule start and lease semantics of DynamoRunStore. */
 export class MemoryRuns implements RunStore {
   readonly plans = new Map<string, RunPlan>();
   readonly manifests = new Map<string, string[]>();
   readonly results = new Map<string, BatchResult>();
-  checkpoint: string | null = null;
-  /** Checkpoints of filtered scheduled runs, by scope. */
-  readonly scopedCheckpoints = new Map<string, string>();
+  /** Keys analysed by scheduled runs (the ledger; it never expires here). */
+  readonly ledger = new Set<string>();
+  start: string | null = null;
+  lease: { runId: string; until: string } | null = null;
+  /** Ledger calls made: reads (one per folder asked) and writes (one per 25 keys, as BatchWriteItem). */
+  readonly calls = { ledgerReads: 0, ledgerWrites: 0 };
 
   async putPlan(plan: RunPlan) {
     this.plans.set(plan.runId, structuredClone(plan));
@@ -105,13 +108,28 @@ export class MemoryRuns implements RunStore {
   async listBatchResults(runId: string) {
     return [...this.results.entries()].filter(([k]) => k.startsWith(`${runId}/`)).map(([, v]) => v);
   }
-  async getCheckpoint(scope = 'all') {
-    return scope === 'all' ? this.checkpoint : (this.scopedCheckpoints.get(scope) ?? null);
+  async analyzedIn(folder: string, names: readonly string[]) {
+    this.calls.ledgerReads++;
+    return new Set(names.filter((name) => this.ledger.has(folder + name)));
   }
-  async advanceCheckpoint(to: string, scope = 'all') {
-    if (scope !== 'all') {
-      if ((this.scopedCheckpoints.get(scope) ?? '') < to) this.scopedCheckpoints.set(scope, to);
-    } else if (this.checkpoint === null || this.checkpoint < to) this.checkpoint = to;
+  async markAnalyzed(keys: readonly string[]) {
+    this.calls.ledgerWrites += Math.ceil(new Set(keys).size / 25);
+    for (const key of keys) this.ledger.add(key);
+  }
+  async scheduleStart(initial?: string) {
+    if (this.start === null && initial !== undefined) this.start = initial;
+    return this.start;
+  }
+  async advanceScheduleStart(to: string) {
+    if (this.start === null || this.start < to) this.start = to;
+  }
+  async acquireLease(runId: string, now: string, until: string) {
+    if (this.lease && this.lease.until >= now && this.lease.runId !== runId) return this.lease.runId;
+    this.lease = { runId, until };
+    return null;
+  }
+  async releaseLease(runId: string) {
+    if (this.lease?.runId === runId) this.lease = { runId, until: '' };
   }
   /** Every key of a run's manifest. */
   keysOf(runId: string): string[] {

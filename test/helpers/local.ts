@@ -24,7 +24,7 @@ export async function localHarness() {
       runLocalAudit({
         store,
         storeDir: dir,
-        config: { ...DEFAULT_CONFIG, settleSeconds: 0, initialLookbackHours: null },
+        config: { ...DEFAULT_CONFIG, initialLookbackHours: null, deliverySlackHours: null, scheduleLeaseMinutes: 0 },
         detectors: BUILT_IN_DETECTORS,
         alarms: [WORKSHOP_ALARM],
         ...options,

@@ -10,7 +10,7 @@ const single = { trailPrefix: '', account: '123456789012' };
 const org = { trailPrefix: '', orgId: 'o-a1b2c3d4e5', account: '210987654321' };
 const at = (iso: string) => new Date(iso);
 const key = (scope: typeof single | typeof org, region: string, stamp: string, id = 'x') => buildLogKey(scope, region, at(stamp), id);
-const config = { ...DEFAULT_CONFIG, settleSeconds: 0 };
+const config = { ...DEFAULT_CONFIG };
 
 function trail(): MemoryTrail {
   return new MemoryTrail()
@@ -48,31 +48,71 @@ plan('a backfill takes the objects whose stamp is in [from, to), and skips non-l
   assert.equal(runs.plans.get('r1')?.skippedByReason, { 'not a .json.gz or .json log file': 1 });
 });
 
-plan('a scheduled run takes objects modified in (checkpoint, now - settle], late ones across midnight included', async () => {
+plan('a scheduled run takes what the ledger lacks from the schedule start, by stamp, whatever the file times', async () => {
   const runs = new MemoryRuns();
-  runs.checkpoint = '2017-11-28T23:59:00Z';
-  const lister = trail();
-  await planRun({ lister, runs, now: () => at('2017-11-29T00:10:00Z') }, { ...config, settleSeconds: 120 }, { mode: 'scheduled' }, 'r2');
-  // b is stamped the 28th but was delivered after midnight: its day folder is listed through the slack.
-  assert.equal(runs.keysOf('r2').sort(), [key(single, 'eu-west-1', '2017-11-28T23:55:00Z', 'b'), key(org, 'us-east-1', '2017-11-29T00:05:00Z', 'c')].sort());
+  runs.start = '2017-11-28T19:00:00Z';
+  runs.ledger.add(key(single, 'us-east-1', '2017-11-28T19:05:00Z', 'a'));
+  const lister = trail()
+    // An old mtime on a recent stamp, and a file synced in long after its stamp: both are taken.
+    .put(key(single, 'us-east-1', '2017-11-28T20:00:00Z', 'old-mtime'), 'x', at('2001-01-01T00:00:00Z'))
+    .put(key(single, 'us-east-1', '2017-11-28T18:55:00Z', 'before-start'), 'x', at('2017-11-29T00:00:00Z'));
+  const out = await planRun({ lister, runs, now: () => at('2017-11-29T00:10:00Z') }, config, { mode: 'scheduled' }, 'r2');
+  assert.equal(runs.keysOf('r2').sort(), [
+    key(single, 'eu-west-1', '2017-11-28T23:55:00Z', 'b'),
+    key(single, 'us-east-1', '2017-11-28T20:00:00Z', 'old-mtime'),
+    key(org, 'us-east-1', '2017-11-29T00:05:00Z', 'c'),
+  ].sort());
   assert.ok(lister.listings.some((p) => p.endsWith('/2017/11/28/')));
-  assert.equal(runs.plans.get('r2')?.window, { start: '2017-11-28T23:59:00Z', end: '2017-11-29T00:08:00.000Z' });
+  assert.equal(runs.plans.get('r2')?.window, { start: '2017-11-28T19:00:00Z', end: '2017-11-29T00:10:00.000Z' });
+  assert.equal(out.objects, { listed: 5, queued: 3, skipped: 1, analyzedBefore: 1 });
+  // Once complete, the schedule lists from 24 h (the delivery slack) before this run.
+  assert.is(runs.plans.get('r2')?.nextStart, '2017-11-28T00:10:00.000Z');
 });
 
-plan('a scheduled run narrowed to some accounts reads its own checkpoint, not the schedule\'s', async () => {
+plan('a scheduled run narrowed to some accounts reads the same ledger, and says it is filtered', async () => {
   const runs = new MemoryRuns();
-  runs.checkpoint = '2017-11-29T00:30:00Z';
+  runs.ledger.add(key(single, 'us-east-1', '2017-11-28T19:05:00Z', 'a'));
   await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: null }, { mode: 'scheduled', accounts: ['123456789012'] }, 'r7');
-  assert.is(runs.keysOf('r7').length, 2);
-  assert.is(runs.plans.get('r7')?.checkpointScope, 'accounts=123456789012;regions=*');
+  assert.equal(runs.keysOf('r7'), [key(single, 'eu-west-1', '2017-11-28T23:55:00Z', 'b')]);
+  assert.is(runs.plans.get('r7')?.filtered, true);
 });
 
-plan('the first scheduled run looks back the configured hours, or takes everything with null', async () => {
+plan('the first scheduled run looks back the configured hours, stored so a failed first run does not move it; null takes everything', async () => {
   const runs = new MemoryRuns();
-  await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: 1 }, { mode: 'scheduled' }, 'r3');
+  await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: 2, scheduleLeaseMinutes: 0 }, { mode: 'scheduled' }, 'r3');
   assert.is(runs.keysOf('r3').length, 2);
-  await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: null }, { mode: 'scheduled' }, 'r4');
-  assert.is(runs.keysOf('r4').length, 3);
+  assert.is(runs.start, '2017-11-28T23:00:00.000Z');
+  // r3 never published: the next run, later, still starts where the first one did.
+  await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:30:00Z') }, { ...config, initialLookbackHours: 2, scheduleLeaseMinutes: 0 }, { mode: 'scheduled' }, 'r3b');
+  assert.is(runs.keysOf('r3b').length, 2);
+  const all = new MemoryRuns();
+  await planRun({ lister: trail(), runs: all, now: () => at('2017-11-29T01:00:00Z') }, { ...config, initialLookbackHours: null }, { mode: 'scheduled' }, 'r4');
+  assert.is(all.keysOf('r4').length, 3);
+});
+
+plan('a scheduled run plans nothing while another holds the lease, and takes it once expired', async () => {
+  const runs = new MemoryRuns();
+  const now = at('2017-11-29T01:00:00Z');
+  const cfg = { ...config, initialLookbackHours: null, scheduleLeaseMinutes: 60 };
+  await planRun({ lister: trail(), runs, now: () => now }, cfg, { mode: 'scheduled' }, 'first');
+  const out = await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:59:00Z') }, cfg, { mode: 'scheduled' }, 'second');
+  assert.equal(out.batches, []);
+  assert.is(runs.plans.get('second')?.deferredTo, 'first');
+  const later = await planRun({ lister: trail(), runs, now: () => at('2017-11-29T02:01:00Z') }, cfg, { mode: 'scheduled' }, 'third');
+  assert.is(later.objects.queued, 3);
+  assert.is(runs.lease?.runId, 'third');
+});
+
+plan('a Plan that fails gives the lease up', async () => {
+  const runs = new MemoryRuns();
+  runs.putPlan = async () => {
+    throw new Error('store down');
+  };
+  await planRun({ lister: trail(), runs, now: () => at('2017-11-29T01:00:00Z') }, config, { mode: 'scheduled' }, 'r8').then(
+    () => assert.unreachable(),
+    (error: Error) => assert.is(error.message, 'store down'),
+  );
+  assert.equal(runs.lease, { runId: 'r8', until: '' });
 });
 
 plan('splits the run into batches by object count and bytes, and returns only batch numbers', async () => {

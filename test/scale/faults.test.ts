@@ -27,7 +27,8 @@ import { aCall, aRecord, anIamUser, anInstanceSession } from '../helpers/records
  */
 
 // Small batches, so the Map runs several work items at once.
-const config = { ...DEFAULT_CONFIG, settleSeconds: 0, initialLookbackHours: null, batchMaxObjects: 3 };
+// As local audits run: the whole folder each scheduled run, no lease (one process per store).
+const config = { ...DEFAULT_CONFIG, initialLookbackHours: null, deliverySlackHours: null, scheduleLeaseMinutes: 0, batchMaxObjects: 3 };
 const backfill = { mode: 'backfill', from: '2026-01-31T00:00:00Z', to: '2026-02-02T00:00:00Z' } as const;
 const single = { trailPrefix: '', account: '123456789012' };
 const org = { trailPrefix: '', orgId: 'o-a1b2c3d4e5', account: '210987654321' };

@@ -93,11 +93,32 @@ class SizingRuns implements RunStore {
   async listBatchResults() {
     return [];
   }
-  async getCheckpoint() {
+  // Backfills never read the ledger; scheduled runs ask it about each page's names (see below).
+  ledgerCalls = 0;
+  maxNamesAsked = 0;
+  /** Entries a ranged ledger Query would read: the ledger's names between the least and greatest asked. */
+  ledgerEntriesRead = 0;
+  constructor(private readonly ledgeredBefore = '') {}
+  async analyzedIn(_folder: string, names: readonly string[]) {
+    this.ledgerCalls++;
+    this.maxNamesAsked = Math.max(this.maxNamesAsked, names.length);
+    // Analysed: every key stamped before `ledgeredBefore` (the stamp in the name, YYYYMMDDTHHmmZ).
+    const held = names.filter((name) => stampOf(name) < this.ledgeredBefore);
+    this.ledgerEntriesRead += held.length;
+    return new Set(held);
+  }
+  async markAnalyzed() {}
+  async scheduleStart(): Promise<string | null> {
     return null;
   }
-  async advanceCheckpoint() {}
+  async advanceScheduleStart() {}
+  async acquireLease() {
+    return null;
+  }
+  async releaseLease() {}
 }
+
+const stampOf = (name: string) => /_(\d{8}T\d{4}Z)_/.exec(name)?.[1] ?? '';
 
 /** global.gc, exposed at run time (the test command has no --expose-gc). */
 function collector(): () => void {
@@ -211,6 +232,26 @@ simulation("planning holds memory per day folder only while listing: a 500-accou
   assert.is(output.objects.queued, 0);
   report(`day folders queued: ${Math.round(perFolder)} B each, +${mb(queued)} MB live heap at 255,000`);
   assert.ok(queued < 256 * MB, `live heap +${mb(queued)} MB with 255,000 day-folder listings queued (${Math.round(perFolder)} B each); the Plan function has 512 MB`);
+});
+
+simulation('a scheduled run 15 minutes after the last lists two days of folders, asks the ledger once a page and queues only the new', async () => {
+  // The previous complete run started at 18:00; this one at 18:15 lists from 24 h (the delivery
+  // slack) before 18:00. The ledger holds every key stamped before 18:00 on the 31st.
+  const lister = new OrgTrailLister(shape);
+  const runs = new SizingRuns('20260131T1800Z');
+  runs.scheduleStart = async () => '2026-01-30T18:00:00.000Z';
+  const output = await planRun({ lister, runs, now: () => new Date('2026-01-31T18:15:00Z') }, config, { mode: 'scheduled' }, 'scheduled-large-org');
+  const folders = shape.accounts * shape.regions.length * 2;
+  assert.is(lister.listObjectsCalls, folders);
+  assert.is(runs.ledgerCalls, folders * Math.ceil(FILES_PER_DAY / 1000));
+  assert.ok(runs.maxNamesAsked <= 1000, `${runs.maxNamesAsked} names in one ledger lookup`);
+  // Stamps from 18:00 on the 30th to 18:15 on the 31st, of which only those from 18:00 on the 31st are new.
+  const stampsPerFile = 288 / FILES_PER_DAY;
+  const inWindow = (d: number, fromMinute: number) => Array.from({ length: FILES_PER_DAY }, (_, i) => Math.floor(i * stampsPerFile) * 5).filter((m) => m >= fromMinute && (d === 30 || m <= 18 * 60 + 15)).length;
+  const scopes = shape.accounts * shape.regions.length;
+  assert.is(output.objects.queued, scopes * (inWindow(31, 18 * 60)));
+  assert.is(output.objects.analyzedBefore, scopes * (inWindow(30, 18 * 60) + inWindow(31, 0) - inWindow(31, 18 * 60)));
+  report(`scheduled run: ${lister.listObjectsCalls} listObjects + ${lister.listFoldersCalls} listFolders calls, ${runs.ledgerCalls} ledger queries reading ${runs.ledgerEntriesRead} entries (${FILES_PER_DAY} files/day), ${output.objects.queued} queued`);
 });
 
 simulation.run();

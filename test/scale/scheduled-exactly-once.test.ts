@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { LOCAL_CONFIG } from '../../cli/local/audit.ts';
 import { analyzeWorkItem, type AnalyzePorts } from '../../functions/analyze/analyze.ts';
-import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
+import { DEFAULT_CONFIG, type AuditConfig } from '../../functions/core/config.ts';
 import type { RunStore } from '../../functions/core/ports.ts';
 import { buildLogKey, type TrailScope } from '../../functions/core/trail-keys.ts';
 import { deletingLogs } from '../../functions/detectors/deleting-logs.ts';
@@ -13,22 +14,34 @@ import { baseSeed, mulberry32, type Rng } from '../helpers/prng.ts';
 import { TimelineTrail } from '../helpers/timeline-trail.ts';
 
 /*
- * Property: across many consecutive scheduled runs, some of which fail half-way, every object
- * delivered to the trail is analysed by exactly one successful run. The trail, the runs and the
- * failures are drawn from a seeded PRNG; a failure message names the seed, and
- * `SCALE_SEED=<seed> SCALE_TIMELINES=1` replays that one timeline.
+ * Property: across many consecutive scheduled runs, some failing in any step, some overlapping,
+ * every object of the trail is analysed exactly once. "Analysed" means: read in a work item that
+ * reported, by a run whose Publish then recorded it in the ledger (its correlation completed).
+ * A failure is: an object never recorded; one recorded by two runs, or read again after it was
+ * recorded; one recorded by a run that did not read it. Timelines, runs and failures come from a
+ * seeded PRNG; a failure names the seed, and `SCALE_SEED=<seed> SCALE_TIMELINES=1` replays it.
  *
- * Plan, Analyze and Publish are the real step functions over in-memory ports (fast); the state
- * machine around them is simulated: a run "crashes" by analysing only some of its batches and then
- * either never publishing or publishing with results missing, or by failing in Plan or in the
- * checkpoint write. A run is successful when Publish reports it complete and returns.
+ * Timelines are adversarial for file times: delivery hours late and out of order, listings that
+ * see a file hours after its S3 time (a sync that lags), S3 or file times years old on recent
+ * stamps, a folder copied in all at once (every file inside what used to be the 5-minute settle
+ * window), and objects that are not logs at all (poison: reported once, never taken again).
+ * Two configurations: the deployed one (lists 24 h before the last complete run; a lease keeps
+ * runs apart) and the local one (lists the whole folder; one process per store).
+ *
+ * Plan, Analyze and Publish are the real step functions over in-memory ports; the state machine
+ * around them is simulated: a run fails in Plan, loses work items, dies before Publish, fails in
+ * Publish half-way through the ledger, or reaches Publish with `correlated: false`.
  */
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const config = { ...DEFAULT_CONFIG }; // settle 300 s, slack 24 h, first run looks back 24 h
-const TIMELINES = Number(process.env.SCALE_TIMELINES ?? 50);
+const TIMELINES = Number(process.env.SCALE_TIMELINES ?? 25);
 const SEED = baseSeed(20260131);
+// Small work items, so that a run has several and a failed one is a part of the run.
+const MODES: Record<'deployed' | 'local', AuditConfig> = {
+  deployed: { ...DEFAULT_CONFIG, batchMaxObjects: 6 },
+  local: { ...LOCAL_CONFIG, batchMaxObjects: 6 },
+};
 
 // Month and year ends: a timeline starts in the evening before and runs past midnight.
 const MONTH_ENDS = ['2026-01-31', '2026-02-28', '2025-12-31', '2024-02-29', '2026-04-30'];
@@ -41,201 +54,260 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 
 interface Timeline {
   seed: number;
-  /** The trail's key prefix before AWSLogs/ ('' or 'logs'); the config names it. */
   trailPrefix: string;
   trail: TimelineTrail;
-  /** eventID of the one StopLogging record in each object, by key. */
+  accounts: string[];
+  /** eventID of the one StopLogging record of each log object, by key (poison objects have none). */
   eventIdOf: Map<string, string>;
   firstRun: number;
-  lastRun: number;
+  /** Every object is visible by then. */
+  lastVisible: number;
 }
 
-/** Files every 5 minutes per account and region, delivered late and out of order. */
-function drawTimeline(seed: number, rng: Rng): Timeline {
+function drawTimeline(seed: number, rng: Rng, mode: keyof typeof MODES): Timeline {
   const trail = new TimelineTrail();
   const eventIdOf = new Map<string, string>();
   const trailPrefix = rng.pick(['', 'logs']);
-  const scopes = rng
-    .shuffle(ACCOUNTS)
-    .slice(0, rng.int(1, 2))
-    .map((scope) => ({ ...scope, trailPrefix }));
+  const scopes = rng.shuffle(ACCOUNTS).slice(0, rng.int(1, 2)).map((scope) => ({ ...scope, trailPrefix }));
   const regions = rng.shuffle(REGIONS).slice(0, rng.int(1, 2));
   const start = Date.parse(`${rng.pick(MONTH_ENDS)}T00:00:00Z`) + rng.int(20 * 60, 23 * 60 + 40) * MINUTE;
   const stamps = rng.int(24, 80); // 2 to 6.7 hours of 5-minute stamps: always across midnight
   let serial = 0;
+  let lastVisible = start;
+  const add = (scope: TrailScope, region: string, stamp: number, lastModified: number, visibleAt: number) => {
+    const key = buildLogKey(scope, region, new Date(stamp), `${rng.id(12)}${serial++}`);
+    let body: Buffer;
+    if (rng.chance(0.02)) body = Buffer.from('not a log'); // poison: Analyze reports it, the batch still reports
+    else {
+      const eventID = `evt-${seed}-${serial}`;
+      const record = { eventVersion: '1.09', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', eventID, eventTime: new Date(stamp).toISOString(), awsRegion: region, recipientAccountId: scope.account };
+      body = Buffer.from(JSON.stringify({ Records: [record] }));
+      eventIdOf.set(key, eventID);
+    }
+    trail.add({ key, body, lastModified: new Date(lastModified), visibleAt: new Date(visibleAt) });
+    lastVisible = Math.max(lastVisible, visibleAt);
+  };
   for (const scope of scopes) {
     for (const region of regions) {
       for (let s = 0; s < stamps; s++) {
         const stamp = start - (start % (5 * MINUTE)) + s * 5 * MINUTE;
         const files = rng.chance(0.08) ? 0 : rng.chance(0.75) ? 1 : rng.int(2, 4); // several files may share a stamp
         for (let f = 0; f < files; f++) {
-          // Mostly within 40 minutes, sometimes an hour or two, rarely up to 12 hours (well inside the 24 h slack).
+          // Mostly within 40 minutes, sometimes an hour or two, rarely up to 12 hours.
           const delay = rng.chance(0.9) ? rng.int(0, 40 * 60) : rng.chance(0.7) ? rng.int(40 * 60, 3 * 3600) : rng.int(3 * 3600, 12 * 3600);
           let lastModified = stamp + delay * 1000;
-          // Whole minutes sometimes, so LastModified often equals a window's end exactly.
-          if (rng.chance(0.3)) lastModified -= lastModified % MINUTE;
-          // LastModified is when the upload started; the object is listed once it finished.
-          const visibleAt = lastModified + rng.int(0, 120) * 1000;
-          const key = buildLogKey(scope, region, new Date(stamp), `${rng.id(12)}${serial++}`);
-          const eventID = `evt-${seed}-${serial}`;
-          const record = { eventVersion: '1.09', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', eventID, eventTime: new Date(stamp).toISOString(), awsRegion: region, recipientAccountId: scope.account };
-          trail.add({ key, body: Buffer.from(JSON.stringify({ Records: [record] })), lastModified: new Date(lastModified), visibleAt: new Date(visibleAt) });
-          eventIdOf.set(key, eventID);
+          let visibleAt = lastModified + rng.int(0, 120) * 1000;
+          // A sync that lags: the file appears hours after its S3 time.
+          if (rng.chance(0.15)) visibleAt += rng.int(0, 6 * 3600) * 1000;
+          // A file time years before the stamp (a copy that kept an old time, a touched file).
+          if (rng.chance(0.1)) lastModified = Date.parse('2001-01-01T00:00:00Z') + rng.int(0, 1e9) * 1000;
+          add(scope, region, stamp, lastModified, visibleAt);
         }
       }
     }
   }
-  const firstRun = start + rng.int(0, 30) * MINUTE;
-  // Runs go on two hours past the last stamp, so hours-late files are picked up too.
-  const lastRun = start + stamps * 5 * MINUTE + 2 * HOUR;
-  return { seed, trailPrefix, trail, eventIdOf, firstRun, lastRun };
+  // A folder copied in at once during the timeline, every file's time within a minute of the copy.
+  if (rng.chance(0.8)) {
+    const copiedAt = start + rng.int(10, stamps * 5 + 60) * MINUTE;
+    const scope = rng.pick(scopes);
+    const region = rng.pick(regions);
+    // Locally any old day (a sample from 2017); deployed, stamps the delivery slack still covers.
+    const day = mode === 'local' ? Date.UTC(2017, 10, 28, 19) : Math.max(start, copiedAt - 20 * HOUR);
+    for (let i = rng.int(3, 10); i > 0; i--) {
+      const stamp = day + rng.int(0, mode === 'local' ? 60 : (copiedAt - day) / MINUTE) * MINUTE;
+      add(scope, region, stamp - (stamp % (5 * MINUTE)), copiedAt - rng.int(0, 60) * 1000, copiedAt);
+    }
+  }
+  return { seed, trailPrefix, trail, accounts: scopes.map((s) => s.account), eventIdOf, firstRun: start + rng.int(0, 30) * MINUTE, lastVisible };
 }
 
-type Fate = 'ok' | 'crash-before-publish' | 'publish-incomplete' | 'plan-crash' | 'checkpoint-write-fails';
+type Fate = 'ok' | 'narrowed' | 'plan-crash' | 'items-fail' | 'crash-before-publish' | 'publish-crash' | 'uncorrelated';
+const FAILURES: Fate[] = ['plan-crash', 'items-fail', 'items-fail', 'crash-before-publish', 'publish-crash', 'uncorrelated'];
 
 interface RunRecord {
   index: number;
   runId: string;
   fate: Fate;
-  success: boolean;
-  /** Keys read by Analyze in this run (a key twice if analysed twice). */
-  analysed: string[];
+  /** Keys read by Analyze in work items that reported. */
+  read: Set<string>;
+  /** Keys this run's Publish wrote to the ledger. */
+  recorded: Set<string>;
+  published: boolean;
 }
 
-function failing(runs: MemoryRuns, fate: Fate): RunStore {
-  const store: RunStore = {
-    putPlan: (plan) => runs.putPlan(plan),
-    getPlan: (runId) => runs.getPlan(runId),
-    putManifestBatch: (runId, batch, keys) => runs.putManifestBatch(runId, batch, keys),
-    getManifestBatch: (runId, batch) => runs.getManifestBatch(runId, batch),
-    putBatchResult: (runId, result) => runs.putBatchResult(runId, result),
-    listBatchResults: (runId) => runs.listBatchResults(runId),
-    getCheckpoint: () => runs.getCheckpoint(),
-    advanceCheckpoint: (to) => runs.advanceCheckpoint(to),
-  };
-  if (fate === 'plan-crash') {
-    store.putPlan = async () => {
-      throw new Error('simulated Plan crash before the plan was stored');
-    };
-  }
-  if (fate === 'checkpoint-write-fails') {
-    store.advanceCheckpoint = async () => {
-      throw new Error('simulated Publish crash before the checkpoint was written');
-    };
-  }
-  return store;
-}
+class Simulation {
+  readonly runs = new MemoryRuns();
+  readonly findings = new MemoryFindings();
+  readonly metrics = new MemoryMetrics();
+  readonly records: RunRecord[] = [];
+  /** When each key first entered the ledger: the index of the run that recorded it. */
+  readonly recordedBy = new Map<string, number>();
+  readonly problems: string[] = [];
 
-/** Runs the scheduled runs of one timeline; returns what each analysed. */
-async function simulate(timeline: Timeline, rng: Rng) {
-  const { trail } = timeline;
-  const runs = new MemoryRuns();
-  const findings = new MemoryFindings();
-  const metrics = new MemoryMetrics();
-  const records: RunRecord[] = [];
-  let unpublishedNew = 0;
-  let clock = timeline.firstRun;
-  let failStreak = 0;
-  for (let index = 0; clock <= timeline.lastRun || !records.at(-1)?.success; index++) {
+  constructor(
+    readonly timeline: Timeline,
+    readonly config: AuditConfig,
+    readonly rng: Rng,
+  ) {}
+
+  /** The run's view of the store, failing where its fate says. */
+  private store(record: RunRecord): RunStore {
+    const runs = this.runs;
+    const store: RunStore = {
+      putPlan: (plan) => runs.putPlan(plan),
+      getPlan: (runId) => runs.getPlan(runId),
+      putManifestBatch: (runId, batch, keys) => runs.putManifestBatch(runId, batch, keys),
+      getManifestBatch: (runId, batch) => runs.getManifestBatch(runId, batch),
+      putBatchResult: (runId, result) => runs.putBatchResult(runId, result),
+      listBatchResults: (runId) => runs.listBatchResults(runId),
+      analyzedIn: (folder, names) => runs.analyzedIn(folder, names),
+      markAnalyzed: (keys) => runs.markAnalyzed(keys),
+      scheduleStart: (initial) => runs.scheduleStart(initial),
+      advanceScheduleStart: (to) => runs.advanceScheduleStart(to),
+      acquireLease: (runId, now, until) => runs.acquireLease(runId, now, until),
+      releaseLease: (runId) => runs.releaseLease(runId),
+    };
+    store.markAnalyzed = async (keys) => {
+      if (record.fate === 'publish-crash' && this.rng.chance(0.5)) {
+        const part = keys.slice(0, this.rng.int(0, keys.length));
+        await this.ledger(record, part);
+        throw new Error('simulated Publish crash half-way through the ledger');
+      }
+      await this.ledger(record, keys);
+    };
+    if (record.fate === 'plan-crash') {
+      let writes = 0;
+      store.putManifestBatch = async (...args) => {
+        if (++writes > 1) throw new Error('simulated Plan crash');
+        return runs.putManifestBatch(...args);
+      };
+      store.putPlan = async () => {
+        throw new Error('simulated Plan crash');
+      };
+    }
+    return store;
+  }
+
+  private async ledger(record: RunRecord, keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      record.recorded.add(key);
+      if (!this.recordedBy.has(key)) this.recordedBy.set(key, record.index);
+    }
+    await this.runs.markAnalyzed(keys);
+  }
+
+  /** One scheduled run at `clock`; returns whether it was complete. */
+  async run(clock: number, fate: Fate, overlap: boolean): Promise<boolean> {
+    const record: RunRecord = { index: this.records.length, runId: `run-${String(this.records.length).padStart(4, '0')}`, fate, read: new Set(), recorded: new Set(), published: false };
+    this.records.push(record);
+    const { trail } = this.timeline;
     trail.now = new Date(clock);
     const now = () => new Date(clock);
-    const runId = `run-${String(index).padStart(4, '0')}`;
-    const isLast = clock > timeline.lastRun;
-    // About one run in five fails, sometimes several in a row; the run after the end always succeeds.
-    let fate: Fate = 'ok';
-    if (!isLast && (rng.chance(0.2) || (failStreak > 0 && rng.chance(0.5)))) {
-      fate = rng.pick(['crash-before-publish', 'publish-incomplete', 'publish-incomplete', 'plan-crash', 'checkpoint-write-fails'] as const);
-    }
-    failStreak = fate === 'ok' ? 0 : failStreak + 1;
-    const store = failing(runs, fate);
-    const record: RunRecord = { index, runId, fate, success: false, analysed: [] };
-    records.push(record);
+    const store = this.store(record);
+    // A key read again after a run recorded it was analysed twice.
+    const recordedBefore = new Set(this.recordedBy.keys());
+    const input = fate === 'narrowed' ? { mode: 'scheduled' as const, accounts: [this.rng.pick(this.timeline.accounts)] } : { mode: 'scheduled' as const };
+    let plan;
     try {
-      const plan = await planRun({ lister: trail, runs: store, now }, { ...config, trailPrefix: timeline.trailPrefix }, { mode: 'scheduled' }, runId);
-      let batches = rng.shuffle(plan.batches); // work items finish in any order
-      if (fate === 'publish-incomplete' && batches.length === 0) fate = record.fate = 'crash-before-publish';
-      if (fate === 'crash-before-publish') batches = batches.slice(0, rng.int(0, batches.length));
-      if (fate === 'publish-incomplete') batches = batches.slice(0, rng.int(0, batches.length - 1));
-      const ports: AnalyzePorts = {
-        runs: store,
-        reader: { read: (key) => (record.analysed.push(key), trail.read(key)) },
-        findings,
-        detectorState: () => memoryState(),
-        now,
-      };
-      for (const batch of batches) await analyzeWorkItem(ports, { detectors: [deletingLogs], readConcurrency: 4, writeConcurrency: 4 }, { runId, batch });
-      if (fate === 'crash-before-publish') {
-        unpublishedNew += (await runs.listBatchResults(runId)).reduce((sum, r) => sum + r.findings.new, 0);
-      } else {
-        const summary = await publishRun({ runs: store, findings, metrics, now }, { namespace: 'TrailAuditor', detectorIds: [deletingLogs.meta.id] }, runId);
-        record.success = summary.complete;
-        if (fate === 'ok') assert.ok(summary.complete, `seed ${timeline.seed}: run ${runId} analysed every batch but is not complete`);
-        if (fate === 'publish-incomplete') assert.not.ok(summary.complete, `seed ${timeline.seed}: run ${runId} missed batches but says complete`);
-      }
+      plan = await planRun({ lister: trail, runs: store, now }, { ...this.config, trailPrefix: this.timeline.trailPrefix }, input, record.runId);
     } catch (error) {
-      if (fate !== 'plan-crash' && fate !== 'checkpoint-write-fails') throw error;
+      if (fate !== 'plan-crash') throw error;
+      return false;
     }
-    clock += rng.int(5 * 60, 20 * 60) * 1000; // EventBridge every 5 to 20 minutes, with jitter
-    if (rng.chance(0.3)) clock -= clock % MINUTE;
+    // Another scheduled run starting while this one is under way (the schedule fired again).
+    if (overlap) await this.run(clock + MINUTE, 'ok', false);
+    trail.now = new Date(clock);
+    let batches = this.rng.shuffle(plan.batches); // work items finish in any order
+    if (fate === 'items-fail' || fate === 'crash-before-publish') batches = batches.slice(0, this.rng.int(0, Math.max(0, batches.length - 1)));
+    const ports: AnalyzePorts = { runs: store, reader: trail, findings: this.findings, detectorState: () => memoryState(), now };
+    for (const batch of batches) {
+      await analyzeWorkItem(ports, { detectors: [deletingLogs], readConcurrency: 4, writeConcurrency: 4 }, { runId: record.runId, batch });
+      for (const key of await this.runs.getManifestBatch(record.runId, batch)) {
+        if (recordedBefore.has(key)) this.problems.push(`${key} read again by ${record.runId} after ${this.records[this.recordedBy.get(key)!]!.runId} recorded it`);
+        record.read.add(key);
+      }
+    }
+    if (fate === 'crash-before-publish') return false;
+    try {
+      const summary = await publishRun({ runs: store, findings: this.findings, metrics: this.metrics, now }, { namespace: 'TrailAuditor', detectorIds: [deletingLogs.meta.id] }, record.runId, fate !== 'uncorrelated');
+      record.published = true;
+      if (fate === 'ok' || fate === 'narrowed') assert.ok(summary.complete, `seed ${this.timeline.seed}: ${record.runId} analysed every work item but is not complete`);
+      return summary.complete && fate === 'ok' && !this.runs.plans.get(record.runId)?.deferredTo;
+    } catch (error) {
+      if (fate !== 'publish-crash') throw error;
+      return false;
+    }
   }
-  const published = metrics.published.reduce(
-    (sum, p) => sum + (p.data.find((d) => d.name === ANOMALIES_METRIC && d.dimensions === undefined)?.value ?? 0),
-    0,
-  );
-  return { records, runs, findings, lastClock: records.length > 0 ? Date.parse(runs.plans.get(records.at(-1)!.runId)!.startedAt) : 0, counted: published + unpublishedNew };
 }
 
-const property = suite('scheduled runs over a delivery timeline');
-
-property(`analyse every delivered object in exactly one successful run (${TIMELINES} seeded timelines)`, async () => {
-  let objects = 0;
-  let runCount = 0;
-  let failedRuns = 0;
-  let reanalysed = 0;
-  for (let t = 0; t < TIMELINES; t++) {
-    const seed = SEED + t;
-    const rng = mulberry32(seed);
-    const timeline = drawTimeline(seed, rng);
-    const { records, runs, findings, lastClock, counted } = await simulate(timeline, rng);
-    const end = lastClock - config.settleSeconds * 1000;
-    const due = timeline.trail.all().filter((o) => o.lastModified.getTime() <= end);
-
-    const bySuccess = new Map<string, string[]>();
-    const firstFailure = new Map<string, number>();
-    for (const run of records) {
-      for (const key of run.analysed) {
-        if (run.success) bySuccess.set(key, [...(bySuccess.get(key) ?? []), run.runId]);
-        else if (!firstFailure.has(key)) firstFailure.set(key, run.index);
-      }
-    }
-    const missing = due.filter((o) => !bySuccess.has(o.key)).map((o) => `${o.key} (LastModified ${o.lastModified.toISOString()})`);
-    const twice = [...bySuccess].filter(([, ids]) => ids.length > 1).map(([key, ids]) => `${key} by ${ids.join(', ')}`);
-    const dueKeys = new Set(due.map((o) => o.key));
-    const early = [...bySuccess.keys()].filter((key) => !dueKeys.has(key));
-    // A key a failed run analysed is taken again by a later successful run (never an earlier one).
-    const notRedone = [...firstFailure]
-      .filter(([key, index]) => {
-        const success = records.find((r) => r.success && r.analysed.includes(key));
-        return !success || success.index < index;
-      })
-      .map(([key]) => key);
-    const message = `seed ${seed} (replay: SCALE_SEED=${seed} SCALE_TIMELINES=1)`;
-    assert.equal({ missing: missing.slice(0, 5), twice: twice.slice(0, 5), early: early.slice(0, 5), notRedone: notRedone.slice(0, 5) }, { missing: [], twice: [], early: [], notRedone: [] }, message);
-    assert.is(runs.checkpoint, new Date(end).toISOString(), `${message}: checkpoint after the last run`);
-    // One finding per object's event, stored once, and counted once across every run's metrics
-    // (failed runs' partial counts included): none lost, none counted twice.
-    assert.equal([...findings.items.values()].map((f) => f.eventID).sort(), due.map((o) => timeline.eventIdOf.get(o.key)!).sort(), `${message}: findings`);
-    assert.is(counted, findings.items.size, `${message}: AnomaliesDetected over all runs vs findings stored`);
-
-    objects += due.length;
-    runCount += records.length;
-    failedRuns += records.filter((r) => !r.success).length;
-    reanalysed += firstFailure.size;
+async function simulate(timeline: Timeline, config: AuditConfig, rng: Rng): Promise<Simulation> {
+  const sim = new Simulation(timeline, config, rng);
+  let clock = timeline.firstRun;
+  let failStreak = 0;
+  // Runs go on until one complete, unfiltered run has started after every object was visible.
+  for (let done = false; !done; ) {
+    const closing = clock > timeline.lastVisible;
+    let fate: Fate = 'ok';
+    if (!closing && (rng.chance(0.25) || (failStreak > 0 && rng.chance(0.5)))) fate = rng.chance(0.2) ? 'narrowed' : rng.pick(FAILURES);
+    failStreak = fate === 'ok' || fate === 'narrowed' ? 0 : failStreak + 1;
+    // Runs overlap only where two can: deployed, with the lease; locally the store's lock forbids it.
+    const overlap = config.scheduleLeaseMinutes > 0 && !closing && rng.chance(0.1);
+    const complete = await sim.run(clock, fate, overlap);
+    done = closing && complete;
+    clock += rng.int(5 * 60, 20 * 60) * 1000; // EventBridge every 5 to 20 minutes, with jitter
+    if (rng.chance(0.3)) clock -= clock % MINUTE;
+    assert.ok(sim.records.length < 2_000, `seed ${timeline.seed}: no complete run after ${sim.records.length} runs`);
   }
-  // The timelines did exercise failures and re-analysis, not only the happy path.
-  assert.ok(failedRuns > TIMELINES, `only ${failedRuns} failed runs`);
-  assert.ok(reanalysed > 0, 'no object was analysed by a failed run');
-  if (process.env.SCALE_VERBOSE) console.log(`  ${TIMELINES} timelines: ${objects} objects, ${runCount} runs (${failedRuns} failed), ${reanalysed} objects re-analysed after a failure`);
-});
+  return sim;
+}
+
+const property = suite('scheduled runs over an adversarial delivery timeline');
+
+for (const mode of ['deployed', 'local'] as const) {
+  property(`${mode}: every object is analysed exactly once (${TIMELINES} seeded timelines)`, async () => {
+    const config = MODES[mode];
+    const totals = { objects: 0, runs: 0, failed: 0, redone: 0, deferred: 0 };
+    for (let t = 0; t < TIMELINES; t++) {
+      const seed = SEED + t + (mode === 'local' ? 100_000 : 0);
+      const rng = mulberry32(seed);
+      const timeline = drawTimeline(seed, rng, mode);
+      const sim = await simulate(timeline, config, rng);
+      const all = timeline.trail.all().map((o) => o.key);
+
+      const never = all.filter((key) => !sim.recordedBy.has(key));
+      const byRuns = new Map<string, string[]>();
+      for (const run of sim.records) for (const key of run.recorded) byRuns.set(key, [...(byRuns.get(key) ?? []), run.runId]);
+      const twice = [...byRuns].filter(([, ids]) => ids.length > 1).map(([key, ids]) => `${key} recorded by ${ids.join(', ')}`);
+      // Recorded only what a reported work item read, and nothing when correlation did not complete.
+      const unread = sim.records.flatMap((run) =>
+        [...run.recorded].filter((key) => !run.read.has(key) || run.fate === 'uncorrelated').map((key) => `${key} recorded by ${run.runId} (${run.fate}) unread`),
+      );
+      const message = `${mode} seed ${seed} (replay: SCALE_SEED=${seed} SCALE_TIMELINES=1)`;
+      assert.equal(
+        { never: never.slice(0, 5), twice: [...twice, ...sim.problems].slice(0, 5), unread: unread.slice(0, 5) },
+        { never: [], twice: [], unread: [] },
+        message,
+      );
+      // One finding per log object's event, stored once, counted once across every run's metrics
+      // (the findings of runs that never published counted where they were stored).
+      assert.equal([...sim.findings.items.values()].map((f) => f.eventID).sort(), [...timeline.eventIdOf.values()].sort(), `${message}: findings`);
+      const published = sim.metrics.published.reduce((sum, p) => sum + (p.data.find((d) => d.name === ANOMALIES_METRIC && !d.dimensions)?.value ?? 0), 0);
+      const silent = new Set(sim.records.filter((r) => !r.published).map((r) => r.runId));
+      const unpublished = [...sim.findings.items.values()].filter((f) => silent.has(f.runId)).length;
+      assert.is(published + unpublished, sim.findings.items.size, `${message}: AnomaliesDetected over all runs vs findings stored`);
+
+      totals.objects += all.length;
+      totals.runs += sim.records.length;
+      totals.failed += sim.records.filter((r) => r.fate !== 'ok' && r.fate !== 'narrowed').length;
+      totals.deferred += [...sim.runs.plans.values()].filter((p) => p.deferredTo).length;
+      totals.redone += sim.records.filter((r) => r.fate !== 'ok' && r.fate !== 'narrowed').reduce((n, r) => n + [...r.read].filter((k) => !r.recorded.has(k)).length, 0);
+    }
+    // The timelines did exercise failures, re-analysis and (deployed) overlapping runs.
+    assert.ok(totals.failed > TIMELINES, `only ${totals.failed} failed runs`);
+    assert.ok(totals.redone > 0, 'no object read by a failed run was taken again');
+    if (config.scheduleLeaseMinutes > 0) assert.ok(totals.deferred > 0, 'no run found another holding the lease');
+    if (process.env.SCALE_VERBOSE) console.log(`  ${mode}: ${TIMELINES} timelines, ${totals.objects} objects, ${totals.runs} runs (${totals.failed} failed, ${totals.deferred} deferred to a lease holder), ${totals.redone} reads redone after a failure`);
+  });
+}
 
 property.run();
