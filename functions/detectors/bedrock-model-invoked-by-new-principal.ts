@@ -33,7 +33,7 @@ export function createBedrockModelInvokedByNewPrincipal(options: BedrockOptions 
     severity: 'medium',
     mitre: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
     references: [
-      'https://docs.aws.amazon.com/bedrock/latest/userguide/logging-using-cloudtrail.html',
+      'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html',
       'https://sysdig.com/blog/llmjacking-stolen-cloud-credentials-used-in-new-ai-attack/',
       techniqueUrl('T1496.004'),
     ],

@@ -43,7 +43,6 @@ export function createEc2UnusualInstanceLaunched(options: UnusualInstanceOptions
       mitre: { id: 'T1496.001', name: 'Resource Hijacking: Compute Hijacking' },
       references: [
         'https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html',
-        'https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html',
         techniqueUrl('T1496.001'),
       ],
       falsePositives: ['Teams that train models or render on GPU instances: list their families in usualFamilies, or suppress their principals.'],

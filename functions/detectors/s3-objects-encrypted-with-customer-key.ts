@@ -16,7 +16,6 @@ export const s3ObjectsEncryptedWithCustomerKey = apiCallDetector(
     mitre: { id: 'T1486', name: 'Data Encrypted for Impact' },
     references: [
       'https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html',
-      'https://www.halcyon.ai/blog/abusing-aws-native-services-ransomware-encrypting-s3-buckets-with-sse-c',
       techniqueUrl('T1486'),
     ],
     falsePositives: ['Applications that use SSE-C on purpose (rare; they can be suppressed by principal or bucket).'],

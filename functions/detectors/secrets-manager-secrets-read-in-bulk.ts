@@ -20,7 +20,7 @@ export function createSecretsManagerSecretsReadInBulk(options: Partial<BurstOpti
         severity: 'high',
         mitre: { id: 'T1555.006', name: 'Credentials from Password Stores: Cloud Secrets Management Stores' },
         references: [
-          'https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-cloudtrail.html',
+          'https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html',
           'https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html',
           techniqueUrl('T1555.006'),
         ],

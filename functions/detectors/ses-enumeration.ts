@@ -23,7 +23,7 @@ export function createSesEnumeration(options: Partial<BurstOptions> = {}) {
         severity: 'medium',
         mitre: { id: 'T1526', name: 'Cloud Service Discovery' },
         references: [
-          'https://docs.aws.amazon.com/ses/latest/dg/logging-using-cloudtrail.html',
+          'https://docs.aws.amazon.com/ses/latest/APIReference/API_GetSendQuota.html',
           'https://securitylabs.datadoghq.com/articles/following-attackers-trail-in-aws-methodology-findings-in-the-wild/',
           techniqueUrl('T1526'),
         ],

@@ -18,7 +18,7 @@ export function createSsmParametersDecryptedInBulk(options: Partial<BurstOptions
         severity: 'high',
         mitre: { id: 'T1555.006', name: 'Credentials from Password Stores: Cloud Secrets Management Stores' },
         references: [
-          'https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-cloudtrail-logs.html',
+          'https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html',
           'https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html',
           techniqueUrl('T1555.006'),
         ],

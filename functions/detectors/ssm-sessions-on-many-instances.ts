@@ -19,7 +19,6 @@ export function createSsmSessionsOnManyInstances(options: Partial<BurstOptions> 
         mitre: { id: 'T1021.008', name: 'Remote Services: Direct Cloud VM Connections' },
         references: [
           'https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_StartSession.html',
-          'https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-auditing.html',
           techniqueUrl('T1021.008'),
         ],
         falsePositives: ['An operator working through several instances during an incident or a rollout.'],

@@ -14,7 +14,6 @@ export const stsFederationTokenCreated = apiCallDetector(
     mitre: { id: 'T1550.001', name: 'Use Alternate Authentication Material: Application Access Token' },
     references: [
       'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html',
-      'https://www.crowdstrike.com/en-us/blog/how-adversaries-persist-with-aws-user-federation/',
       techniqueUrl('T1550.001'),
     ],
     falsePositives: ['Legacy federation proxies or brokers that still mint sessions with GetFederationToken.'],
