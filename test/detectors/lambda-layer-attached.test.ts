@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lambdaLayerAttached as detector } from '../../functions/detectors/lambda-layer-attached.ts';
+import { createLambdaLayerAttached, lambdaLayerAttached as detector } from '../../functions/detectors/lambda-layer-attached.ts';
 import { aCall } from '../helpers/records.ts';
 
 const test = suite('lambda-layer-attached');
@@ -13,6 +13,11 @@ test('matches a layer of this account at the default low, and one of another acc
   const foreign = detector.detect(setLayers(['arn:aws:lambda:us-east-1:999988887777:layer:ext:3']));
   assert.is(foreign?.severity, 'high');
   assert.match(foreign?.reason ?? '', 'from another account');
+});
+
+test('reports layers of trusted accounts (AWS extensions, vendors) at the default low', () => {
+  const tuned = createLambdaLayerAttached({ trustedAccounts: ['999988887777'] });
+  assert.is(tuned.detect(setLayers(['arn:aws:lambda:us-east-1:999988887777:layer:ext:3']))?.severity, undefined);
 });
 
 test('ignores configuration updates without layers', () => {
