@@ -49,6 +49,7 @@ export interface BurstSpec {
 
 // Bounds against attacker-shaped records: items read from one record, characters kept per item.
 const MAX_ITEMS_READ = 1000;
+const MAX_THRESHOLD = 100;
 const MAX_ITEM_CHARS = 256;
 const MAX_PRINCIPAL_CHARS = 512;
 const MAX_FIELD_CHARS = 1024;
@@ -125,7 +126,10 @@ export function principalKey(record: CloudTrailRecord): string {
 /** Builds a burst detector from its spec and the user's options. */
 export function burstDetector(spec: BurstSpec, options: BurstOptions): CorrelatingDetector<BurstAggregate> {
   const { threshold, windowMinutes } = options;
-  if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`${spec.meta.id}: threshold must be a positive integer`);
+  // The aggregate keeps threshold + 1 sightings: the cap keeps it far below MAX_AGGREGATE_BYTES.
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_THRESHOLD) {
+    throw new RangeError(`${spec.meta.id}: threshold must be an integer from 1 to ${MAX_THRESHOLD}`);
+  }
   if (!(windowMinutes > 0)) throw new RangeError(`${spec.meta.id}: windowMinutes must be positive`);
   const cap = threshold + 1;
   const names = new Map(Object.entries(spec.events).map(([source, list]) => [source, new Set(list)]));

@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MAX_AGGREGATE_BYTES } from '../../functions/core/correlation.ts';
 import { canonicalSightings, slimRecord, windowStart, type Sighting } from '../../functions/detectors/burst.ts';
 import { secretsManagerSecretsReadInBulk as detector } from '../../functions/detectors/secrets-manager-secrets-read-in-bulk.ts';
 import { mulberry32 } from '../helpers/prng.ts';
@@ -50,6 +51,15 @@ merge('keeps the earliest record of the window whatever the argument order', () 
   assert.equal(detector.merge(early, late), detector.merge(late, early));
   assert.is(detector.merge(late, early).first.objectKey, 'k1');
   assert.equal(detector.merge(early, early), early);
+});
+
+merge('stays under the aggregate limit at the largest threshold with the largest items and records', async () => {
+  const { createSecretsManagerSecretsReadInBulk } = await import('../../functions/detectors/secrets-manager-secrets-read-in-bulk.ts');
+  const wide = createSecretsManagerSecretsReadInBulk({ threshold: 100 });
+  const big = (i: number) =>
+    aCall('secretsmanager', 'BatchGetSecretValue', { secretIdList: Array.from({ length: 20 }, (_, j) => `${i}-${j}-${'s'.repeat(600)}`) }, { userAgent: 'u'.repeat(5000), eventID: `e-${i}-${'x'.repeat(600)}` });
+  const joined = Array.from({ length: 20 }, (_, i) => wide.observe(big(i), 'k'.repeat(1024))![0]!.aggregate).reduce((a, b) => wide.merge(a, b));
+  assert.ok(JSON.stringify(joined).length < MAX_AGGREGATE_BYTES, `${JSON.stringify(joined).length} bytes`);
 });
 
 merge('stays small whatever the record: aggregates of huge records are bounded', () => {

@@ -47,6 +47,7 @@ test('takes its threshold and window from options', async () => {
   const strict = createSecretsManagerSecretsReadInBulk({ threshold: 3, windowMinutes: 60 });
   assert.is((await verdictsOf(strict, dump(3))).length, 1);
   assert.throws(() => createSecretsManagerSecretsReadInBulk({ threshold: 0 }), /threshold/);
+  assert.throws(() => createSecretsManagerSecretsReadInBulk({ threshold: 5000 }), /from 1 to 100/);
 });
 
 test('gives the same verdicts whatever the order of objects and records', async () => {
