@@ -34,6 +34,13 @@ export interface DetectorMetadata {
   weaknesses?: string[];
   /** Where the rule came from: built in, or a Sigma file. */
   source?: string;
+  /** Stratus Red Team technique ids (e.g. `aws.defense-evasion.cloudtrail-stop`) whose documented events this detector fires on. */
+  stratus?: readonly string[];
+  /**
+   * Largest share of ordinary traffic (the benchmark corpus, attack signals left out) this detector may flag,
+   * as a fraction of records; 0 when omitted. A test holds every built-in detector to it.
+   */
+  ordinaryRate?: number;
 }
 
 /** A detector's verdict on one record; overrides apply to this finding only. */

@@ -42,6 +42,7 @@ export const adminPolicyAttached = apiCallDetector(
     runbook:
       'Check that the target user, role or group is meant to be an administrator and that a change covers it. If not: detach or delete the policy, review who can use the target (role trust policy, group members, user keys) and what it did since, and rotate the caller\'s credentials.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.persistence.iam-create-admin-user', 'aws.persistence.iam-create-backdoor-role'],
     weaknesses: [
       'Customer managed policies are not inspected (CreatePolicy / CreatePolicyVersion with Action "*", then Attach*Policy, is missed).',
       'Near-admin grants (iam:*, NotAction with Allow, PowerUserAccess) are not matched.',

@@ -54,6 +54,7 @@ export const cloudtrailEventSelectorsDropManagement = apiCallDetector(
     runbook:
       'Check GetEventSelectors on the trail and whether another trail (or the organisation trail) still logs all management events. If not planned, restore the selectors from infrastructure-as-code and review the principal\'s calls since the change.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.defense-evasion.cloudtrail-event-selectors'],
     weaknesses: ['It judges the selectors of this trail only: it cannot know whether another trail covers the gap.'],
   },
   { 'cloudtrail.amazonaws.com': ['PutEventSelectors'] },

@@ -19,6 +19,7 @@ export const cloudtrailLoggingStopped = apiCallDetector(
     runbook:
       'Run StartLogging on the trail at once. Then find out who stopped it (principal, source IP, user agent) and whether a change covers it; if not, treat the principal as compromised: rotate its credentials and review every call it made around the gap, using the other trails or Event history.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.defense-evasion.cloudtrail-stop'],
   },
   { 'cloudtrail.amazonaws.com': ['StopLogging'] },
   (params) => `StopLogging requested for ${label('trail', stringAt(params, 'name'))}.`,

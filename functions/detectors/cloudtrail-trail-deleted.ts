@@ -19,6 +19,7 @@ export const cloudtrailTrailDeleted = apiCallDetector(
     runbook:
       'Recreate the trail from infrastructure-as-code and start logging. Check whether a change covers the delete; if not, rotate the principal\'s credentials and review its calls in the window, using any other trail, the organisation trail or Event history (90 days of management events).',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.defense-evasion.cloudtrail-delete'],
   },
   { 'cloudtrail.amazonaws.com': ['DeleteTrail'] },
   (params) => `DeleteTrail requested for ${label('trail', stringAt(params, 'name'))}.`,

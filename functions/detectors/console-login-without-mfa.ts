@@ -20,6 +20,7 @@ export const consoleLoginWithoutMfa = apiCallDetector(
     runbook:
       'Ask the user whether they signed in from that address. Enforce MFA (an IAM policy denying everything without aws:MultiFactorAuthPresent, or moving the user to IAM Identity Center). If the sign-in is not theirs: reset the password, revoke console sessions and review the session\'s calls.',
     failedCalls: FAILED_CALLS.ignored,
+    stratus: ['aws.initial-access.console-login-without-mfa'],
   },
   { 'signin.amazonaws.com': ['ConsoleLogin'] },
   (_params, record) => {

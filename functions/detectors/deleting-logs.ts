@@ -27,6 +27,7 @@ export const deletingLogs: StatelessDetector = {
     runbook:
       'Confirm who made the call (principal, source IP, user agent) and whether a change ticket covers it. If not: re-enable logging (StartLogging), restore the trail or log group from IaC, rotate the principal\'s credentials and review its other calls in the same window.',
     failedCalls: FAILED_CALLS.matched,
+    stratus: ['aws.defense-evasion.cloudtrail-delete', 'aws.defense-evasion.cloudtrail-stop'],
     weaknesses: [
       'Failed calls match too (no errorCode check), as in the workshop: an AccessDenied attempt is reported like a success.',
       'Matches every Delete* call of both services, including harmless ones such as DeleteMetricFilter; the catalogue detectors are narrower.',

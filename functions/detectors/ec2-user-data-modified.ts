@@ -20,6 +20,7 @@ export const ec2UserDataModified = apiCallDetector(
     runbook:
       'Read the current user data (DescribeInstanceAttribute --attribute userData) and compare it with the expected bootstrap. Look for StopInstances / StartInstances around the change. If unexpected: stop the instance, preserve its volumes for forensics and revoke the instance role\'s sessions.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.execution.ec2-user-data'],
   },
   { 'ec2.amazonaws.com': ['ModifyInstanceAttribute'] },
   // Two shapes: { instanceId, userData } and { instanceId, attribute: 'userData', value }.

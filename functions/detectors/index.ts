@@ -21,6 +21,29 @@ import { route53ResolverQueryLoggingDeleted } from './route53-resolver-query-log
 import { s3BucketMadePublic } from './s3-bucket-made-public.ts';
 import { securityGroupOpenedToWorld } from './security-group-opened-to-world.ts';
 import { vpcFlowLogsDeleted } from './vpc-flow-logs-deleted.ts';
+import { bedrockModelInvokedByNewPrincipal } from './bedrock-model-invoked-by-new-principal.ts';
+import { discoveryFromInstance } from './discovery-from-instance.ts';
+import { ec2InstanceConnectOnManyInstances } from './ec2-instance-connect-on-many-instances.ts';
+import { ec2PasswordDataRetrieved } from './ec2-password-data-retrieved.ts';
+import { ec2SerialConsoleSshKey } from './ec2-serial-console-ssh-key.ts';
+import { ec2UnusualInstanceLaunched } from './ec2-unusual-instance-launched.ts';
+import { ec2UserDataDownloaded } from './ec2-user-data-downloaded.ts';
+import { iamRoleTrustPolicyModified } from './iam-role-trust-policy-modified.ts';
+import { lambdaFunctionCodeUpdated } from './lambda-function-code-updated.ts';
+import { lambdaFunctionSharedExternally } from './lambda-function-shared-externally.ts';
+import { lambdaLayerAttached } from './lambda-layer-attached.ts';
+import { rolesanywhereTrustAnchorCreated } from './rolesanywhere-trust-anchor-created.ts';
+import { s3BucketPolicyGrantsExternalAccount } from './s3-bucket-policy-grants-external-account.ts';
+import { s3LifecycleShortExpiration } from './s3-lifecycle-short-expiration.ts';
+import { s3ObjectsDeletedInBulk } from './s3-objects-deleted-in-bulk.ts';
+import { s3ObjectsEncryptedWithCustomerKey } from './s3-objects-encrypted-with-customer-key.ts';
+import { sagemakerLifecycleConfigChanged } from './sagemaker-lifecycle-config-changed.ts';
+import { secretsManagerSecretsReadInBulk } from './secrets-manager-secrets-read-in-bulk.ts';
+import { sesEnumeration } from './ses-enumeration.ts';
+import { ssmCommandsOnManyInstances } from './ssm-commands-on-many-instances.ts';
+import { ssmParametersDecryptedInBulk } from './ssm-parameters-decrypted-in-bulk.ts';
+import { ssmSessionsOnManyInstances } from './ssm-sessions-on-many-instances.ts';
+import { stsFederationTokenCreated } from './sts-federation-token-created.ts';
 
 /** Every built-in detector, in the order findings are reported. An explicit list, no discovery. */
 export const BUILT_IN_DETECTORS: readonly Detector[] = [
@@ -51,6 +74,34 @@ export const BUILT_IN_DETECTORS: readonly Detector[] = [
   ec2UserDataModified,
   amiOrSnapshotShared,
   organizationLeft,
+  s3BucketPolicyGrantsExternalAccount,
+  s3LifecycleShortExpiration,
+  // Credential access.
+  secretsManagerSecretsReadInBulk,
+  ssmParametersDecryptedInBulk,
+  ec2PasswordDataRetrieved,
+  ec2UserDataDownloaded,
+  // Persistence.
+  iamRoleTrustPolicyModified,
+  lambdaFunctionSharedExternally,
+  lambdaFunctionCodeUpdated,
+  lambdaLayerAttached,
+  rolesanywhereTrustAnchorCreated,
+  stsFederationTokenCreated,
+  // Execution and lateral movement onto hosts.
+  ssmSessionsOnManyInstances,
+  ssmCommandsOnManyInstances,
+  ec2InstanceConnectOnManyInstances,
+  ec2SerialConsoleSshKey,
+  sagemakerLifecycleConfigChanged,
+  // Discovery.
+  discoveryFromInstance,
+  sesEnumeration,
+  // Resource hijacking and impact.
+  ec2UnusualInstanceLaunched,
+  bedrockModelInvokedByNewPrincipal,
+  s3ObjectsDeletedInBulk,
+  s3ObjectsEncryptedWithCustomerKey,
 ];
 
 /** Looks a built-in detector up by id. */

@@ -19,6 +19,7 @@ export const organizationLeft = apiCallDetector(
     runbook:
       'Check with the organisation\'s owners whether the move was planned. If not: the account is outside your SCPs now; regain access through its root user or an existing admin role, and review every call made in the account since. Prevent recurrence with an SCP denying organizations:LeaveOrganization.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.defense-evasion.organizations-leave'],
   },
   { 'organizations.amazonaws.com': ['LeaveOrganization'] },
   (_params, record) =>

@@ -20,6 +20,7 @@ export const route53ResolverQueryLoggingDeleted = apiCallDetector(
     runbook:
       'List the query logging configurations and their associations (ListResolverQueryLogConfigAssociations); re-associate the VPC if it is unlogged. If not planned, review the principal\'s other calls and the VPC\'s traffic around the gap.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.defense-evasion.dns-delete-logs'],
   },
   { 'route53resolver.amazonaws.com': ['DeleteResolverQueryLogConfig', 'DisassociateResolverQueryLogConfig'] },
   (params, record) => {

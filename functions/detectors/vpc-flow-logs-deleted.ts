@@ -19,6 +19,7 @@ export const vpcFlowLogsDeleted = apiCallDetector(
     runbook:
       'Recreate the flow log (CreateFlowLogs) for the resource if it still exists. Check whether a change covers the delete; if not, review the principal\'s other calls and the resource\'s traffic just before the gap.',
     failedCalls: FAILED_CALLS.lowerSeverity,
+    stratus: ['aws.defense-evasion.vpc-remove-flow-logs'],
   },
   { 'ec2.amazonaws.com': ['DeleteFlowLogs'] },
   // CloudTrail records the ids as DeleteFlowLogsRequest.FlowLogId.content (one or a list); any fl- string will do.

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { amiOrSnapshotShared } from '../../functions/detectors/ami-or-snapshot-shared.ts';
+import { amiOrSnapshotShared, createAmiOrSnapshotShared } from '../../functions/detectors/ami-or-snapshot-shared.ts';
 import { aCall, aFailed } from '../helpers/records.ts';
 
 const test = suite('ami-or-snapshot-shared');
@@ -52,6 +52,29 @@ test('reports a failed share one step lower than its severity', () => {
 test('ignores other image attributes and DescribeImages', () => {
   assert.is(amiOrSnapshotShared.detect(aCall('ec2', 'ModifyImageAttribute', { imageId: 'ami-0abc', description: { value: 'x' } })), undefined);
   assert.is(amiOrSnapshotShared.detect(aCall('ec2', 'DescribeImages')), undefined);
+});
+
+const shareSnapshot = (createVolumePermission: unknown, extra: Record<string, unknown> = {}) =>
+  aCall('ec2', 'ModifySnapshotAttribute', { snapshotId: 'snap-0abc', attributeType: 'CREATE_VOLUME_PERMISSION', createVolumePermission, ...extra });
+
+test('raises a snapshot made public in the documented {"groups":"all"} form to critical', () => {
+  assert.is(amiOrSnapshotShared.detect(shareSnapshot({ add: { items: [{ groups: 'all' }] } }))?.severity, 'critical');
+});
+
+test('ignores the removal form, structured or flat', () => {
+  assert.is(amiOrSnapshotShared.detect(shareSnapshot({ remove: { items: [{ userId: '999988887777' }] } })), undefined);
+  assert.is(amiOrSnapshotShared.detect(shareSnapshot(undefined, { operationType: 'remove', userIds: ['999988887777'] })), undefined);
+});
+
+test('matches the flat add form', () => {
+  assert.match(amiOrSnapshotShared.detect(shareSnapshot(undefined, { operationType: 'add', userIds: ['999988887777'] }))?.reason ?? '', 'with 999988887777');
+});
+
+test('ignores shares with the owner account or accounts on the allow-list', () => {
+  const tuned = createAmiOrSnapshotShared({ allowedAccounts: ['111122223333'] });
+  assert.is(tuned.detect(shareSnapshot({ add: { items: [{ userId: '111122223333' }] } })), undefined);
+  assert.is(amiOrSnapshotShared.detect(shareSnapshot({ add: { items: [{ userId: '123456789012' }] } })), undefined);
+  assert.match(tuned.detect(shareSnapshot({ add: { items: [{ userId: '111122223333' }, { userId: '999988887777' }] } }))?.reason ?? '', 'with 999988887777.');
 });
 
 test.run();

@@ -35,4 +35,13 @@ test('ignores DeleteAccessKey and ListAccessKeys', () => {
   assert.is(detector.detect(aCall('iam', 'ListAccessKeys', { userName: 'bob' })), undefined);
 });
 
+test('lowers a helpdesk password reset that forces a new password at next sign-in to low', () => {
+  const match = detector.detect(aCall('iam', 'UpdateLoginProfile', { userName: 'bob', passwordResetRequired: true }));
+  assert.equal(match, {
+    severity: 'low',
+    reason: "UpdateLoginProfile requested by arn:aws:iam::123456789012:user/alice for IAM user 'bob' with a forced reset at next sign-in.",
+  });
+  assert.is(detector.detect(aCall('iam', 'UpdateLoginProfile', { userName: 'bob', passwordResetRequired: false }))?.severity, undefined);
+});
+
 test.run();

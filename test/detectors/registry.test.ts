@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import { BUILT_IN_DETECTORS, detectorById } from '../../functions/detectors/index.ts';
 import { FAILED_CALLS, SEVERITIES } from '../../functions/detectors/types.ts';
+import { ATTACK_VERSION } from '../../functions/detectors/mitre.ts';
+import { STRATUS_AWS_TECHNIQUES } from '../../functions/detectors/stratus.ts';
 import { aRecord, aRootUser } from '../helpers/records.ts';
 
 const test = suite('BUILT_IN_DETECTORS');
@@ -21,6 +23,34 @@ test('each id is kebab-case and names a file in functions/detectors', () => {
     assert.ok(KEBAB.test(meta.id), `${meta.id} is not kebab-case`);
     assert.ok(existsSync(new URL(`${meta.id}.ts`, detectorsDir)), `${meta.id}.ts is missing`);
   }
+});
+
+test('each detector has a test file of its own', () => {
+  for (const { meta } of BUILT_IN_DETECTORS) {
+    assert.ok(existsSync(new URL(`${meta.id}.test.ts`, import.meta.url)), `test/detectors/${meta.id}.test.ts is missing`);
+  }
+});
+
+const attack = JSON.parse(readFileSync(new URL(`../fixtures/attack-enterprise-${ATTACK_VERSION}.json`, import.meta.url), 'utf8')) as {
+  attackVersion: string;
+  source: string;
+  techniques: Record<string, string>;
+};
+
+test('every ATT&CK technique id exists in the pinned ATT&CK version and its name matches', () => {
+  assert.is(attack.attackVersion, ATTACK_VERSION);
+  assert.ok(attack.source.includes('attack-stix-data'), 'the fixture names its source');
+  for (const { meta } of BUILT_IN_DETECTORS) {
+    const name = attack.techniques[meta.mitre.id];
+    assert.ok(name !== undefined, `${meta.id}: ${meta.mitre.id} is not an ATT&CK ${ATTACK_VERSION} technique the fixture knows`);
+    assert.is(meta.mitre.name, name, `${meta.id}: name of ${meta.mitre.id}`);
+  }
+});
+
+test('every Stratus Red Team AWS technique has a built-in detector, and every claim names a known technique', () => {
+  const claimed = new Set(BUILT_IN_DETECTORS.flatMap((detector) => detector.meta.stratus ?? []));
+  for (const id of Object.keys(STRATUS_AWS_TECHNIQUES)) assert.ok(claimed.has(id), `no built-in detector for ${id}`);
+  for (const id of claimed) assert.ok(id in STRATUS_AWS_TECHNIQUES, `unknown Stratus technique ${id}`);
 });
 
 test('the workshop detectors come first', () => {
@@ -61,7 +91,19 @@ const EVENTS: Record<string, string[]> = {
   'kms.amazonaws.com': ['ScheduleKeyDeletion', 'DisableKey'],
   'rds.amazonaws.com': ['ModifyDBSnapshotAttribute'],
   'organizations.amazonaws.com': ['LeaveOrganization'],
+  'secretsmanager.amazonaws.com': ['GetSecretValue', 'BatchGetSecretValue'],
+  'ssm.amazonaws.com': ['GetParameters', 'GetParameter', 'GetParametersByPath', 'StartSession', 'SendCommand'],
+  'ec2-instance-connect.amazonaws.com': ['SendSSHPublicKey', 'SendSerialConsoleSSHPublicKey'],
+  'lambda.amazonaws.com': ['AddPermission20150331v2', 'UpdateFunctionCode20150331v2', 'UpdateFunctionConfiguration20150331v2'],
+  'rolesanywhere.amazonaws.com': ['CreateTrustAnchor'],
+  'sts.amazonaws.com': ['GetFederationToken', 'GetCallerIdentity'],
+  'bedrock.amazonaws.com': ['InvokeModel'],
+  'sagemaker.amazonaws.com': ['UpdateNotebookInstance'],
+  'ses.amazonaws.com': ['ListIdentities'],
 };
+EVENTS['ec2.amazonaws.com']!.push('RunInstances', 'GetPasswordData', 'DescribeInstanceAttribute');
+EVENTS['iam.amazonaws.com']!.push('UpdateAssumeRolePolicy', 'CreateRole');
+EVENTS['s3.amazonaws.com']!.push('PutBucketLifecycle', 'DeleteObject', 'DeleteObjects', 'CopyObject');
 
 const ODD_VALUES: unknown[] = [null, undefined, [], [{}], 'a string', 42, true, {}];
 const deep = Array.from({ length: 500 }).reduce<unknown>((inner) => ({ items: [inner] }), 'fl-deep');
@@ -87,6 +129,11 @@ const ODD_PARAMS: unknown[] = [
   { enable: 'false', detectorId: null, pendingWindowInDays: {} },
   { userData: {}, attribute: ['userData'] },
   { DeleteFlowLogsRequest: deep },
+  { names: [null, {}, 1, 'x'.repeat(10_000)], withDecryption: true, secretIdList: 'x', filters: [null], secretId: {} },
+  { target: ['i-1'], instanceIds: { items: 'x' }, targets: [null, { key: {}, values: 'x' }], instanceId: 42, attribute: 'userData' },
+  { principal: '*', layers: ['arn:aws:lambda:us-east-1:999988887777:layer:x:1', null], functionName: {}, policyDocument: '{"Statement":{"Principal":{"AWS":[null,1]}}}' },
+  { instanceType: {}, instancesSet: { items: [{ maxCount: 'lots' }, null] }, LifecycleConfiguration: { Rule: [null, { Expiration: { Days: 'x' } }] } },
+  { 'x-amz-server-side-encryption-customer-algorithm': ['AES256'], key: {}, bucketName: [] },
 ];
 const ODD_IDENTITIES: unknown[] = [undefined, null, 'Root', [], {}, { type: ['Root'] }, aRootUser({ invokedBy: {} as string }), { type: 'IAMUser', userName: {} }];
 const ODD_CONTEXT: Partial<Record<keyof CloudTrailRecord, unknown>>[] = [
@@ -133,6 +180,22 @@ test('stateless detectors never throw on odd records and return a match or undef
     }
   }
   assert.ok(checked > 10_000);
+});
+
+test('correlating detectors never throw on odd records, and their aggregates merge with themselves', () => {
+  const correlating = BUILT_IN_DETECTORS.filter((detector) => detector.kind === 'correlating');
+  assert.ok(correlating.length >= 10);
+  for (const record of oddRecords()) {
+    for (const detector of correlating) {
+      let observations: readonly { key: string; aggregate: unknown }[] | undefined;
+      try {
+        observations = detector.observe({ ...record, eventTime: '2026-10-01T12:00:00Z' }, 'AWSLogs/odd.json.gz');
+        for (const { aggregate } of observations ?? []) assert.equal(detector.merge(aggregate, aggregate), aggregate);
+      } catch (error) {
+        assert.unreachable(`${detector.meta.id} threw on ${JSON.stringify(record).slice(0, 300)}: ${String(error)}`);
+      }
+    }
+  }
 });
 
 test.run();

@@ -51,4 +51,18 @@ test('ignores egress rules and DescribeSecurityGroups', () => {
   assert.is(detector.detect(aCall('ec2', 'DescribeSecurityGroups')), undefined);
 });
 
+test('matches any /0 range, IPv4 or IPv6, whatever its base address', () => {
+  assert.match(detector.detect(authorize(permission(443, { v4: ['10.0.0.0/0'] })))?.reason ?? '', 'tcp/443 from 10.0.0.0/0');
+  assert.match(detector.detect(authorize(permission(443, { v6: ['2001:db8::/0'] })))?.reason ?? '', 'tcp/443 from 2001:db8::/0');
+});
+
+test('matches the flat cidrIpv6 form', () => {
+  const record = aCall('ec2', 'AuthorizeSecurityGroupIngress', { groupId: 'sg-0abc', cidrIpv6: '::/0', ipProtocol: 'tcp', fromPort: 22, toPort: 22 });
+  assert.equal(detector.detect(record), { severity: 'high', reason: "AuthorizeSecurityGroupIngress allowed tcp/22 from ::/0 on security group 'sg-0abc'." });
+});
+
+test('ignores wide but not world-wide ranges such as 0.0.0.0/1 and 2001:db8::/10', () => {
+  assert.is(detector.detect(authorize(permission(22, { v4: ['0.0.0.0/1', '128.0.0.0/1'], v6: ['2001:db8::/10'] }))), undefined);
+});
+
 test.run();
