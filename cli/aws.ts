@@ -3,6 +3,7 @@ import { DescribeExecutionCommand, ListStateMachinesCommand, StartExecutionComma
 import { sfnClient } from '../functions/adapters/clients.ts';
 import { parseRunInput } from '../functions/core/run-input.ts';
 import { InvalidInputError } from '../functions/core/errors.ts';
+import { escapeControl, escapeLines } from './format.ts';
 
 export interface BackfillOptions {
   stateMachine: string;
@@ -92,9 +93,10 @@ async function follow(
     const summary = execution.output ? (JSON.parse(execution.output) as Record<string, unknown>) : undefined;
     if (options.json) io.log(JSON.stringify({ executionArn, status: execution.status, summary, error: execution.error, cause: execution.cause }));
     else {
+      // For people: failure keys, reasons and causes come from the trail, so they are escaped.
       io.log(`Execution ${execution.status}`);
-      if (summary) io.log(JSON.stringify(summary, null, 2));
-      if (execution.error) io.log(`${execution.error}: ${execution.cause ?? ''}`);
+      if (summary) io.log(escapeLines(JSON.stringify(summary, null, 2)));
+      if (execution.error) io.log(escapeControl(`${execution.error}: ${execution.cause ?? ''}`));
     }
     return execution.status === 'SUCCEEDED' ? 0 : 1;
   }

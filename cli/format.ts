@@ -4,6 +4,32 @@ import { ATTACK_VERSION } from '../functions/detectors/mitre.ts';
 import type { Detector } from '../functions/detectors/types.ts';
 import type { RunSummary } from '../functions/publish/publish.ts';
 
+/**
+ * Control and direction characters that can rewrite a terminal or forge output: C0 (with tab,
+ * CR and LF), DEL, C1 (incl. the one-byte CSI), bidi embeddings, overrides and isolates, and the
+ * Unicode line and paragraph separators.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
+
+/**
+ * The one escape of every human-readable output: each unsafe character becomes visible text
+ * (`\x1B`, `\u202E`), so log content (attacker-chosen user agents, keys, ARNs) can neither drive
+ * the terminal (clear the screen, set the title, plant hyperlinks) nor forge lines or rows.
+ * JSON output needs none of this: JSON.stringify already escapes C0, and stays machine-read.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  });
+}
+
+/** {@link escapeControl} on each line of a text whose own line breaks are meant. */
+export function escapeLines(text: string): string {
+  return text.split('\n').map(escapeControl).join('\n');
+}
+
 /** The `--json` object of `audit` and `demo`: the contract scripts rely on. */
 export function summaryJson(summary: RunSummary | undefined, runId: string, mode: string, status: string, alarms: AlarmEvaluation[], error?: { error: string; cause: string }) {
   const main = alarms[0];
@@ -57,7 +83,8 @@ export function formatSummary(summary: RunSummary | undefined, status: string, a
   } else lines.push(`Run ${status}`);
   if (error) lines.push(`  error     ${error.error}: ${error.cause}`);
   for (const alarm of alarms) lines.push(`  alarm     ${alarm.name}: ${alarm.state} (${alarm.reason})`);
-  return lines.join('\n');
+  // Every line is escaped whole: object keys, failure reasons and errors come from the trail.
+  return lines.map(escapeControl).join('\n');
 }
 
 /** Findings as a table, newest first. */
@@ -82,6 +109,7 @@ export function formatDetectors(detectors: readonly Detector[], verbose: boolean
     .map((d) => {
       const m = d.meta;
       return [
+        // Rule files are the user's own, so their line breaks stay; other control characters do not.
         `${m.id} — ${m.title}`,
         `  severity: ${m.severity}; ATT&CK ${m.mitre.id} ${m.mitre.name}; failed calls: ${m.failedCalls}${m.source ? `; source: ${m.source}` : ''}`,
         `  ${m.description}`,
@@ -91,6 +119,7 @@ export function formatDetectors(detectors: readonly Detector[], verbose: boolean
         ...(m.references.length ? [`  references: ${m.references.join(' ')}`] : []),
       ].join('\n');
     })
+    .map(escapeLines)
     .join('\n\n') + footer;
 }
 
@@ -99,7 +128,9 @@ function shortPrincipal(arn: string): string {
   return parts.length >= 6 ? parts.slice(5).join(':') : arn;
 }
 
-function table(header: string[], rows: string[][]): string {
+/** Columns padded to their widest cell; every cell escaped first, so no cell can break its row. */
+export function table(header: string[], rows: string[][]): string {
+  rows = rows.map((row) => row.map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');

@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { queryFindings, type FindingsQuery } from '../functions/adapters/dynamodb.ts';
-import { documentClient } from '../functions/adapters/clients.ts';
-import { parseInstant } from '../functions/core/run-input.ts';
+import { queryFindings } from '../functions/adapters/dynamodb.ts';
 import { InvalidInputError, messageOf } from '../functions/core/errors.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';
 import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
@@ -10,6 +8,8 @@ import { formatDetectors, formatFindings, formatSummary, summaryJson } from './f
 import { localAudit, type LocalAuditRequest } from './local/audit.ts';
 import { LOCAL_TABLES, openLocalStore } from './local/store.ts';
 import { startBackfill } from './aws.ts';
+import { registerFindingsCommand } from './commands/findings.ts';
+import { registerReportCommand } from './commands/report.ts';
 
 const DEFAULT_STORE = '.trail-auditor';
 
@@ -87,42 +87,8 @@ ruleOptions(
   process.exitCode = await runAudit(request, options, { showFindings: false });
 });
 
-program
-  .command('findings')
-  .description('Lists stored findings, newest first, through the table\'s indexes (never a scan).')
-  .option('--store <dir>', 'local store folder', DEFAULT_STORE)
-  .option('--table <name>', 'the deployed findings table instead of a local store (standard AWS credentials and region)')
-  .option('--detector <id>', 'only this detector')
-  .option('--account <id>', 'only this account')
-  .option('--principal <arn>', 'only this principal (ARN, or identity type such as Root)')
-  .option('--run <id>', 'only findings first stored by this run')
-  .option('--since <iso>', 'events at or after this time')
-  .option('--until <iso>', 'events at or before this time')
-  .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(Number))
-  .option('--json', 'one JSON object a line, with the fields of the finding contract')
-  .action(async (options) => {
-    const query: FindingsQuery = { limit: options.limit };
-    for (const field of ['detector', 'account', 'principal'] as const) if (options[field]) query[field] = options[field];
-    if (options.run) query.runId = options.run;
-    // Event times are whole seconds (`2017-11-28T19:05:00Z`) and compare as strings: bounds take
-    // the same form, `--until` inclusive (a date means through the end of that day).
-    if (options.since) query.since = wholeSeconds(Math.ceil(parseInstant(options.since, 'since', false).getTime() / 1000) * 1000);
-    if (options.until) query.until = wholeSeconds(parseInstant(options.until, 'until', true).getTime() - (/T/.test(options.until) ? 0 : 1000));
-    const ids = (await loadDetectors()).map((d) => d.meta.id);
-    let found;
-    if (options.table) {
-      found = await queryFindings(documentClient(), options.table, query, ids);
-    } else {
-      const store = await openLocalStore(resolve(options.store));
-      try {
-        found = await queryFindings(store.client, LOCAL_TABLES.findings, query, ids);
-      } finally {
-        await store.close();
-      }
-    }
-    if (options.json) for (const finding of found) console.log(JSON.stringify(finding));
-    else console.log(formatFindings(found));
-  });
+registerFindingsCommand(program, DEFAULT_STORE);
+registerReportCommand(program, DEFAULT_STORE);
 
 program
   .command('detectors')
@@ -182,10 +148,6 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
     }
   }
   return result.status === 'SUCCEEDED' ? 0 : 1;
-}
-
-function wholeSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 function fail(message: string): never {

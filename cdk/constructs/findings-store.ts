@@ -19,7 +19,7 @@ export interface FindingsStoreProps {
  * queries use the same constants, so they cannot drift apart).
  */
 export class FindingsStore extends Construct {
-  /** One item per (detector, eventID); GSIs by detector, account, principal and run. */
+  /** One item per (detector, eventID); GSIs by detector, account, principal, run and review status. */
   readonly findings: Table;
   /** Run plans, manifests, batch results, the scheduled checkpoint and detector state. */
   readonly state: Table;

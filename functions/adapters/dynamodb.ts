@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import type { Finding } from '../core/findings.ts';
 import { folderOf, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
@@ -68,98 +68,8 @@ export class DynamoFindingsCounter implements FindingsCounter {
   }
 }
 
-/** Filters of a findings query; all optional. */
-export interface FindingsQuery {
-  detector?: string;
-  account?: string;
-  principal?: string;
-  runId?: string;
-  since?: string;
-  until?: string;
-  limit?: number;
-}
-
-/**
- * Reads findings through the GSI that answers the most selective filter given (never a scan);
- * with no key filter it queries the detector index once per known detector. Newest first.
- */
-export async function queryFindings(
-  client: DynamoDBDocumentClient,
-  table: string,
-  query: FindingsQuery,
-  detectorIds: readonly string[],
-): Promise<Finding[]> {
-  const { indexes } = FINDINGS_TABLE;
-  const limit = query.limit ?? 100;
-  const plans: { index: (typeof indexes)[keyof typeof indexes]; value: string }[] = query.runId
-    ? [{ index: indexes.byRun, value: query.runId }]
-    : query.detector
-      ? [{ index: indexes.byDetector, value: query.detector }]
-      : query.account
-        ? [{ index: indexes.byAccount, value: query.account }]
-        : query.principal
-          ? [{ index: indexes.byPrincipal, value: query.principal }]
-          : detectorIds.map((id) => ({ index: indexes.byDetector, value: id }));
-  const results = await Promise.all(plans.map((plan) => queryIndex(client, table, plan.index, plan.value, query, limit)));
-  return results
-    .flat()
-    .sort((a, b) => (a.eventTime < b.eventTime ? 1 : a.eventTime > b.eventTime ? -1 : a.id.localeCompare(b.id)))
-    .slice(0, limit);
-}
-
-async function queryIndex(
-  client: DynamoDBDocumentClient,
-  table: string,
-  index: { name: string; partitionKey: string; sortKey: string },
-  value: string,
-  query: FindingsQuery,
-  limit: number,
-): Promise<Finding[]> {
-  const names: Record<string, string> = { '#pk': index.partitionKey };
-  const values: Record<string, unknown> = { ':pk': value };
-  let keyCondition = '#pk = :pk';
-  // The time range goes into the key condition on event-time indexes.
-  if (index.sortKey === 'eventTime' && (query.since || query.until)) {
-    names['#t'] = 'eventTime';
-    values[':since'] = query.since ?? '0000';
-    values[':until'] = query.until ?? '9999';
-    keyCondition += ' AND #t BETWEEN :since AND :until';
-  }
-  const filters: string[] = [];
-  for (const [field, wanted] of [
-    ['detector', query.detector],
-    ['account', query.account],
-    ['principal', query.principal],
-  ] as const) {
-    if (wanted === undefined || field === index.partitionKey) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = wanted;
-    filters.push(`#${field} = :${field}`);
-  }
-  if (index.sortKey !== 'eventTime' && (query.since || query.until)) {
-    names['#t'] = 'eventTime';
-    values[':since'] = query.since ?? '0000';
-    values[':until'] = query.until ?? '9999';
-    filters.push('#t BETWEEN :since AND :until');
-  }
-  const input: QueryCommandInput = {
-    TableName: table,
-    IndexName: index.name,
-    KeyConditionExpression: keyCondition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    ScanIndexForward: false,
-  };
-  if (filters.length > 0) input.FilterExpression = filters.join(' AND ');
-  const found: Finding[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    found.push(...((page.Items ?? []) as Finding[]));
-    start = page.LastEvaluatedKey;
-  } while (start && found.length < limit);
-  return found;
-}
+// Queries of the findings table live in findings-query.ts; re-exported for existing callers.
+export { queryFindings, type FindingsQuery } from './findings-query.ts';
 
 const pad = (batch: number) => String(batch).padStart(6, '0');
 /**

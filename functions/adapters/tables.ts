@@ -11,7 +11,12 @@ export const FINDINGS_TABLE = {
     byDetector: { name: 'byDetectorTime', partitionKey: 'detector', sortKey: 'eventTime' },
     byAccount: { name: 'byAccountTime', partitionKey: 'account', sortKey: 'eventTime' },
     byPrincipal: { name: 'byPrincipalTime', partitionKey: 'principal', sortKey: 'eventTime' },
-    byRun: { name: 'byRun', partitionKey: 'runId', sortKey: 'detectedAt' },
+    // Sorted by the item key, not detectedAt: a run's findings share a few detectedAt values, and
+    // dynalite keeps only one of two index entries with equal keys whose item ids share a 24-bit
+    // hash (test/adapters/findings-query.test.ts); a unique sort key cannot collide.
+    byRun: { name: 'byRunId', partitionKey: 'runId', sortKey: 'id' },
+    /** Review state (`open`, `acked`, `resolved`) by time: lists every finding, Sigma ones included. */
+    byStatus: { name: 'byStatusTime', partitionKey: 'status', sortKey: 'eventTime' },
   },
 } as const;
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CloudTrailRecord } from './cloudtrail.ts';
 import { principalOf } from './cloudtrail.ts';
 import type { DetectorMatch, DetectorMetadata, Severity } from './detector.ts';
+import type { ReviewStatus } from './review.ts';
 
 /** A stored finding: the finding contract of DESIGN.md. */
 export interface Finding {
@@ -29,6 +30,12 @@ export interface Finding {
   recordTruncated: boolean;
   /** Epoch seconds after which DynamoDB TTL may delete the finding; absent: kept for ever. */
   expiresAt?: number;
+  /** Review state, `open` when written; the key of the by-status index (see core/review.ts). */
+  status: ReviewStatus;
+  /** The last review: who, when (ISO), and their note. */
+  reviewedBy?: string;
+  reviewedAt?: string;
+  reviewNote?: string;
 }
 
 /** Largest record JSON kept in a finding, in UTF-8 bytes; DynamoDB items are limited to 400 KB. */
@@ -80,6 +87,7 @@ export function buildFinding(
     detectedAt: context.detectedAt,
     record: json,
     recordTruncated,
+    status: 'open',
   };
   if (match.reason) finding.reason = match.reason;
   if (context.ttlDays) finding.expiresAt = Math.floor(Date.parse(context.detectedAt) / 1000) + Math.round(context.ttlDays * 86_400);

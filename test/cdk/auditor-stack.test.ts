@@ -72,6 +72,17 @@ store('findings table: key and GSIs from FINDINGS_TABLE, ALL projection, on dema
   });
 });
 
+store('findings table: review states are listed through byStatusTime (status, eventTime) and a run through its unique item key', () => {
+  const [, findings] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1)!;
+  const indexes = findings.Properties!.GlobalSecondaryIndexes as { IndexName: string; KeySchema: { AttributeName: string; KeyType: string }[] }[];
+  const keys = (name: string) => indexes.find((i) => i.IndexName === name)?.KeySchema.map((k) => `${k.KeyType}:${k.AttributeName}`);
+  assert.equal(keys('byStatusTime'), ['HASH:status', 'RANGE:eventTime']);
+  // A sort key shared by many items lets dynalite drop index entries (see findings-query tests).
+  assert.equal(keys('byRunId'), ['HASH:runId', 'RANGE:id']);
+  const attributes = findings.Properties!.AttributeDefinitions as { AttributeName: string; AttributeType: string }[];
+  assert.ok(attributes.some((a) => a.AttributeName === 'status' && a.AttributeType === 'S'));
+});
+
 store('findings table has no TTL unless findingsTtlDays is set, and can be destroyed on request', () => {
   const [, findings] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1)!;
   assert.is(findings.Properties!.TimeToLiveSpecification, undefined);

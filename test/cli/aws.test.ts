@@ -92,6 +92,21 @@ backfill('--wait on a failed run prints the error and returns 1', async () => {
   assert.ok(lines.some((line) => line.startsWith('RunIncomplete: Some work items')));
 });
 
+backfill('--wait prints the summary and the cause for people with control characters escaped', async () => {
+  const { client, sfn, lines, io } = fixture();
+  const key = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/x_Bad\u001b[2J\u202e.json.gz';
+  sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+  sfn.on(DescribeExecutionCommand).resolves({
+    status: 'FAILED', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date(),
+    output: JSON.stringify({ failures: [{ key, reason: 'not gzip\u009b2J' }] }), error: 'RunIncomplete', cause: `stopped at ${key}\r\nforged`,
+  });
+  assert.is(await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-29', wait: true }, client, io), 1);
+  const out = lines.join('\n');
+  // eslint-disable-next-line no-control-regex
+  assert.not.ok(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/u.test(out), out);
+  assert.ok(lines.some((line) => line.includes('stopped at AWSLogs/') && line.includes('\\x1B[2J\\u202E.json.gz\\x0D\\x0Aforged')));
+});
+
 backfill('--wait --json prints one JSON line', async () => {
   const { client, sfn, lines, io } = fixture();
   sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });

@@ -89,7 +89,7 @@ const runs = () => (started ??= startAll());
 const OPTIONS: Record<(typeof COMMANDS)[number], string[]> = {
   demo: ['--store', '--json', '--sigma', '--suppressions', '--aws-ip-ranges', '--detector-alarm'],
   audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--concurrency', '--json', '--sigma', '--suppressions'],
-  findings: ['--store', '--table', '--detector', '--account', '--principal', '--run', '--since', '--until', '--limit', '--json'],
+  findings: ['--store', '--table', '--detector', '--accounts', '--account', '--principal', '--run', '--status', '--severity', '--since', '--until', '--limit', '--group', '--format', '--json'],
   detectors: ['--sigma', '--verbose', '--json'],
   backfill: ['--state-machine', '--from', '--to', '--accounts', '--regions', '--wait', '--json'],
 };
@@ -164,7 +164,8 @@ findings('--json --detector prints one finding a line, newest first, that detect
     assert.is(finding.id, `deleting-logs#${String(finding.eventID)}`);
     assert.match(String(finding.objectKey), /^AWSLogs\/123456789012\/CloudTrail\/us-east-1\/2017\/11\/28\//);
     assert.type(finding.runId, 'string');
-    assert.type(finding.record, 'string');
+    // The record as an object, so scripts need no second parse.
+    assert.type(finding.record, 'object');
   }
 });
 

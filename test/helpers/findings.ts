@@ -26,6 +26,7 @@ export function aFinding(overrides: Partial<Finding> = {}): Finding {
     detectedAt: '2026-01-01T00:00:00.000Z',
     record: '{}',
     recordTruncated: false,
+    status: 'open',
     ...overrides,
   };
 }
