@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { LogObjectError, messageOf } from './errors.ts';
+import { LogObjectError, ObjectTooLargeError, messageOf } from './errors.ts';
 
 /** The CloudTrail userIdentity element; every field may be absent on some records. */
 export interface UserIdentity {
@@ -58,35 +58,87 @@ export interface DecodedLogObject {
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+const MB = 1024 * 1024;
+
+/** Limits of decoding one log object; see {@link DECODE_LIMITS}. */
+export interface DecodeLimits {
+  /** Largest JSON text, after gunzip, in bytes (and largest stored object). */
+  maxJsonBytes: number;
+  /** Largest memory parsing it may take, as {@link parseCostOf} estimates it. */
+  maxParseBytes: number;
+}
+
+/**
+ * Limits no real CloudTrail file reaches. CloudTrail writes a file per account and region about
+ * every 5 minutes and starts a new one when a file grows large, and no event exceeds 256 KB: real
+ * files hold at most a few MB of JSON, and 64 MB (about 40,000 events of 1.6 KB) is one to two
+ * orders of magnitude above them. A file past it is refused by key, never silently, so a limit
+ * that proved too low would show. 512 MB of parse memory lets a real 64 MB file through (its
+ * estimate is about 7 times its size) and refuses JSON made of tiny values (`[{},{},...]` takes
+ * 35 times its size). See docs/bad-input.md for how Analyze keeps several objects within memory.
+ */
+export const DECODE_LIMITS: DecodeLimits = { maxJsonBytes: 64 * MB, maxParseBytes: 512 * MB };
+
+/** Bytes as whole MB (MiB), or KB below 1 MB, for reasons a person reads. */
+export function mb(bytes: number): string {
+  return bytes < MB ? `${Math.ceil(bytes / 1024)} KB` : `${Math.round(bytes / MB)} MB`;
+}
 
 /**
  * Decodes a CloudTrail log object (gzip, as CloudTrail writes it, or plain JSON) into records.
- * Throws {@link LogObjectError} naming the key and a reason a person understands.
+ * Throws {@link LogObjectError} naming the key and a reason a person understands, and
+ * {@link ObjectTooLargeError} for an object over one of the `limits`; memory stays within them.
  */
-export function decodeLogObject(key: string, body: Uint8Array): DecodedLogObject {
+export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): DecodedLogObject {
   if (body.byteLength === 0) throw new LogObjectError(key, 'empty object (0 bytes)');
-  let text: string;
-  let jsonBytes: number;
+  let raw: Buffer;
   if (body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
-    let raw: Buffer;
     try {
       // Synchronous on purpose: a 1-vCPU Lambda has no second core for zlib's thread pool, and
-      // the local runner gets its parallelism from worker threads. Files are at most a few MB.
-      raw = gunzipSync(body);
+      // the local runner gets its parallelism from worker threads. Bounded: a gzip bomb stops
+      // at the limit instead of taking gigabytes.
+      raw = gunzipSync(body, { maxOutputLength: limits.maxJsonBytes });
     } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ObjectTooLargeError(key, `inflates past ${mb(limits.maxJsonBytes)} (the limit for one log object)`, { cause: error });
+      }
       throw new LogObjectError(key, `gzip data is truncated or corrupt (${messageOf(error)})`, { cause: error });
     }
-    jsonBytes = raw.byteLength;
-    text = raw.toString('utf8');
   } else {
     const first = firstNonSpace(body);
     if (first !== 0x7b /* { */) {
       throw new LogObjectError(key, `not gzip and not JSON (starts with bytes ${hexPrefix(body)})`);
     }
-    jsonBytes = body.byteLength;
-    text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    if (body.byteLength > limits.maxJsonBytes) {
+      throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)} of JSON, over the ${mb(limits.maxJsonBytes)} limit for one log object`);
+    }
+    raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
-  return parseLogJson(key, text, jsonBytes);
+  const cost = parseCostOf(raw, limits.maxParseBytes);
+  if (cost > limits.maxParseBytes) {
+    throw new ObjectTooLargeError(key, `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`);
+  }
+  return parseLogJson(key, raw.toString('utf8'), raw.byteLength);
+}
+
+/** Estimated heap bytes per JSON container or value (measured: 20-32 retained, up to 2x at peak). */
+const BYTES_PER_TOKEN = 48;
+
+/**
+ * An upper estimate of the memory `JSON.parse` takes for this JSON text: the text itself, as a
+ * buffer and a string (3 bytes a byte), plus a fixed cost per `{`, `[`, `,` and `:` byte, which
+ * bounds the number of objects, arrays and values it makes. Scans the text only when the worst
+ * case (every byte such a token) could pass `threshold`.
+ */
+export function parseCostOf(json: Uint8Array, threshold = 0): number {
+  const n = json.byteLength;
+  if (3 * n + BYTES_PER_TOKEN * n <= threshold) return 3 * n;
+  let tokens = 0;
+  for (let i = 0; i < n; i++) {
+    const byte = json[i];
+    if (byte === 0x7b || byte === 0x5b || byte === 0x2c || byte === 0x3a) tokens++;
+  }
+  return 3 * n + BYTES_PER_TOKEN * tokens;
 }
 
 /** Parses the JSON text of a log object; see {@link decodeLogObject}. */
