@@ -78,6 +78,11 @@ export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunIn
         const prefix = prefixes[next++]!;
         for await (const page of ports.lister.listObjects(prefix)) {
           for (const object of page) {
+            // An entry the lister will not offer (a symlink in a trail folder) is counted, not read.
+            if (object.skip) {
+              skippedByReason[object.skip] = (skippedByReason[object.skip] ?? 0) + 1;
+              continue;
+            }
             const parsed = parseTrailKey(object.key);
             if (parsed.kind !== 'log') {
               skippedByReason[parsed.reason] = (skippedByReason[parsed.reason] ?? 0) + 1;
