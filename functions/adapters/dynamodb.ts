@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { FindingRefusedError, messageOf } from '../core/errors.ts';
 import type { Finding } from '../core/findings.ts';
 import { ALL_SCOPE, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
 import type { DetectorStatePort } from '../core/detector.ts';
@@ -29,6 +30,11 @@ export class DynamoFindingsStore implements FindingsStore {
       return 'created';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'duplicate';
+      // Refused for what the item holds (too large, a key over its limit): no retry can fix it.
+      // Throttling and 5xx have other names and still fail the work item, which is retried.
+      if ((error as Error).name === 'ValidationException') {
+        throw new FindingRefusedError(`${finding.id.slice(0, 200)}: ${messageOf(error)}`, { cause: error });
+      }
       throw error;
     }
   }

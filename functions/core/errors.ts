@@ -25,6 +25,14 @@ export class ObjectTooLargeError extends LogObjectError {
   override readonly name: string = 'ObjectTooLargeError';
 }
 
+/**
+ * The findings table refused a finding for its content (DynamoDB's ValidationException: item too
+ * large, a key over its limit). One bad record: counted and reported, never retried.
+ */
+export class FindingRefusedError extends Error {
+  override readonly name = 'FindingRefusedError';
+}
+
 /** A required setting is missing or malformed. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

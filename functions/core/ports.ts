@@ -59,6 +59,8 @@ export interface BatchResult {
   objects: { analyzed: number; failed: number };
   records: number;
   skippedRecords: number;
+  /** Records counted as failures (a finding the store refused, or that could not be built); each reported with its object key. */
+  failedRecords?: number;
   bytes: number;
   findings: { new: number; duplicate: number; suppressed: number };
   byDetector: Record<string, number>;
