@@ -25,6 +25,8 @@ function result(batch: number, created: Record<string, number>) {
   const r = emptyResult(batch);
   r.objects.analyzed = 2;
   r.records = 10;
+  r.skippedRecords = 1;
+  r.failedRecords = 2;
   r.byDetector = created;
   r.findings.new = Object.values(created).reduce((a, b) => a + b, 0);
   return r;
@@ -47,6 +49,11 @@ publish('publishes AnomaliesDetected in total and per detector, 0 included, and 
   assert.is(metrics.last('AnomaliesDetected', { Detector: 'deleting-logs' }), 3);
   assert.is(metrics.last('AnomaliesDetected', { Detector: 'instance-creds-used-outside-ec2' }), 0);
   assert.is(metrics.last('RecordsAnalyzed'), 20);
+  // Non-object entries and records whose finding was refused are counted in the summary and metrics.
+  assert.is(summary.skippedRecords, 2);
+  assert.is(summary.failedRecords, 4);
+  assert.is(metrics.last('RecordsSkipped'), 2);
+  assert.is(metrics.last('RecordsFailed'), 4);
   assert.is(runs.checkpoint, '2026-11-29T23:55:00.000Z');
 });
 
