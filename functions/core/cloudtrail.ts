@@ -66,18 +66,22 @@ export interface DecodeLimits {
   maxJsonBytes: number;
   /** Largest memory parsing it may take, as {@link parseCostOf} estimates it. */
   maxParseBytes: number;
+  /** Most entries in `Records`: bounds the time detectors spend on one object. */
+  maxRecords: number;
 }
 
 /**
  * Limits no real CloudTrail file reaches. CloudTrail writes a file per account and region about
- * every 5 minutes and starts a new one when a file grows large, and no event exceeds 256 KB: real
- * files hold at most a few MB of JSON, and 64 MB (about 40,000 events of 1.6 KB) is one to two
- * orders of magnitude above them. A file past it is refused by key, never silently, so a limit
- * that proved too low would show. 512 MB of parse memory lets a real 64 MB file through (its
- * estimate is about 7 times its size) and refuses JSON made of tiny values (`[{},{},...]` takes
- * 35 times its size). See docs/bad-input.md for how Analyze keeps several objects within memory.
+ * every 5 minutes and starts another when one grows large; no event exceeds 256 KB. Real files
+ * hold a few MB of JSON at most, so 32 MB (some 20,000 events of 1.6 KB) is an order of magnitude
+ * above them; a file past it is refused by key, never silently, so a limit too low would show.
+ * 256 MB of parse memory admits a real 32 MB file (estimated at about 7 times its size) and
+ * refuses JSON made of tiny values (`[{},{},...]` is estimated at 35 times its size, and takes
+ * about that). No real record is under 300 bytes, so 200,000 records is above any real 32 MB file
+ * and keeps one of millions of `{}` from taking minutes of detector time. Measured: one Analyze
+ * over objects at all these limits at once peaks at about 0.8 GB of RSS. See docs/bad-input.md.
  */
-export const DECODE_LIMITS: DecodeLimits = { maxJsonBytes: 64 * MB, maxParseBytes: 512 * MB };
+export const DECODE_LIMITS: DecodeLimits = { maxJsonBytes: 32 * MB, maxParseBytes: 256 * MB, maxRecords: 200_000 };
 
 /** Bytes as whole MB (MiB), or KB below 1 MB, for reasons a person reads. */
 export function mb(bytes: number): string {
@@ -118,7 +122,7 @@ export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLim
   if (cost > limits.maxParseBytes) {
     throw new ObjectTooLargeError(key, `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`);
   }
-  return parseLogJson(key, raw.toString('utf8'), raw.byteLength);
+  return parseLogJson(key, raw.toString('utf8'), raw.byteLength, limits.maxRecords);
 }
 
 /** Estimated heap bytes per JSON container or value (measured: 20-32 retained, up to 2x at peak). */
@@ -142,7 +146,7 @@ export function parseCostOf(json: Uint8Array, threshold = 0): number {
 }
 
 /** Parses the JSON text of a log object; see {@link decodeLogObject}. */
-export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteLength(text)): DecodedLogObject {
+export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteLength(text), maxRecords = DECODE_LIMITS.maxRecords): DecodedLogObject {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -156,6 +160,9 @@ export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteL
   if (!Array.isArray(entries)) {
     const keys = Object.keys(doc).slice(0, 5).join(', ') || 'none';
     throw new LogObjectError(key, `JSON has no "Records" array (top-level keys: ${keys})`);
+  }
+  if (entries.length > maxRecords) {
+    throw new ObjectTooLargeError(key, `holds ${entries.length} records, over the ${maxRecords} limit for one log object`);
   }
   // Real files hold only objects: keep the parsed array then, and copy only when it must be cleaned.
   const isRecord = (entry: unknown) => entry !== null && typeof entry === 'object' && !Array.isArray(entry);

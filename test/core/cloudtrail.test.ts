@@ -57,21 +57,23 @@ decode('names the problem of each kind of bad object', async () => {
 decode('refuses a gzip bomb at the limit, saying it inflates past it, without inflating it all', async () => {
   // 64 MB of zeros gzip to 64 KB; the limit here is 1 MB.
   const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
-  const limits = { maxJsonBytes: 1024 * 1024, maxParseBytes: 512 * 1024 * 1024 };
+  const limits = { maxJsonBytes: 1024 * 1024, maxParseBytes: 512 * 1024 * 1024, maxRecords: 10 };
   const error = thrown(() => decodeLogObject(KEY, bomb, limits));
   assert.instance(error, ObjectTooLargeError);
   assert.match((error as LogObjectError).reason, 'inflates past 1 MB');
 });
 
 decode('refuses plain JSON over the limit, and JSON whose tiny values would take too much memory', async () => {
-  const limits = { maxJsonBytes: 1000, maxParseBytes: 100_000 };
+  const limits = { maxJsonBytes: 1000, maxParseBytes: 100_000, maxRecords: 10 };
   const plain = Buffer.from(JSON.stringify({ Records: [aRecord({ userAgent: 'x'.repeat(2000) })] }));
   const tooBig = thrown(() => decodeLogObject(KEY, plain, limits));
   assert.match((tooBig as LogObjectError).reason, 'is 3 KB of JSON, over the 1 KB limit');
   const tiny = gzipSync(`{"Records":[${Array(300).fill('{}').join(',')}]}`);
-  const dense = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 20_000 }));
+  const dense = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 20_000, maxRecords: 1000 }));
   assert.instance(dense, ObjectTooLargeError);
   assert.match((dense as LogObjectError).reason, 'too many tiny JSON values');
+  const many = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 100_000, maxRecords: 299 }));
+  assert.match((many as LogObjectError).reason, 'holds 300 records, over the 299 limit');
 });
 
 decode.run();
