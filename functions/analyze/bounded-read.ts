@@ -67,7 +67,16 @@ export async function readBounded(
 
 // A reader that ignores maxBytes (an in-memory test double) is held to it here.
 async function readWithin(reader: ObjectReader, key: string, maxBytes: number): Promise<Uint8Array> {
-  const body = await reader.read(key, { maxBytes });
+  let body: Uint8Array;
+  try {
+    body = await reader.read(key, { maxBytes });
+  } catch (error) {
+    // Node refuses to read a file over 2 GiB into one buffer: that is a size, not a fault.
+    if ((error as { code?: string }).code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new ObjectTooLargeError(key, `is over 2 GB, over the ${mb(maxBytes)} limit for one log object`, { cause: error });
+    }
+    throw error;
+  }
   if (body.byteLength > maxBytes) throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)}, over the ${mb(maxBytes)} limit for one log object`);
   return body;
 }

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { summaryJson } from '../../cli/format.ts';
 import { LOCAL_TABLES } from '../../cli/local/store.ts';
+import { openTrail } from '../../cli/local/trail.ts';
 import { queryFindings } from '../../functions/adapters/dynamodb.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
+import { ObjectTooLargeError } from '../../functions/core/errors.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 import { HOSTILE_RANGE, writeHostileTrail } from '../helpers/hostile-trail.ts';
 import { localHarness, tempDir } from '../helpers/local.ts';
@@ -65,6 +68,14 @@ hostile('the run succeeds; ordinary objects are analysed, hostile ones analysed 
   } finally {
     await h.close();
   }
+});
+
+hostile('a trail opened at its AWSLogs folder (as the CLI allows) still refuses the 2 GiB file by its size', async () => {
+  const { dir, expected } = await fixture;
+  const huge = Object.keys(expected.refused).find((key) => key.includes('plain2GiB'))!;
+  const { reader } = openTrail(join(dir, 'AWSLogs'));
+  const error = await reader.read(huge, { maxBytes: 1024 }).then(() => undefined, (e: unknown) => e);
+  assert.instance(error, ObjectTooLargeError);
 });
 
 hostile.run();
