@@ -41,6 +41,8 @@ export function summaryJson(summary: RunSummary | undefined, runId: string, mode
     window: summary?.window ?? null,
     objects: summary ? summary.objects : { listed: 0, analyzed: 0, skipped: 0, failed: 0 },
     records: summary?.records ?? 0,
+    skippedRecords: summary?.skippedRecords ?? 0,
+    failedRecords: summary?.failedRecords ?? 0,
     findings: summary
       ? { ...summary.findings, suppressedByRule: summary.suppressedByRule }
       : { new: 0, duplicate: 0, suppressed: 0, byDetector: {}, suppressedByRule: {} },

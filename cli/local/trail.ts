@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { s3Client } from '../../functions/adapters/clients.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { S3Trail, parseS3Url } from '../../functions/adapters/s3.ts';
-import type { ObjectInfo, ObjectReader, TrailLister } from '../../functions/core/ports.ts';
+import type { ObjectInfo, ObjectReader, ReadOptions, TrailLister } from '../../functions/core/ports.ts';
 
 /** A trail the local runner can read: a folder, or `s3://bucket[/prefix]` (AWS or AWS_ENDPOINT_URL_S3). */
 export interface OpenedTrail {
@@ -55,8 +55,8 @@ class AwsLogsFolder implements TrailLister, ObjectReader {
     return (await this.inner.listFolders(prefix.slice(AWS_LOGS.length))).map((folder) => AWS_LOGS + folder);
   }
 
-  async read(key: string): Promise<Uint8Array> {
+  async read(key: string, options?: ReadOptions): Promise<Uint8Array> {
     if (!key.startsWith(AWS_LOGS)) throw new Error(`no such key in this trail folder: ${key}`);
-    return this.inner.read(key.slice(AWS_LOGS.length));
+    return this.inner.read(key.slice(AWS_LOGS.length), options);
   }
 }

@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
+import { FindingRefusedError, messageOf } from '../core/errors.ts';
 import type { Finding } from '../core/findings.ts';
 import { folderOf, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
 import type { DetectorStatePort } from '../core/detector.ts';
@@ -30,6 +31,11 @@ export class DynamoFindingsStore implements FindingsStore {
       return 'created';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'duplicate';
+      // Refused for what the item holds (too large, a key over its limit): no retry can fix it.
+      // Throttling and 5xx have other names and still fail the work item, which is retried.
+      if ((error as Error).name === 'ValidationException') {
+        throw new FindingRefusedError(`${finding.id.slice(0, 200)}: ${messageOf(error)}`, { cause: error });
+      }
       throw error;
     }
   }

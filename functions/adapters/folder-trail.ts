@@ -1,15 +1,27 @@
-import { opendir, readFile, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
-import type { ObjectInfo, ObjectReader, TrailLister } from '../core/ports.ts';
+import { constants } from 'node:fs';
+import { open, opendir, realpath, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { mb } from '../core/cloudtrail.ts';
+import { LogObjectError, ObjectTooLargeError } from '../core/errors.ts';
+import type { ObjectInfo, ObjectReader, ReadOptions, TrailLister } from '../core/ports.ts';
 
 const PAGE = 1000;
+
+/** The skip reason of a symbolic link in a trail folder. */
+export const SYMLINK = 'symlink';
 
 /**
  * A trail synced to a folder (`aws s3 sync s3://<trail-bucket> ./trail`): keys are paths relative
  * to the folder with `/` separators, LastModified is the file's mtime (which `aws s3 sync` sets
  * to the object's LastModified).
+ *
+ * Symbolic links are never followed, files or folders: `aws s3 sync` makes none, and following
+ * one could read outside the trail (a day folder linked to `/`). Each link met while listing is
+ * offered as skipped with reason `symlink` (a listed prefix that is itself, or lies under, a
+ * link counts once, by the prefix), and reading a link is refused with that reason.
  */
 export class FolderTrail implements TrailLister, ObjectReader {
+  private realRoot: Promise<string> | undefined;
   constructor(private readonly root: string) {}
 
   private path(key: string): string {
@@ -19,10 +31,17 @@ export class FolderTrail implements TrailLister, ObjectReader {
   async *listObjects(prefix: string): AsyncIterable<ObjectInfo[]> {
     // A prefix is a folder path when it ends in '/', as all of Plan's prefixes do.
     const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    if (await this.throughLink(folder)) {
+      yield [{ key: folder, size: 0, lastModified: new Date(0), skip: SYMLINK }];
+      return;
+    }
     let page: ObjectInfo[] = [];
-    for await (const key of walk(this.path(folder), folder)) {
-      const info = await stat(this.path(key));
-      page.push({ key, size: info.size, lastModified: info.mtime });
+    for await (const [key, isLink] of walk(this.path(folder), folder)) {
+      if (isLink) page.push({ key, size: 0, lastModified: new Date(0), skip: SYMLINK });
+      else {
+        const info = await stat(this.path(key));
+        page.push({ key, size: info.size, lastModified: info.mtime });
+      }
       if (page.length >= PAGE) {
         yield page;
         page = [];
@@ -33,8 +52,10 @@ export class FolderTrail implements TrailLister, ObjectReader {
 
   async listFolders(prefix: string): Promise<string[]> {
     const folders: string[] = [];
+    if (await this.throughLink(prefix.replace(/\/$/, ''))) return folders;
     try {
       for await (const entry of await opendir(this.path(prefix.replace(/\/$/, '')))) {
+        // A Dirent describes the link itself: a linked folder is not a directory here.
         if (entry.isDirectory()) folders.push(`${prefix}${entry.name}/`);
       }
     } catch (error) {
@@ -43,12 +64,54 @@ export class FolderTrail implements TrailLister, ObjectReader {
     return folders.sort();
   }
 
-  async read(key: string): Promise<Uint8Array> {
-    return readFile(this.path(key));
+  async read(key: string, options: ReadOptions = {}): Promise<Uint8Array> {
+    if (await this.throughLink(key.split('/').slice(0, -1).join('/'))) throw symlinkError(key);
+    let handle;
+    try {
+      // O_NOFOLLOW: a link in the last component fails with ELOOP instead of being followed.
+      handle = await open(this.path(key), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(key);
+      throw error;
+    }
+    try {
+      // Size first, from the open file: a 2 GiB file is refused before a byte of it is read.
+      const { size } = await handle.stat();
+      if (options.maxBytes !== undefined && size > options.maxBytes) throw tooLarge(key, size, options.maxBytes);
+      const body = await handle.readFile();
+      // The file may have grown since: the limit holds for what was read.
+      if (options.maxBytes !== undefined && body.byteLength > options.maxBytes) throw tooLarge(key, body.byteLength, options.maxBytes);
+      return body;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Whether the folder of `key` (relative, `/`-separated) is, or lies under, a symbolic link. */
+  private async throughLink(key: string): Promise<boolean> {
+    if (!key) return false;
+    let real: string;
+    try {
+      real = await realpath(this.path(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    this.realRoot ??= realpath(this.root);
+    return relative(await this.realRoot, real) !== join(...key.split('/'));
   }
 }
 
-async function* walk(dir: string, key: string): AsyncGenerator<string> {
+function symlinkError(key: string): LogObjectError {
+  return new LogObjectError(key, 'is a symbolic link or lies under one: never followed in a trail folder');
+}
+
+function tooLarge(key: string, size: number, limit: number): ObjectTooLargeError {
+  return new ObjectTooLargeError(key, `is ${mb(size)}, over the ${mb(limit)} limit for one log object`);
+}
+
+/** Keys under `dir`, each with whether it is a symbolic link (never followed). */
+async function* walk(dir: string, key: string): AsyncGenerator<[string, boolean]> {
   let handle;
   try {
     handle = await opendir(dir);
@@ -58,7 +121,8 @@ async function* walk(dir: string, key: string): AsyncGenerator<string> {
   }
   for await (const entry of handle) {
     const child = key ? `${key}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* walk(`${dir}${sep}${entry.name}`, child);
-    else if (entry.isFile()) yield child;
+    if (entry.isSymbolicLink()) yield [child, true];
+    else if (entry.isDirectory()) yield* walk(`${dir}${sep}${entry.name}`, child);
+    else if (entry.isFile()) yield [child, false];
   }
 }

@@ -1,5 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectInfo, ObjectReader, TrailLister } from '../core/ports.ts';
+import { mb } from '../core/cloudtrail.ts';
+import { ObjectTooLargeError } from '../core/errors.ts';
+import type { ObjectInfo, ObjectReader, ReadOptions, TrailLister } from '../core/ports.ts';
 
 /** The trail bucket over the S3 API (AWS, or any S3-compatible endpoint). */
 export class S3Trail implements TrailLister, ObjectReader {
@@ -30,9 +32,15 @@ export class S3Trail implements TrailLister, ObjectReader {
     return folders;
   }
 
-  async read(key: string): Promise<Uint8Array> {
+  async read(key: string, options: ReadOptions = {}): Promise<Uint8Array> {
     const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!answer.Body) return new Uint8Array(0);
+    // The size comes with the headers: an object over the limit is refused before its body is read.
+    const size = answer.ContentLength ?? 0;
+    if (options.maxBytes !== undefined && size > options.maxBytes) {
+      (answer.Body as { destroy?: () => void }).destroy?.();
+      throw new ObjectTooLargeError(key, `is ${mb(size)}, over the ${mb(options.maxBytes)} limit for one log object`);
+    }
     return answer.Body.transformToByteArray();
   }
 }

@@ -1,9 +1,11 @@
 import pLimit from 'p-limit';
-import { decodeLogObject, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
-import { LogObjectError, messageOf } from '../core/errors.ts';
+import { cutToBytes } from '../core/bounded.ts';
+import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
+import { FindingRefusedError, LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
 import type { BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
 import type { Detector, DetectorMatch, DetectorStatePort, StatefulDetector, StatelessDetector } from '../detectors/types.ts';
+import { LargeObjectGate, readBounded } from './bounded-read.ts';
 
 /** Decides whether a match is silenced; returns the suppression rule's id if so. */
 export interface Suppressor {
@@ -65,9 +67,21 @@ export async function analyzeObjects(
   const writeLimit = pLimit(options.writeConcurrency);
   const startedAt = ports.now();
   const detectedAt = startedAt.toISOString();
+  const largeObjects = new LargeObjectGate();
+  // Finding ids this work item has stored: the same eventID twice (in one object or two) is one
+  // finding, counted once; a retry of the work item starts afresh and counts the same way.
+  const storedIds = new Set<string>();
 
   const store = async (finding: Finding) => {
-    const outcome = await writeLimit(() => ports.findings.putIfNew(finding));
+    let outcome;
+    try {
+      outcome = await writeLimit(() => ports.findings.putIfNew(finding));
+    } catch (error) {
+      // The store refused this item for its content: one bad record, not a failed work item.
+      if (!(error instanceof FindingRefusedError)) throw error;
+      failRecord(finding.objectKey, `finding ${finding.id.slice(0, 200)} refused by the findings table (${messageOf(error)})`);
+      return;
+    }
     if (outcome === 'created') {
       result.findings.new++;
       result.byDetector[finding.detector] = (result.byDetector[finding.detector] ?? 0) + 1;
@@ -80,9 +94,9 @@ export async function analyzeObjects(
         {
           detector: detector.meta.id,
           principal: principalOf(record),
-          account: String(record.recipientAccountId ?? record.userIdentity?.accountId ?? ''),
-          sourceIPAddress: String(record.sourceIPAddress ?? ''),
-          userAgent: String(record.userAgent ?? ''),
+          account: textOf(record.recipientAccountId) || textOf(record.userIdentity?.accountId),
+          sourceIPAddress: textOf(record.sourceIPAddress),
+          userAgent: textOf(record.userAgent),
         },
         startedAt,
       );
@@ -92,7 +106,13 @@ export async function analyzeObjects(
         return;
       }
     }
-    const write = store(buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt, ...(options.findingsTtlDays ? { ttlDays: options.findingsTtlDays } : {}) }));
+    const finding = buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt, ...(options.findingsTtlDays ? { ttlDays: options.findingsTtlDays } : {}) });
+    if (storedIds.has(finding.id)) {
+      result.findings.duplicate++;
+      return;
+    }
+    storedIds.add(finding.id);
+    const write = store(finding);
     write.catch(() => undefined); // observed by Promise.all(writes); avoids an unhandled rejection meanwhile
     writes.push(write);
   };
@@ -115,10 +135,22 @@ export async function analyzeObjects(
     ),
   );
 
+  function failRecord(key: string, reason: string): void {
+    result.failedRecords = (result.failedRecords ?? 0) + 1;
+    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
+  }
+
   async function analyzeOne(key: string, index: number): Promise<void> {
     let records: CloudTrailRecord[];
+    let release = () => {};
     try {
-      const decoded = decodeLogObject(key, await ports.reader.read(key));
+      // A large object waits for its predecessors' turns before its slot: see LargeObjectGate.
+      const beforeLarge = async () => {
+        if (stateful.length > 0 && index > 0) await turns[index - 1]!.promise;
+      };
+      const read = await readBounded(ports.reader, key, largeObjects, beforeLarge);
+      const decoded = read.decoded;
+      release = read.release;
       records = decoded.records;
       result.bytes += decoded.jsonBytes;
       result.skippedRecords += decoded.skippedRecords;
@@ -129,16 +161,30 @@ export async function analyzeObjects(
       if (!(error instanceof LogObjectError) && !isPermanentReadError(error)) throw error;
       const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
       result.objects.failed++;
-      if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key, reason });
+      if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
       return;
     }
+    try {
+      await analyzeRecords(key, index, records);
+    } finally {
+      release();
+    }
+  }
+
+  async function analyzeRecords(key: string, index: number, records: CloudTrailRecord[]): Promise<void> {
     result.objects.analyzed++;
     result.records += records.length;
     const writes: Promise<void>[] = [];
-    for (const record of records) {
-      for (const detector of stateless) {
-        const match = safeDetect(detector, record);
-        if (match) onMatch(detector, match, record, key, writes);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      try {
+        for (const detector of stateless) {
+          const match = safeDetect(detector, record);
+          if (match) onMatch(detector, match, record, key, writes);
+        }
+      } catch (error) {
+        // Building a finding from a hostile record failed: that record is the failure, not the object.
+        failRecord(key, `record ${i} could not be stored (${messageOf(error)})`);
       }
     }
     if (stateful.length > 0) {
@@ -183,12 +229,24 @@ export function emptyResult(batch: number): BatchResult {
     objects: { analyzed: 0, failed: 0 },
     records: 0,
     skippedRecords: 0,
+    failedRecords: 0,
     bytes: 0,
     findings: { new: 0, duplicate: 0, suppressed: 0 },
     byDetector: {},
     suppressedByRule: {},
     failures: [],
   };
+}
+
+// A failure as reported: key and reason cut, so 100 of them keep the batch result item small.
+function failure(key: string, reason: string): { key: string; reason: string } {
+  return { key: cutToBytes(key, 1024).text, reason: cutToBytes(reason, 1024).text };
+}
+
+// A record field as text for suppression rules; anything but a string (a nested array, whose
+// toString would recurse) is ''.
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 // The contract says detect never throws; a rule that does anyway (a user's Sigma rule hitting a

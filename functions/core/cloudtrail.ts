@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { LogObjectError, messageOf } from './errors.ts';
+import { LogObjectError, ObjectTooLargeError, messageOf } from './errors.ts';
 
 /** The CloudTrail userIdentity element; every field may be absent on some records. */
 export interface UserIdentity {
@@ -58,39 +58,97 @@ export interface DecodedLogObject {
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+const MB = 1024 * 1024;
+
+/** Limits of decoding one log object; see {@link DECODE_LIMITS}. */
+export interface DecodeLimits {
+  /** Largest JSON text, after gunzip, in bytes (and largest stored object). */
+  maxJsonBytes: number;
+  /** Largest memory parsing it may take, as {@link parseCostOf} estimates it. */
+  maxParseBytes: number;
+  /** Most entries in `Records`: bounds the time detectors spend on one object. */
+  maxRecords: number;
+}
+
+/**
+ * Limits no real CloudTrail file reaches. CloudTrail writes a file per account and region about
+ * every 5 minutes and starts another when one grows large; no event exceeds 256 KB. Real files
+ * hold a few MB of JSON at most, so 32 MB (some 20,000 events of 1.6 KB) is an order of magnitude
+ * above them; a file past it is refused by key, never silently, so a limit too low would show.
+ * 256 MB of parse memory admits a real 32 MB file (estimated at about 7 times its size) and
+ * refuses JSON made of tiny values (`[{},{},...]` is estimated at 35 times its size, and takes
+ * about that). No real record is under 300 bytes, so 200,000 records is above any real 32 MB file
+ * and keeps one of millions of `{}` from taking minutes of detector time. Measured: one Analyze
+ * over objects at all these limits at once peaks at about 0.8 GB of RSS. See docs/bad-input.md.
+ */
+export const DECODE_LIMITS: DecodeLimits = { maxJsonBytes: 32 * MB, maxParseBytes: 256 * MB, maxRecords: 200_000 };
+
+/** Bytes as whole MB (MiB), or KB below 1 MB, for reasons a person reads. */
+export function mb(bytes: number): string {
+  return bytes < MB ? `${Math.ceil(bytes / 1024)} KB` : `${Math.round(bytes / MB)} MB`;
+}
 
 /**
  * Decodes a CloudTrail log object (gzip, as CloudTrail writes it, or plain JSON) into records.
- * Throws {@link LogObjectError} naming the key and a reason a person understands.
+ * Throws {@link LogObjectError} naming the key and a reason a person understands, and
+ * {@link ObjectTooLargeError} for an object over one of the `limits`; memory stays within them.
  */
-export function decodeLogObject(key: string, body: Uint8Array): DecodedLogObject {
+export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): DecodedLogObject {
   if (body.byteLength === 0) throw new LogObjectError(key, 'empty object (0 bytes)');
-  let text: string;
-  let jsonBytes: number;
+  let raw: Buffer;
   if (body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
-    let raw: Buffer;
     try {
       // Synchronous on purpose: a 1-vCPU Lambda has no second core for zlib's thread pool, and
-      // the local runner gets its parallelism from worker threads. Files are at most a few MB.
-      raw = gunzipSync(body);
+      // the local runner gets its parallelism from worker threads. Bounded: a gzip bomb stops
+      // at the limit instead of taking gigabytes.
+      raw = gunzipSync(body, { maxOutputLength: limits.maxJsonBytes });
     } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ObjectTooLargeError(key, `inflates past ${mb(limits.maxJsonBytes)} (the limit for one log object)`, { cause: error });
+      }
       throw new LogObjectError(key, `gzip data is truncated or corrupt (${messageOf(error)})`, { cause: error });
     }
-    jsonBytes = raw.byteLength;
-    text = raw.toString('utf8');
   } else {
     const first = firstNonSpace(body);
     if (first !== 0x7b /* { */) {
       throw new LogObjectError(key, `not gzip and not JSON (starts with bytes ${hexPrefix(body)})`);
     }
-    jsonBytes = body.byteLength;
-    text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    if (body.byteLength > limits.maxJsonBytes) {
+      throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)} of JSON, over the ${mb(limits.maxJsonBytes)} limit for one log object`);
+    }
+    raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
-  return parseLogJson(key, text, jsonBytes);
+  const cost = parseCostOf(raw, limits.maxParseBytes);
+  if (cost > limits.maxParseBytes) {
+    throw new ObjectTooLargeError(key, `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`);
+  }
+  return parseLogJson(key, raw.toString('utf8'), raw.byteLength, limits.maxRecords);
 }
 
+/** Estimated heap bytes per JSON container or value (measured: 20-32 retained, up to 2x at peak). */
+const BYTES_PER_TOKEN = 48;
+
+/**
+ * An upper estimate of the memory `JSON.parse` takes for this JSON text: the text itself, as a
+ * buffer and a string (3 bytes a byte), plus a fixed cost per `{`, `[`, `,` and `:` byte, which
+ * bounds the number of objects, arrays and values it makes. Scans the text only when the worst
+ * case (every byte such a token) could pass `threshold`.
+ */
+export function parseCostOf(json: Uint8Array, threshold = 0): number {
+  const n = json.byteLength;
+  if (3 * n + BYTES_PER_TOKEN * n <= threshold) return 3 * n;
+  let tokens = 0;
+  // A plain Uint8Array view (not a Buffer) and a table lookup keep this loop monomorphic.
+  const bytes = new Uint8Array(json.buffer, json.byteOffset, n);
+  for (let i = 0; i < n; i++) tokens += TOKEN_BYTE[bytes[i]!]!;
+  return 3 * n + BYTES_PER_TOKEN * tokens;
+}
+
+const TOKEN_BYTE = new Uint8Array(256);
+for (const byte of [0x7b, 0x5b, 0x2c, 0x3a]) TOKEN_BYTE[byte] = 1;
+
 /** Parses the JSON text of a log object; see {@link decodeLogObject}. */
-export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteLength(text)): DecodedLogObject {
+export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteLength(text), maxRecords = DECODE_LIMITS.maxRecords): DecodedLogObject {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -104,6 +162,9 @@ export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteL
   if (!Array.isArray(entries)) {
     const keys = Object.keys(doc).slice(0, 5).join(', ') || 'none';
     throw new LogObjectError(key, `JSON has no "Records" array (top-level keys: ${keys})`);
+  }
+  if (entries.length > maxRecords) {
+    throw new ObjectTooLargeError(key, `holds ${entries.length} records, over the ${maxRecords} limit for one log object`);
   }
   // Real files hold only objects: keep the parsed array then, and copy only when it must be cleaned.
   const isRecord = (entry: unknown) => entry !== null && typeof entry === 'object' && !Array.isArray(entry);

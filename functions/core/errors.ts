@@ -7,7 +7,7 @@ export class InvalidInputError extends Error {
 
 /** One log object that cannot be read as CloudTrail: reported by key and reason, never fatal. */
 export class LogObjectError extends Error {
-  override readonly name = 'LogObjectError';
+  override readonly name: string = 'LogObjectError';
   constructor(
     readonly key: string,
     readonly reason: string,
@@ -15,6 +15,22 @@ export class LogObjectError extends Error {
   ) {
     super(`${key}: ${reason}`, options);
   }
+}
+
+/**
+ * A log object over a decoding limit (stored size, size after gunzip, or memory to parse it):
+ * reported by key with the limit it passed, like any other bad object.
+ */
+export class ObjectTooLargeError extends LogObjectError {
+  override readonly name: string = 'ObjectTooLargeError';
+}
+
+/**
+ * The findings table refused a finding for its content (DynamoDB's ValidationException: item too
+ * large, a key over its limit). One bad record: counted and reported, never retried.
+ */
+export class FindingRefusedError extends Error {
+  override readonly name = 'FindingRefusedError';
 }
 
 /** A required setting is missing or malformed. */

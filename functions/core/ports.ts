@@ -5,6 +5,8 @@ export interface ObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
+  /** Set when the lister will not offer the entry for reading (e.g. `symlink`); Plan counts it as skipped. */
+  skip?: string;
 }
 
 /** Lists the trail: S3 (ListObjectsV2) or a folder. Keys use `/` whatever the platform. */
@@ -15,9 +17,15 @@ export interface TrailLister {
   listFolders(prefix: string): Promise<string[]>;
 }
 
+/** Limits of one read. */
+export interface ReadOptions {
+  /** An object larger than this is refused with an ObjectTooLargeError before its body is read. */
+  maxBytes?: number;
+}
+
 /** Reads one object's bytes. Throws an error whose message names the problem. */
 export interface ObjectReader {
-  read(key: string): Promise<Uint8Array>;
+  read(key: string, options?: ReadOptions): Promise<Uint8Array>;
 }
 
 /** Outcome of storing a finding. */
@@ -51,6 +59,8 @@ export interface BatchResult {
   objects: { analyzed: number; failed: number };
   records: number;
   skippedRecords: number;
+  /** Records counted as failures (a finding the store refused, or that could not be built); each reported with its object key. */
+  failedRecords?: number;
   bytes: number;
   findings: { new: number; duplicate: number; suppressed: number };
   byDetector: Record<string, number>;

@@ -99,6 +99,11 @@ async function planObjects(ports: PlanPorts, config: PlanConfig, input: RunInput
         for await (const page of ports.lister.listObjects(prefix)) {
           const logs: { key: string; size: number }[] = [];
           for (const object of page) {
+            // An entry the lister will not offer (a symlink in a trail folder) is counted, not read.
+            if (object.skip) {
+              skippedByReason[object.skip] = (skippedByReason[object.skip] ?? 0) + 1;
+              continue;
+            }
             const parsed = parseTrailKey(object.key);
             if (parsed.kind !== 'log') {
               skippedByReason[parsed.reason] = (skippedByReason[parsed.reason] ?? 0) + 1;

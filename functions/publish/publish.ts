@@ -17,6 +17,10 @@ export interface RunSummary {
   batches: { planned: number; reported: number };
   objects: { listed: number; analyzed: number; skipped: number; failed: number };
   records: number;
+  /** Entries of `Records` that were not JSON objects: counted, never analysed. */
+  skippedRecords: number;
+  /** Records that were analysed but whose finding could not be stored (see `failures`). */
+  failedRecords: number;
   bytes: number;
   findings: { new: number; duplicate: number; suppressed: number; byDetector: Record<string, number> };
   suppressedByRule: Record<string, number>;
@@ -108,6 +112,8 @@ export function summarize(plan: RunPlan, results: readonly BatchResult[]): RunSu
     batches: { planned: plan.batches, reported: 0 },
     objects: { listed: plan.objects.listed, analyzed: 0, skipped: plan.objects.skipped, failed: 0 },
     records: 0,
+    skippedRecords: 0,
+    failedRecords: 0,
     bytes: 0,
     findings: { new: 0, duplicate: 0, suppressed: 0, byDetector: {} },
     suppressedByRule: {},
@@ -120,6 +126,9 @@ export function summarize(plan: RunPlan, results: readonly BatchResult[]): RunSu
     summary.objects.analyzed += result.objects.analyzed;
     summary.objects.failed += result.objects.failed;
     summary.records += result.records;
+    // Results stored before these counts existed lack them.
+    summary.skippedRecords += result.skippedRecords ?? 0;
+    summary.failedRecords += result.failedRecords ?? 0;
     summary.bytes += result.bytes;
     summary.findings.new += result.findings.new;
     summary.findings.duplicate += result.findings.duplicate;
@@ -150,6 +159,8 @@ export function metricsOf(summary: RunSummary, detectorIds: readonly string[], t
     count('ObjectsAnalyzed', summary.objects.analyzed),
     count('ObjectsFailed', summary.objects.failed),
     count('RecordsAnalyzed', summary.records),
+    count('RecordsSkipped', summary.skippedRecords),
+    count('RecordsFailed', summary.failedRecords),
     count('FindingsSuppressed', summary.findings.suppressed),
     count('WorkItemsMissing', summary.batches.planned - summary.batches.reported),
   ];

@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOCAL_TABLES, openLocalStore, type LocalStore } from '../../cli/local/store.ts';
 import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore, LEDGER_RETENTION_DAYS, queryFindings } from '../../functions/adapters/dynamodb.ts';
+import { FindingRefusedError } from '../../functions/core/errors.ts';
 import type { BatchResult, RunPlan } from '../../functions/core/ports.ts';
 import { aFinding } from '../helpers/findings.ts';
 import { tempDir } from '../helpers/local.ts';
@@ -89,6 +90,14 @@ puts('the same event under another detector is a finding of its own', async ({ s
   const b = aFinding({ detector: 'cloudtrail-logging-stopped', eventID: a.eventID });
   assert.is(await findings.putIfNew(a), 'created');
   assert.is(await findings.putIfNew(b), 'created');
+});
+
+puts('an item DynamoDB refuses for its content is a FindingRefusedError, not a retryable failure', async ({ store }) => {
+  const findings = new DynamoFindingsStore(store.client, FINDINGS);
+  // Over the 400 KB item limit (dynalite enforces that one; key sizes our finding builder caps).
+  const error = await findings.putIfNew(aFinding({ record: 'x'.repeat(450 * 1024) })).then(() => undefined, (e: unknown) => e);
+  assert.instance(error, FindingRefusedError);
+  assert.match((error as Error).message, 'deleting-logs#');
 });
 
 puts.run();

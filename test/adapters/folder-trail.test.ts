@@ -1,9 +1,10 @@
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
+import { LogObjectError, ObjectTooLargeError } from '../../functions/core/errors.ts';
 import type { ObjectInfo } from '../../functions/core/ports.ts';
 import { tempDir } from '../helpers/local.ts';
 
@@ -118,6 +119,55 @@ folder('pages hold at most 1000 objects', async () => {
     assert.is(new Set(pages.flat().map((o) => o.key)).size, 1001);
   } finally {
     await cleanup();
+  }
+});
+
+folder('refuses a file over maxBytes by its size, before reading it (a sparse 3 GiB file)', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const path = join(dir, ...FILES.first.split('/'));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, '{');
+    await truncate(path, 3 * 1024 ** 3);
+    const error = await new FolderTrail(dir).read(FILES.first, { maxBytes: 64 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
+    assert.instance(error, ObjectTooLargeError);
+    assert.match((error as LogObjectError).reason, 'is 3072 MB, over the 64 MB limit');
+  } finally {
+    await cleanup();
+  }
+});
+
+folder('never follows a symlink: linked files and folders are listed as skipped "symlink" and not read', async () => {
+  const { dir, cleanup } = await tempDir();
+  const outside = await tempDir();
+  try {
+    const trail = join(dir, 'trail');
+    const day = join(trail, ...DAY.split('/'));
+    await mkdir(day, { recursive: true });
+    await writeFile(join(day, 'real.json.gz'), gzipSync('{"Records":[]}'));
+    // A secret outside the trail, reached through a file link, a folder link and a linked day folder.
+    await writeFile(join(outside.dir, 'secret.json.gz'), gzipSync('{"Records":[]}'));
+    await symlink(join(outside.dir, 'secret.json.gz'), join(day, 'linked-file.json.gz'));
+    await symlink(outside.dir, join(day, 'linked-folder'));
+    const otherDay = `${ACCOUNT_ROOT}us-east-1/2017/11/29`;
+    await symlink(outside.dir, join(trail, ...otherDay.split('/')));
+    const folderTrail = new FolderTrail(trail);
+    const listed = (await collect(folderTrail.listObjects(DAY))).flat().sort(byKey);
+    assert.equal(
+      listed.map((o) => [o.key.replace(DAY, ''), o.skip ?? 'file']),
+      [['linked-file.json.gz', 'symlink'], ['linked-folder', 'symlink'], ['real.json.gz', 'file']],
+    );
+    // A prefix Plan builds from dates, that is itself a link: one skipped entry, nothing inside read.
+    assert.equal((await collect(folderTrail.listObjects(`${otherDay}/`))).flat().map((o) => [o.key, o.skip]), [[otherDay, 'symlink']]);
+    assert.equal(await folderTrail.listFolders(`${otherDay}/`), []);
+    for (const key of [`${DAY}linked-file.json.gz`, `${DAY}linked-folder/secret.json.gz`, `${otherDay}/secret.json.gz`]) {
+      const error = await folderTrail.read(key).then(() => undefined, (e: unknown) => e);
+      assert.instance(error, LogObjectError, key);
+      assert.match((error as LogObjectError).reason, 'symbolic link');
+    }
+  } finally {
+    await cleanup();
+    await outside.cleanup();
   }
 });
 

@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openTrail } from '../../cli/local/trail.ts';
 import { S3Trail, parseS3Url } from '../../functions/adapters/s3.ts';
+import { ObjectTooLargeError } from '../../functions/core/errors.ts';
 import type { ObjectInfo } from '../../functions/core/ports.ts';
 import { startS3rver } from '../helpers/s3.ts';
 
@@ -76,6 +77,14 @@ real('read returns the exact gzip bytes of the object', async ({ s3, bodies }) =
   const bytes = await new S3Trail(s3.client, BUCKET).read(key);
   assert.instance(bytes, Uint8Array);
   assert.ok(Buffer.from(bytes).equals(bodies.get(key)!), 'the body differs from what was uploaded');
+});
+
+real('read refuses an object over maxBytes by its ContentLength, naming the limit', async ({ s3 }) => {
+  const key = keyAt('1905', 'A1b2C3d4E5f6G7h8');
+  const error = await new S3Trail(s3.client, BUCKET).read(key, { maxBytes: 10 }).then(() => undefined, (e: unknown) => e);
+  assert.instance(error, ObjectTooLargeError);
+  assert.match((error as ObjectTooLargeError).reason, 'over the 1 KB limit');
+  assert.ok((await new S3Trail(s3.client, BUCKET).read(key, { maxBytes: 1_000_000 })).byteLength > 10);
 });
 
 real('reading a missing key throws an error that names the key or NoSuchKey', async ({ s3 }) => {

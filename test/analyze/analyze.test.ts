@@ -2,6 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyzeObjects, analyzeWorkItem, type AnalyzePorts } from '../../functions/analyze/analyze.ts';
+import { FindingRefusedError } from '../../functions/core/errors.ts';
+import type { Finding } from '../../functions/core/findings.ts';
 import { deletingLogs } from '../../functions/detectors/deleting-logs.ts';
 import { instanceCredsUsedOutsideEc2 } from '../../functions/detectors/instance-creds-used-outside-ec2.ts';
 import type { Detector, StatefulDetector } from '../../functions/detectors/types.ts';
@@ -130,6 +132,110 @@ analyze('a detector that throws despite the contract does not sink the object', 
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
   const result = await analyzeObjects(ports(trail), options([broken, deletingLogs]), 'run-1', 0, [K('a')]);
   assert.equal(result.byDetector, { 'deleting-logs': 1 });
+});
+
+analyze('the same eventID twice in one object is one finding, counted once, also when the work item is retried', async () => {
+  const repeated = stop();
+  const trail = new MemoryTrail().putRecords(K('a'), [repeated, stop(), { ...repeated }, stop()]);
+  const findings = new MemoryFindings();
+  const first = await analyzeObjects(ports(trail, findings), options([deletingLogs]), 'run-1', 0, [K('a')]);
+  assert.equal(first.findings, { new: 3, duplicate: 1, suppressed: 0 });
+  assert.is(findings.items.size, 3);
+  const retry = await analyzeObjects(ports(trail, findings), options([deletingLogs]), 'run-1', 0, [K('a')]);
+  assert.equal(retry.findings, { new: 3, duplicate: 1, suppressed: 0 });
+});
+
+analyze('a finding the store refuses for its content is one counted record failure with the object key', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop(), stop(), stop()]);
+  const findings = new MemoryFindings();
+  let puts = 0;
+  const refusing = {
+    putIfNew: async (finding: Finding) => {
+      if (++puts === 2) throw new FindingRefusedError(`${finding.id}: Item size has exceeded the maximum allowed size`);
+      return findings.putIfNew(finding);
+    },
+  };
+  const result = await analyzeObjects({ ...ports(trail), findings: refusing }, { ...options([deletingLogs]), writeConcurrency: 1 }, 'run-1', 0, [K('a')]);
+  assert.equal(result.objects, { analyzed: 1, failed: 0 });
+  assert.equal(result.findings, { new: 2, duplicate: 0, suppressed: 0 });
+  assert.is(result.failedRecords, 1);
+  assert.is(result.failures[0]?.key, K('a'));
+  assert.match(result.failures[0]!.reason, 'refused by the findings table');
+});
+
+analyze('a throttled put still fails the work item (transient: the Map retries it)', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
+  const throttled = { putIfNew: async () => { throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }); } };
+  const error = await analyzeObjects({ ...ports(trail), findings: throttled }, options([deletingLogs]), 'run-1', 0, [K('a')]).then(() => undefined, (e: unknown) => e);
+  assert.is((error as Error).name, 'ProvisionedThroughputExceededException');
+});
+
+analyze('a record whose fields are deeply nested arrays is judged and suppressed without recursing', async () => {
+  const deep = `${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`;
+  const hostile = `${JSON.stringify(stop()).slice(0, -1)},"sourceIPAddress":${deep},"userAgent":${deep},"eventID":${deep}}`;
+  const trail = new MemoryTrail().put(K('a'), gzipSync(`{"Records":[${JSON.stringify(stop())},${deep},${hostile}]}`));
+  const findings = new MemoryFindings();
+  const suppressor = { match: () => undefined };
+  const result = await analyzeObjects(ports(trail, findings), { ...options([deletingLogs]), suppressor }, 'run-1', 0, [K('a')]);
+  assert.equal(result.objects, { analyzed: 1, failed: 0 });
+  assert.is(result.skippedRecords, 1);
+  assert.is(result.findings.new, 2);
+  assert.ok([...findings.items.values()].some((f) => f.recordTruncated && f.record.includes('nested too deep')));
+});
+
+analyze('decodes at most one large object at a time, and the ordinary objects beside it', async () => {
+  // Three objects over the ordinary 8 MB limit (gzip, 10 MB of JSON each) and three small ones.
+  const padding = 'p'.repeat(10 * 1024 * 1024);
+  const big = (name: string) => gzipSync(JSON.stringify({ Records: [{ ...stop(), eventID: name, requestParameters: { padding } }] }));
+  const trail = new MemoryTrail();
+  for (const name of ['big1', 'big2', 'big3']) trail.put(K(name), big(name));
+  for (const name of ['s1', 's2', 's3']) trail.putRecords(K(name), [stop()]);
+  // A large object is held from its large read until its finding is stored (its analysis ends).
+  let held = 0;
+  let overlapped = false;
+  const reader = {
+    read: async (key: string, options?: { maxBytes?: number }) => {
+      if ((options?.maxBytes ?? 0) > 8 * 1024 * 1024) {
+        if (held > 0) overlapped = true;
+        held++;
+      }
+      return trail.read(key);
+    },
+  };
+  const memory = new MemoryFindings();
+  const findings = {
+    putIfNew: async (finding: Finding) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (finding.eventID.startsWith('big')) held--;
+      return memory.putIfNew(finding);
+    },
+  };
+  const result = await analyzeObjects({ ...ports(trail), reader, findings }, { ...options([deletingLogs]), readConcurrency: 6 }, 'run-1', 0, [...trail.objects.keys()]);
+  assert.equal(result.objects, { analyzed: 6, failed: 0 });
+  assert.is(result.findings.new, 6);
+  assert.is(overlapped, false);
+});
+
+analyze('large objects among small ones with a stateful detector: no deadlock, objects still judged in key order', async () => {
+  const seen: string[] = [];
+  const recorder: StatefulDetector = {
+    kind: 'stateful',
+    meta: { ...deletingLogs.meta, id: 'recorder' },
+    async detect(record) {
+      seen.push(String(record.eventID));
+      return undefined;
+    },
+  };
+  const padding = 'p'.repeat(9 * 1024 * 1024);
+  const trail = new MemoryTrail();
+  const names = ['a1', 'b2-big', 'c3', 'd4-big', 'e5-big', 'f6'];
+  for (const name of names) {
+    const requestParameters = name.endsWith('big') ? { padding } : {};
+    trail.put(K(name), gzipSync(JSON.stringify({ Records: [{ ...stop(), eventID: name, requestParameters }] })));
+  }
+  const result = await analyzeObjects(ports(trail), { ...options([recorder]), readConcurrency: 3 }, 'run-1', 0, names.map(K));
+  assert.equal(result.objects, { analyzed: 6, failed: 0 });
+  assert.equal(seen, names);
 });
 
 analyze.run();

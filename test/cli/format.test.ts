@@ -58,6 +58,8 @@ const aSummary = (failures: RunSummary['failures']): RunSummary => ({
   complete: true,
   batches: { planned: 1, reported: 1 },
   objects: { listed: 2, analyzed: 1, skipped: 0, failed: 1 },
+  skippedRecords: 0,
+  failedRecords: 0,
   records: 5,
   bytes: 100,
   findings: { new: 1, duplicate: 0, suppressed: 0, byDetector: { [`sigma-x${ESC}[2J`]: 1 } },

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeLogObject, principalOf, shortRecord } from '../../functions/core/cloudtrail.ts';
-import { LogObjectError } from '../../functions/core/errors.ts';
+import { decodeLogObject, parseCostOf, principalOf, shortRecord } from '../../functions/core/cloudtrail.ts';
+import { LogObjectError, ObjectTooLargeError } from '../../functions/core/errors.ts';
 import { aRecord, aRootUser } from '../helpers/records.ts';
 
 const KEY = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/f.json.gz';
@@ -16,6 +16,15 @@ async function reasonOf(body: Uint8Array): Promise<string> {
     return (error as LogObjectError).reason;
   }
   throw new Error('expected a LogObjectError');
+}
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
 }
 
 const decode = suite('decodeLogObject');
@@ -45,7 +54,40 @@ decode('names the problem of each kind of bad object', async () => {
   assert.match(await reasonOf(gzipSync('[1,2]')), 'not an object');
 });
 
+decode('refuses a gzip bomb at the limit, saying it inflates past it, without inflating it all', async () => {
+  // 64 MB of zeros gzip to 64 KB; the limit here is 1 MB.
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+  const limits = { maxJsonBytes: 1024 * 1024, maxParseBytes: 512 * 1024 * 1024, maxRecords: 10 };
+  const error = thrown(() => decodeLogObject(KEY, bomb, limits));
+  assert.instance(error, ObjectTooLargeError);
+  assert.match((error as LogObjectError).reason, 'inflates past 1 MB');
+});
+
+decode('refuses plain JSON over the limit, and JSON whose tiny values would take too much memory', async () => {
+  const limits = { maxJsonBytes: 1000, maxParseBytes: 100_000, maxRecords: 10 };
+  const plain = Buffer.from(JSON.stringify({ Records: [aRecord({ userAgent: 'x'.repeat(2000) })] }));
+  const tooBig = thrown(() => decodeLogObject(KEY, plain, limits));
+  assert.match((tooBig as LogObjectError).reason, 'is 3 KB of JSON, over the 1 KB limit');
+  const tiny = gzipSync(`{"Records":[${Array(300).fill('{}').join(',')}]}`);
+  const dense = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 20_000, maxRecords: 1000 }));
+  assert.instance(dense, ObjectTooLargeError);
+  assert.match((dense as LogObjectError).reason, 'too many tiny JSON values');
+  const many = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 100_000, maxRecords: 299 }));
+  assert.match((many as LogObjectError).reason, 'holds 300 records, over the 299 limit');
+});
+
 decode.run();
+
+const cost = suite('parseCostOf');
+
+cost('estimates tiny-value JSON far above real records of the same size', () => {
+  const real = Buffer.from(JSON.stringify({ Records: Array.from({ length: 50 }, () => aRecord()) }));
+  const tiny = Buffer.from(`{"Records":[${Array(Math.floor(real.length / 3)).fill('{}').join(',')}]}`);
+  assert.ok(parseCostOf(real) < 10 * real.length);
+  assert.ok(parseCostOf(tiny) > 30 * real.length);
+});
+
+cost.run();
 
 const helpers = suite('principalOf and shortRecord');
 

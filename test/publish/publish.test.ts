@@ -34,6 +34,8 @@ function result(batch: number, created: Record<string, number>) {
   const r = emptyResult(batch);
   r.objects.analyzed = 2;
   r.records = 10;
+  r.skippedRecords = 1;
+  r.failedRecords = 2;
   r.byDetector = created;
   r.findings.new = Object.values(created).reduce((a, b) => a + b, 0);
   return r;
@@ -60,6 +62,11 @@ publish('publishes AnomaliesDetected in total and per detector, 0 included, and 
   assert.equal([...runs.ledger].sort(), ['AWSLogs/f/k0a', 'AWSLogs/f/k0b', 'AWSLogs/f/k1a', 'AWSLogs/f/k1b']);
   assert.is(runs.start, '2026-11-29T00:00:00.000Z');
   assert.is(runs.lease?.until, '', 'the lease is given up');
+  // Non-object entries and records whose finding was refused are counted in the summary and metrics.
+  assert.is(summary.skippedRecords, 2);
+  assert.is(summary.failedRecords, 4);
+  assert.is(metrics.last('RecordsSkipped'), 2);
+  assert.is(metrics.last('RecordsFailed'), 4);
 });
 
 publish('an incomplete run publishes what it found and ledgers the batches that reported, not the others', async () => {
