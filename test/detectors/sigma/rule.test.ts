@@ -156,9 +156,9 @@ CompileSigmaYaml('detect never throws on odd records', () => {
 CompileSigmaYaml('refuses unsupported modifiers, naming file, construct and place', () => {
   assert.is(
     reasonFor(ruleYaml(`  sel:
-    sourceIPAddress|cidr: 192.0.2.0/24
+    sourceIPAddress|windash: 192.0.2.0/24
   condition: sel`)),
-    "unsupported modifier 'cidr' on field sourceIPAddress in selection 'sel'",
+    "unsupported modifier 'windash' on field sourceIPAddress in selection 'sel'",
   );
 });
 
