@@ -3,11 +3,11 @@ import { Command, Option } from 'commander';
 import { queryFindings, type FindingsQuery } from '../functions/adapters/dynamodb.ts';
 import { documentClient } from '../functions/adapters/clients.ts';
 import { parseInstant } from '../functions/core/run-input.ts';
-import { InvalidInputError, messageOf } from '../functions/core/errors.ts';
+import { InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';
 import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
 import { formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
-import { localAudit, sigmaReportLines, type LocalAuditRequest } from './local/audit.ts';
+import { escapeControls, localAudit, sigmaReportLines, type LocalAuditRequest } from './local/audit.ts';
 import { LOCAL_TABLES, openLocalStore } from './local/store.ts';
 import { startBackfill } from './aws.ts';
 
@@ -169,7 +169,16 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
       if (planned > 1 && Date.now() - started > 2000) process.stderr.write(`\r  analyzed ${done}/${planned} work items`);
     };
   }
-  const { result, detectors, sigma } = await localAudit(request);
+  let audit: Awaited<ReturnType<typeof localAudit>>;
+  try {
+    audit = await localAudit(request);
+  } catch (error) {
+    if (!(error instanceof RuleLoadError)) throw error;
+    // Rule files and reasons come from the user's folder: escaped, like every other rule line.
+    console.error(`trail-auditor: ${escapeControls(error.file)}: ${escapeControls(error.reason)}`);
+    return 2;
+  }
+  const { result, detectors, sigma } = audit;
   if (Date.now() - started > 2000) process.stderr.write('\n');
   for (const line of sigmaReportLines(sigma)) process.stderr.write(`${line}\n`);
   const sigmaSummary = { loaded: sigma.loaded, refused: sigma.refused, warnings: sigma.warnings };

@@ -110,7 +110,7 @@ export function sigmaReportLines(sigma: SigmaLoadReport): string[] {
 }
 
 /** C0/C1 controls, DEL and bidirectional overrides as visible escapes (`\x1b`, `\u202e`). */
-function escapeControls(text: string): string {
+export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex -- these are exactly the characters to make visible
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
     const code = char.charCodeAt(0);
