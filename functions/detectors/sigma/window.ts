@@ -141,11 +141,19 @@ export function earliestWindow(tail: readonly WindowPoint[], head: readonly Wind
   return undefined;
 }
 
-/** The correlation key of a group's bucket; long group values are hashed to keep keys small. */
+/**
+ * The correlation key of a group's bucket: `<detector id>#<bucket start ISO>#<group values JSON>`.
+ * Long group values (or a long id, from a long rule title) are hashed, so a key stays under 1 KB.
+ */
 export function windowKey(detectorId: string, group: readonly string[], bucket: number): string {
   const groupText = JSON.stringify(group);
-  const groupPart = groupText.length > 512 ? `sha256-${createHash('sha256').update(groupText).digest('hex')}` : groupText;
-  return `${detectorId}#${new Date(bucket).toISOString()}#${groupPart}`;
+  const groupPart = groupText.length > 512 ? `sha256-${sha256(groupText)}` : groupText;
+  const id = detectorId.length > 200 ? `${detectorId.slice(0, 120)}-${sha256(detectorId).slice(0, 16)}` : detectorId;
+  return `${id}#${new Date(bucket).toISOString()}#${groupPart}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function joinPoints(

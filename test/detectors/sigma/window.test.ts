@@ -167,3 +167,14 @@ Earliest('needs the first point of the bucket inside the window', () => {
 });
 
 Earliest.run();
+
+const Keys = suite('windowKey');
+
+Keys('stays under 1 KB whatever the rule title and group values', async () => {
+  const { windowKey } = await import('../../../functions/detectors/sigma/window.ts');
+  const key = windowKey(`sigma-${'long-title-'.repeat(200)}`, ['x'.repeat(128), 'y'.repeat(128), 'z'.repeat(128), 'w'.repeat(128)], BASE);
+  assert.ok(key.length < 1024, `${key.length}`);
+  assert.is(windowKey('sigma-a', ['alice'], BASE), 'sigma-a#2017-11-28T19:00:00.000Z#["alice"]');
+});
+
+Keys.run();
