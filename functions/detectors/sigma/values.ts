@@ -41,10 +41,9 @@ export function compilePlainValue(value: string, position: Position, ignoreCase 
   }
   const start = position === 'exact' || position === 'startswith';
   const end = position === 'exact' || position === 'endswith';
-  if (wildcard && ignoreCase) return compileWildcard(body, start, end);
-  // `s` so wildcards span newlines (policy documents, user data); `i` for Sigma's case-insensitivity.
-  // A `cased` wildcard value stays in this engine only when it has no wildcard left to backtrack on.
-  if (wildcard) return compileWildcard(`(?-i:${body})`, start, end);
+  // `(?-i:...)` turns the engine's case-insensitivity off for a `cased` value.
+  if (wildcard) return compileWildcard(ignoreCase ? body : `(?-i:${body})`, start, end);
+  // A literal: `i` for Sigma's case-insensitivity (unless `cased`), `s` is harmless without `.`.
   const regexp = new RegExp(`${start ? '^' : ''}${body}${end ? '$' : ''}`, ignoreCase ? 'is' : 's');
   return (text) => regexp.test(bounded(text));
 }

@@ -168,10 +168,7 @@ LoadSigmaFolder('loads a rule with fieldref (SigmaHQ aws_update_login_profile sh
 LoadSigmaFolder('loads correlation rules and rule collections, each document on its own', async () => {
   const folder = await tempFolder({
     'many.yml': `${cloudTrailRule('A', 'x')}---\n${cloudTrailRule('B', 'y')}`,
-    'corr.yml': 'title: Many A\ncorrelation:\n  type: event_count\n  rules: [sigma-a-rule]\n  timespan: 5m\n  condition: {gte: 3}\n'.replace(
-      'sigma-a-rule',
-      'a',
-    ),
+    'corr.yml': 'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
   });
   const named = await tempFolder({
     'many.yml': `${cloudTrailRule('A', 'x')}name: a\n---\n${cloudTrailRule('B', 'y')}`,
