@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { queryFindings } from '../functions/adapters/dynamodb.ts';
-import { InvalidInputError, messageOf } from '../functions/core/errors.ts';
+import { queryFindings } from '../functions/adapters/findings-query.ts';
+import { InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';
 import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
 import { formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
-import { localAudit, type LocalAuditRequest } from './local/audit.ts';
+import { escapeControls, localAudit, sigmaReportLines, type LocalAuditRequest } from './local/audit.ts';
 import { LOCAL_TABLES, openLocalStore } from './local/store.ts';
 import { startBackfill } from './aws.ts';
 import { registerFindingsCommand } from './commands/findings.ts';
@@ -30,6 +30,7 @@ function scopeOptions(command: Command): Command {
 function ruleOptions(command: Command): Command {
   return command
     .option('--sigma <dir>', 'also evaluate the Sigma rules (product aws, service cloudtrail) in this folder')
+    .option('--strict-sigma', 'stop (exit 2) when a Sigma rule cannot be loaded, instead of running the rest and listing it')
     .option('--suppressions <file>', 'suppression file (YAML or JSON): matches it silences are counted, not stored')
     .option('--aws-ip-ranges <file>', "AWS's published ip-ranges.json, extra evidence for ec2-instance-credentials-off-instance")
     .option('--detector-alarm <ids>', 'comma-separated detector ids that get an alarm of their own', list);
@@ -117,6 +118,7 @@ scopeOptions(program.command('backfill'))
 function commonRequest(options: Record<string, unknown>, store: string): Omit<LocalAuditRequest, 'trail' | 'input'> {
   const request: Omit<LocalAuditRequest, 'trail' | 'input'> = { store };
   if (typeof options.sigma === 'string') request.sigmaDir = options.sigma;
+  if (options.strictSigma === true) request.strictSigma = true;
   if (typeof options.suppressions === 'string') request.suppressionsFile = options.suppressions;
   if (typeof options.awsIpRanges === 'string') request.awsIpRangesFile = options.awsIpRanges;
   if (Array.isArray(options.detectorAlarm)) request.detectorAlarms = options.detectorAlarm as string[];
@@ -131,12 +133,25 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
       if (planned > 1 && Date.now() - started > 2000) process.stderr.write(`\r  analyzed ${done}/${planned} work items`);
     };
   }
-  const { result, detectors } = await localAudit(request);
+  let audit: Awaited<ReturnType<typeof localAudit>>;
+  try {
+    audit = await localAudit(request);
+  } catch (error) {
+    if (!(error instanceof RuleLoadError)) throw error;
+    // Rule files and reasons come from the user's folder: escaped, like every other rule line.
+    console.error(`trail-auditor: ${escapeControls(error.file)}: ${escapeControls(error.reason)}`);
+    return 2;
+  }
+  const { result, detectors, sigma } = audit;
   if (Date.now() - started > 2000) process.stderr.write('\n');
+  for (const line of sigmaReportLines(sigma)) process.stderr.write(`${line}\n`);
+  const sigmaSummary = { loaded: sigma.loaded, refused: sigma.refused, warnings: sigma.warnings };
   if (options.json) {
-    console.log(JSON.stringify(summaryJson(result.summary, result.runId, String(request.input.mode), result.status, result.alarms, result.error)));
+    const summary = summaryJson(result.summary, result.runId, String(request.input.mode), result.status, result.alarms, result.error);
+    console.log(JSON.stringify(request.sigmaDir ? { ...summary, sigma: sigmaSummary } : summary));
   } else {
     console.log(formatSummary(result.summary, result.status, result.alarms, result.error));
+    if (request.sigmaDir) console.log(`Sigma rules: ${sigma.loaded} loaded, ${sigma.refused.length} refused, ${sigma.warnings.length} can never match (listed on stderr)`);
     if (show.showFindings && result.summary) {
       const store = await openLocalStore(request.store);
       try {

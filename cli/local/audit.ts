@@ -2,7 +2,7 @@ import { detectorAlarm, WORKSHOP_ALARM, type AlarmRule } from '../../functions/c
 import { DEFAULT_CONFIG, validateConfig, type AuditConfig } from '../../functions/core/config.ts';
 import { parseRunInput } from '../../functions/core/run-input.ts';
 import { loadSuppressions } from '../../functions/core/suppressions.ts';
-import { loadDetectors, type DetectorSources } from '../../functions/detectors/load.ts';
+import { loadDetectorSet, type DetectorSources, type SigmaLoadReport } from '../../functions/detectors/load.ts';
 import { availableParallelism } from 'node:os';
 import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
@@ -18,6 +18,8 @@ export interface LocalAuditRequest {
   /** The state machine input (scheduled or backfill). */
   input: Record<string, unknown>;
   sigmaDir?: string;
+  /** Stop on a Sigma rule that cannot be loaded (default: run the rest and report it). */
+  strictSigma?: boolean;
   suppressionsFile?: string;
   awsIpRangesFile?: string;
   /** Detectors with an alarm of their own, besides the workshop's total alarm. */
@@ -45,17 +47,19 @@ export const LOCAL_CONFIG: AuditConfig = {
 };
 
 /** Runs one local audit: opens the trail and the store, loads rules, runs the state machine. */
-export async function localAudit(request: LocalAuditRequest): Promise<{ result: LocalAuditResult; detectors: Detector[] }> {
+export async function localAudit(
+  request: LocalAuditRequest,
+): Promise<{ result: LocalAuditResult; detectors: Detector[]; sigma: SigmaLoadReport }> {
   // Fail fast on bad input, before anything is opened; the state machine checks it again.
   parseRunInput(request.input);
   const trail = openTrail(request.trail);
   const config = validateConfig({ ...LOCAL_CONFIG, trailPrefix: trail.trailPrefix, ...request.config });
   // Rules load before the store opens: a bad rule stops here, with its file and reason.
   const sources: DetectorSources = {
-    ...(request.sigmaDir ? { sigmaDir: request.sigmaDir } : {}),
+    ...(request.sigmaDir ? { sigmaDir: request.sigmaDir, strictSigma: request.strictSigma ?? false } : {}),
     ...(request.awsIpRangesFile ? { awsIpRangesFile: request.awsIpRangesFile } : {}),
   };
-  const detectors = await loadDetectors(sources);
+  const { detectors, sigma } = await loadDetectorSet(sources);
   const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
   const store = await openLocalStore(request.store);
@@ -89,9 +93,31 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(threads > 0 ? { analyzeParallel } : {}),
     });
-    return { result, detectors };
+    return { result, detectors, sigma };
   } finally {
     await pool?.close();
     await store.close();
   }
+}
+
+/**
+ * One line per refused Sigma rule and per rule that can never fire, for stderr: file names and
+ * reasons come from the rule folder, so control characters are escaped.
+ */
+export function sigmaReportLines(sigma: SigmaLoadReport): string[] {
+  return [
+    ...sigma.refused.map((refusal) => `sigma: refused ${escapeControls(refusal.file)}: ${escapeControls(refusal.reason)}`),
+    ...sigma.warnings.map(
+      (warning) => `sigma: warning ${escapeControls(warning.file)}: ${warning.rule} can never match on ${escapeControls(warning.field)}: ${escapeControls(warning.reason)}`,
+    ),
+  ];
+}
+
+/** C0/C1 controls, DEL and bidirectional overrides as visible escapes (`\x1b`, `\u202e`). */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- these are exactly the characters to make visible
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
+    const code = char.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,17 @@ const DEMO_STORE = join(TMP, 'demo-store');
 const AUDIT_STORE = join(TMP, 'audit-store');
 const SCRATCH_STORE = join(TMP, 'scratch-store');
 const TRAIL = join(TMP, 'trail');
+const SIGMA = join(TMP, 'sigma');
+const SIGMA_STORE = join(TMP, 'sigma-store');
+
+/** A Sigma folder with one rule that loads and one whose file name and reason carry an ANSI escape. */
+function writeSigmaFolder(): void {
+  mkdirSync(SIGMA, { recursive: true });
+  const rule = (title: string, selection: string) =>
+    `title: ${title}\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  selection:\n    ${selection}\n  condition: selection\n`;
+  writeFileSync(join(SIGMA, 'good.yml'), rule('Trail Stopped', 'eventName: StopLogging'));
+  writeFileSync(join(SIGMA, 'bad\u001b[2J.yml'), rule('Bad', "'sourceIPAddress|windash\u001b[31m': x"));
+}
 
 // Snapshot now, without endpoint overrides another test file may set while these runs start.
 const ENV = { ...process.env };
@@ -67,6 +78,11 @@ function startAll() {
   const demoSecond = demoFirst.then(() => cli(demo));
   const findings = demoSecond.then(() => cli(['findings', '--store', DEMO_STORE, '--json', '--detector', 'deleting-logs']));
   const scheduledSecond = scheduledFirst.then(() => cli(scheduled));
+  writeSigmaFolder();
+  const sigmaLenient = scheduledSecond.then(() =>
+    cli(['audit', '--trail', TRAIL, '--from', '2017-11-28', '--to', '2017-11-28', '--json', '--store', SIGMA_STORE, '--sigma', SIGMA]),
+  );
+  const sigmaStrict = cli(['audit', '--trail', TRAIL, '--json', '--store', SCRATCH_STORE, '--sigma', SIGMA, '--strict-sigma']);
   const help = Object.fromEntries(COMMANDS.map((command) => [command, cli([command, '--help'])])) as Record<(typeof COMMANDS)[number], Promise<CliRun>>;
   return {
     help,
@@ -75,6 +91,8 @@ function startAll() {
     findings,
     scheduledFirst,
     scheduledSecond,
+    sigmaLenient,
+    sigmaStrict,
     detectors: cli(['detectors', '--json']),
     reversedRange: cli(['audit', '--trail', TRAIL, '--from', '2017-11-29', '--to', '2017-11-28', '--store', SCRATCH_STORE]),
     missingTo: cli(['audit', '--trail', TRAIL, '--from', 'x', '--store', SCRATCH_STORE]),
@@ -87,8 +105,8 @@ const runs = () => (started ??= startAll());
 // ---------------------------------------------------------------------------------------------
 
 const OPTIONS: Record<(typeof COMMANDS)[number], string[]> = {
-  demo: ['--store', '--json', '--sigma', '--suppressions', '--aws-ip-ranges', '--detector-alarm'],
-  audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--concurrency', '--json', '--sigma', '--suppressions'],
+  demo: ['--store', '--json', '--sigma', '--strict-sigma', '--suppressions', '--aws-ip-ranges', '--detector-alarm'],
+  audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--concurrency', '--json', '--sigma', '--strict-sigma', '--suppressions'],
   findings: ['--store', '--table', '--detector', '--accounts', '--account', '--principal', '--run', '--status', '--severity', '--since', '--until', '--limit', '--group', '--format', '--json'],
   detectors: ['--sigma', '--verbose', '--json'],
   backfill: ['--state-machine', '--from', '--to', '--accounts', '--regions', '--wait', '--json'],
@@ -234,3 +252,31 @@ detectors('--json lists every detector with its ATT&CK technique, the workshop\u
 });
 
 detectors.run();
+
+// ---------------------------------------------------------------------------------------------
+
+const sigma = suite('trail-auditor audit --sigma');
+
+sigma('runs the rules it can load and names each refused rule on stderr, escaped, and in the summary', async () => {
+  const run = await runs().sigmaLenient;
+  assert.is(run.code, 0, run.stderr);
+  const summary = lastJson(run);
+  assert.is(summary.status, 'SUCCEEDED');
+  assert.is(summary.sigma.loaded, 1);
+  assert.equal(summary.sigma.refused.map((refusal: { file: string }) => refusal.file), [join(SIGMA, 'bad\u001b[2J.yml')]);
+  assert.is(summary.findings.byDetector['sigma-trail-stopped'], 1);
+  const lines = run.stderr.split('\n').filter((line) => line.startsWith('sigma: '));
+  assert.equal(lines, [
+    `sigma: refused ${join(SIGMA, 'bad\\x1b[2J.yml')}: unknown modifier 'windash\\x1b[31m' on field sourceIPAddress in selection 'selection'`,
+  ]);
+  assert.not.ok(run.stderr.includes('\u001b'), 'a raw escape reached the terminal');
+});
+
+sigma('--strict-sigma makes a refused rule fatal: exit 2 before the audit starts', async () => {
+  const run = await runs().sigmaStrict;
+  assert.is(run.code, 2, run.stdout);
+  assert.match(run.stderr, "unknown modifier 'windash");
+  assert.is(run.stdout, '');
+});
+
+sigma.run();

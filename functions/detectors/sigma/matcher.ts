@@ -1,4 +1,6 @@
 import { SigmaRuleError } from './errors.ts';
+import { bounded, compileUserRegex, type TextTest } from './regex.ts';
+import { compileCidr, compilePlainValue } from './values.ts';
 
 /** A compiled, pure and total test of one record (any JSON value; never throws). */
 export type RecordTest = (record: unknown) => boolean;
@@ -6,22 +8,22 @@ export type RecordTest = (record: unknown) => boolean;
 /** A test of one value found at a field path; `undefined` stands for a missing field. */
 type ValueTest = (value: unknown) => boolean;
 
-/** Modifiers this engine implements. `i`, `m` and `s` are the `re` sub-modifiers of Sigma 2. */
-const SUPPORTED_MODIFIERS = new Set(['contains', 'startswith', 'endswith', 'all', 're', 'i', 'm', 's']);
+/**
+ * Modifiers this engine implements. `i`, `m` and `s` are the `re` sub-modifiers of Sigma 2;
+ * `fieldref` compares with another field of the same record; `exists` tests presence; `cidr`
+ * matches addresses in a network; `cased` makes a plain value case-sensitive.
+ */
+const SUPPORTED_MODIFIERS = new Set(['contains', 'startswith', 'endswith', 'all', 're', 'i', 'm', 's', 'fieldref', 'exists', 'cidr', 'cased']);
 
 /**
  * Modifiers the Sigma specification defines but this engine does not implement. Named apart from
  * unknown ones so the load error tells a rule author "valid Sigma, not supported here".
  */
 const UNSUPPORTED_MODIFIERS = new Set([
-  'cidr',
   'base64',
   'base64offset',
   'windash',
   'expand',
-  'fieldref',
-  'exists',
-  'cased',
   'gt',
   'gte',
   'lt',
@@ -39,8 +41,22 @@ const UNSUPPORTED_MODIFIERS = new Set([
   'year',
 ]);
 
+/** Why a modifier is refused, when there is more to say than "not supported". */
+const UNSUPPORTED_WHY: Readonly<Record<string, string>> = {
+  expand: 'a placeholder the rule author must fill in for their environment',
+};
+
+/** One field a selection reads, for the load-time check that a rule can fire at all. */
+export interface FieldUse {
+  selection: string;
+  field: string;
+  /** The field is matched against a string pattern (plain value, position modifiers, `re`, `cidr`). */
+  stringMatch: boolean;
+}
+
 const POSITION_MODIFIERS = ['contains', 'startswith', 'endswith'] as const;
-type Position = (typeof POSITION_MODIFIERS)[number] | 'exact';
+/** Where a plain value must occur in the field's text. */
+export type Position = (typeof POSITION_MODIFIERS)[number] | 'exact';
 
 /** How one field key (`name|mod1|mod2`) asks its values to be matched. */
 interface FieldSpec {
@@ -50,6 +66,10 @@ interface FieldSpec {
   all: boolean;
   regex: boolean;
   regexFlags: string;
+  fieldref: boolean;
+  exists: boolean;
+  cidr: boolean;
+  cased: boolean;
   hasModifiers: boolean;
 }
 
@@ -62,12 +82,12 @@ interface FieldSpec {
  *
  * @throws {SigmaRuleError} naming the construct and the selection when it cannot be compiled.
  */
-export function compileSelection(name: string, definition: unknown): RecordTest {
-  if (isPlainObject(definition)) return compileMap(name, definition);
+export function compileSelection(name: string, definition: unknown, uses: FieldUse[] = []): RecordTest {
+  if (isPlainObject(definition)) return compileMap(name, definition, uses);
   if (Array.isArray(definition)) {
     if (definition.length === 0) throw new SigmaRuleError(`selection '${name}' is an empty list`);
     if (definition.every(isPlainObject)) {
-      const maps = definition.map((map) => compileMap(name, map));
+      const maps = definition.map((map) => compileMap(name, map, uses));
       return maps.length === 1 ? maps[0]! : (record) => maps.some((test) => test(record));
     }
     throw new SigmaRuleError(
@@ -79,14 +99,14 @@ export function compileSelection(name: string, definition: unknown): RecordTest 
   );
 }
 
-function compileMap(selection: string, map: Record<string, unknown>): RecordTest {
+function compileMap(selection: string, map: Record<string, unknown>, uses: FieldUse[]): RecordTest {
   const keys = Object.keys(map);
   if (keys.length === 0) throw new SigmaRuleError(`selection '${selection}' is an empty map`);
-  const fields = keys.map((key) => compileField(selection, key, map[key]));
+  const fields = keys.map((key) => compileField(selection, key, map[key], uses));
   return fields.length === 1 ? fields[0]! : (record) => fields.every((test) => test(record));
 }
 
-function compileField(selection: string, key: string, value: unknown): RecordTest {
+function compileField(selection: string, key: string, value: unknown, uses: FieldUse[]): RecordTest {
   const spec = parseFieldKey(selection, key);
   const where = `on field ${spec.field} in selection '${selection}'`;
   const values = Array.isArray(value) ? value : [value];
@@ -95,12 +115,63 @@ function compileField(selection: string, key: string, value: unknown): RecordTes
     // The spec forbids it: a one-value `all` is usually a mistake for a second selection.
     throw new SigmaRuleError(`modifier 'all' needs at least two values ${where}`);
   }
-  const tests = values.map((item) => compileValue(spec, item, where));
   const path = spec.path;
+  if (spec.exists) {
+    if (values.length !== 1 || typeof values[0] !== 'boolean') throw new SigmaRuleError(`modifier 'exists' takes true or false ${where}`);
+    const wanted = values[0];
+    // Present means present with any value, JSON null included; absent means no value on any path.
+    return (record) => someValueAt(record, path, 0, (candidate) => candidate !== undefined) === wanted;
+  }
+  uses.push({ selection, field: spec.field, stringMatch: values.some((item) => item !== null) });
+  if (spec.fieldref) return compileFieldref(spec, values, where);
+  const tests = values.map((item) => compileValue(spec, item, where));
   if (spec.all) return (record) => tests.every((test) => someValueAt(record, path, 0, test));
   const test = tests.length === 1 ? tests[0]! : (candidate: unknown) => tests.some((one) => one(candidate));
   return (record) => someValueAt(record, path, 0, test);
 }
+
+/**
+ * `field|fieldref: other`: the record's `field` equals (or, with a position modifier, contains,
+ * starts or ends with) the record's `other`, compared case-insensitively like Sigma's plain
+ * values. Either field holding a list matches when some pair matches; a missing field never does.
+ */
+function compileFieldref(spec: FieldSpec, values: unknown[], where: string): RecordTest {
+  const others = values.map((item) => {
+    if (typeof item !== 'string' || item === '' || item.split('.').some((segment) => segment === '')) {
+      throw new SigmaRuleError(`modifier 'fieldref' needs a field name as its value ${where}`);
+    }
+    return item.split('.');
+  });
+  const compare = COMPARE_BY_POSITION[spec.position]!;
+  const matchesOne = (record: unknown, other: readonly string[]) => {
+    const wanted: string[] = [];
+    someValueAt(record, other, 0, (candidate) => {
+      const text = scalarText(candidate);
+      // Bounded: a list of a million values at the referenced field cannot make this quadratic.
+      if (text !== undefined && wanted.length < MAX_FIELDREF_VALUES) wanted.push(bounded(text).toLowerCase());
+      return false;
+    });
+    if (wanted.length === 0) return false;
+    return someValueAt(record, spec.path, 0, (candidate) => {
+      const text = scalarText(candidate);
+      if (text === undefined) return false;
+      const lowered = bounded(text).toLowerCase();
+      return wanted.some((one) => compare(lowered, one));
+    });
+  };
+  if (spec.all) return (record) => others.every((other) => matchesOne(record, other));
+  return (record) => others.some((other) => matchesOne(record, other));
+}
+
+/** Values read from a referenced field; more are ignored. */
+const MAX_FIELDREF_VALUES = 64;
+
+const COMPARE_BY_POSITION: Readonly<Record<Position, (text: string, wanted: string) => boolean>> = {
+  exact: (text, wanted) => text === wanted,
+  contains: (text, wanted) => text.includes(wanted),
+  startswith: (text, wanted) => text.startsWith(wanted),
+  endswith: (text, wanted) => text.endsWith(wanted),
+};
 
 /** Splits `field|mod1|mod2` and checks the modifiers and their combination. */
 function parseFieldKey(selection: string, key: string): FieldSpec {
@@ -111,15 +182,22 @@ function parseFieldKey(selection: string, key: string): FieldSpec {
   const where = `on field ${field} in selection '${selection}'`;
   const path = field.split('.');
   if (path.some((segment) => segment === '')) throw new SigmaRuleError(`empty path segment in field name ${where}`);
-  const spec: FieldSpec = { field, path, position: 'exact', all: false, regex: false, regexFlags: '', hasModifiers: modifiers.length > 0 };
+  const spec: FieldSpec = { ...EMPTY_SPEC, field, path, hasModifiers: modifiers.length > 0 };
   const seen = new Set<string>();
   for (const modifier of modifiers) {
-    if (UNSUPPORTED_MODIFIERS.has(modifier)) throw new SigmaRuleError(`unsupported modifier '${modifier}' ${where}`);
+    if (UNSUPPORTED_MODIFIERS.has(modifier)) {
+      const why = UNSUPPORTED_WHY[modifier];
+      throw new SigmaRuleError(`unsupported modifier '${modifier}' ${where}${why ? ` (${why})` : ''}`);
+    }
     if (!SUPPORTED_MODIFIERS.has(modifier)) throw new SigmaRuleError(`unknown modifier '${modifier || '(empty)'}' ${where}`);
     if (seen.has(modifier)) throw new SigmaRuleError(`modifier '${modifier}' repeated ${where}`);
     seen.add(modifier);
     if (modifier === 'all') spec.all = true;
     else if (modifier === 're') spec.regex = true;
+    else if (modifier === 'fieldref') spec.fieldref = true;
+    else if (modifier === 'exists') spec.exists = true;
+    else if (modifier === 'cidr') spec.cidr = true;
+    else if (modifier === 'cased') spec.cased = true;
     else if (modifier === 'i' || modifier === 'm' || modifier === 's') {
       if (!spec.regex) throw new SigmaRuleError(`modifier '${modifier}' is only valid after 're' ${where}`);
       spec.regexFlags += modifier;
@@ -131,11 +209,32 @@ function parseFieldKey(selection: string, key: string): FieldSpec {
       spec.position = position;
     }
   }
-  if (spec.regex && spec.position !== 'exact') {
-    throw new SigmaRuleError(`modifiers 're' and '${spec.position}' cannot be combined ${where}`);
+  const kinds = (['re', 'fieldref', 'exists', 'cidr'] as const).filter((kind) => seen.has(kind));
+  if (kinds.length > 1) throw new SigmaRuleError(`modifiers '${kinds[0]}' and '${kinds[1]}' cannot be combined ${where}`);
+  const kind = kinds[0];
+  if (kind && kind !== 'fieldref' && spec.position !== 'exact') {
+    throw new SigmaRuleError(`modifiers '${kind}' and '${spec.position}' cannot be combined ${where}`);
+  }
+  if (spec.exists && modifiers.length > 1) throw new SigmaRuleError(`modifier 'exists' takes no other modifier ${where}`);
+  if (spec.cased && (spec.regex || spec.fieldref || spec.cidr)) {
+    throw new SigmaRuleError(`modifier 'cased' applies to plain values only ${where}`);
   }
   return spec;
 }
+
+const EMPTY_SPEC: FieldSpec = {
+  field: '',
+  path: [],
+  position: 'exact',
+  all: false,
+  regex: false,
+  regexFlags: '',
+  fieldref: false,
+  exists: false,
+  cidr: false,
+  cased: false,
+  hasModifiers: false,
+};
 
 function compileValue(spec: FieldSpec, value: unknown, where: string): ValueTest {
   if (value === null) {
@@ -146,71 +245,24 @@ function compileValue(spec: FieldSpec, value: unknown, where: string): ValueTest
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
     throw new SigmaRuleError(`value must be a string, number, boolean or null, not ${describe(value)}, ${where}`);
   }
-  const regexp = spec.regex ? userRegExp(String(value), spec.regexFlags, where) : wildcardRegExp(String(value), spec.position);
+  let test: TextTest;
+  if (spec.cidr) test = compileCidr(String(value), where);
+  else if (spec.regex) {
+    const flags = spec.regexFlags;
+    const regexFlags = { ignoreCase: flags.includes('i'), multiline: flags.includes('m'), dotAll: flags.includes('s') };
+    test = compileUserRegex(String(value), regexFlags, where);
+  } else test = compilePlainValue(String(value), spec.position, !spec.cased);
   return (candidate) => {
     // Sigma compares numbers and booleans as strings; objects, arrays and null never match a pattern.
-    if (typeof candidate === 'string') return regexp.test(candidate);
-    if (typeof candidate === 'number' || typeof candidate === 'boolean') return regexp.test(String(candidate));
-    return false;
+    const text = scalarText(candidate);
+    return text !== undefined && test(text);
   };
 }
 
-/**
- * A Sigma `re` value as a JavaScript RegExp. Sigma regexes are case-sensitive; a leading inline
- * flag group such as `(?i)` (common in PCRE-style rules, unknown to JavaScript) becomes a flag.
- */
-function userRegExp(source: string, subModifierFlags: string, where: string): RegExp {
-  let flags = subModifierFlags;
-  let body = source;
-  const inline = /^\(\?([ims]+)\)/.exec(body);
-  if (inline) {
-    flags += inline[1];
-    body = body.slice(inline[0].length);
-  }
-  try {
-    return new RegExp(body, [...new Set(flags)].join(''));
-  } catch (error) {
-    throw new SigmaRuleError(`invalid regular expression '${source}' ${where}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/**
- * A Sigma plain value as a case-insensitive RegExp: `*` is any run, `?` one character, and `\`
- * escapes `*`, `?` and `\` (any other backslash is literal). Position modifiers only drop anchors,
- * so wildcards inside a `contains` value still work.
- */
-function wildcardRegExp(value: string, position: Position): RegExp {
-  let body = '';
-  let afterStar = false;
-  for (let i = 0; i < value.length; i++) {
-    const char = value[i]!;
-    const star = char === '*';
-    if (char === '\\') {
-      const next = value[i + 1];
-      if (next === '*' || next === '?' || next === '\\') {
-        body += escapeRegExp(next);
-        i++;
-      } else {
-        body += '\\\\';
-      }
-    } else if (star) {
-      // Runs of `*` collapse to one `.*` so a pattern like `a**b` cannot backtrack badly.
-      if (!afterStar) body += '.*';
-    } else if (char === '?') {
-      body += '.';
-    } else {
-      body += escapeRegExp(char);
-    }
-    afterStar = star;
-  }
-  const start = position === 'exact' || position === 'startswith' ? '^' : '';
-  const end = position === 'exact' || position === 'endswith' ? '$' : '';
-  // `s` so wildcards span newlines (policy documents, user data); `i` for Sigma's case-insensitivity.
-  return new RegExp(`${start}${body}${end}`, 'is');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function scalarText(candidate: unknown): string | undefined {
+  if (typeof candidate === 'string') return candidate;
+  if (typeof candidate === 'number' || typeof candidate === 'boolean') return String(candidate);
+  return undefined;
 }
 
 /**

@@ -5,7 +5,8 @@ import { RuleLoadError } from '../../core/errors.ts';
 import { FAILED_CALLS, type DetectorMatch, type DetectorMetadata, type Severity, type StatelessDetector } from '../types.ts';
 import { bindCondition, parseCondition } from './condition.ts';
 import { SigmaRuleError } from './errors.ts';
-import { compileSelection, type RecordTest } from './matcher.ts';
+import { compileSelection, type FieldUse, type RecordTest } from './matcher.ts';
+import { parseAggregation, parseTimespan, splitCondition, type SigmaAggregation } from './aggregation.ts';
 
 /** Sigma `level` → our severity. A rule without a level gets {@link DEFAULT_SEVERITY}. */
 const SEVERITY_BY_LEVEL: Readonly<Record<string, Severity>> = {
@@ -91,27 +92,53 @@ export function compileSigmaYaml(text: string, file: string): StatelessDetector 
  * and every pattern compiled here, once; `detect` only evaluates.
  *
  * @throws {RuleLoadError} naming `file` and the construct that is wrong or unsupported: another
- * log source, correlation rules and filters, `timeframe`, keyword selections, unsupported or unknown
- * modifiers, invalid regexes, aggregations or `near` in the condition, a condition naming a
- * selection that does not exist, an empty detection.
+ * log source, correlation rules and filters, keyword selections, unsupported or unknown
+ * modifiers, regexes RE2 cannot run, aggregations (they need {@link compileSigmaBase} and the
+ * correlation stage) or `near` in the condition, a condition naming a selection that does not
+ * exist, an empty detection.
  */
 export function compileSigmaRule(doc: unknown, file: string): StatelessDetector {
+  const rule = compileSigmaBase(doc, file);
+  if (rule.aggregation) {
+    throw new RuleLoadError(file, 'an aggregation (| count) needs the correlation stage: load the rule with loadSigmaFolder');
+  }
+  return statelessDetector(rule);
+}
+
+/** A compiled Sigma detection rule, before it becomes a detector (a correlation may refer to it). */
+export interface SigmaBaseRule {
+  file: string;
+  /** The handles a Sigma correlation rule refers to it by: its `name` and its `id`. */
+  name?: string;
+  sigmaId?: string;
+  meta: DetectorMetadata;
+  /** The search: the condition before any `|`. */
+  test: RecordTest;
+  /** Every field the selections read, for the load-time "can this ever fire" check. */
+  uses: FieldUse[];
+  /** `| count(...) by ... > N` with its window, when the condition aggregates. */
+  aggregation?: SigmaAggregation & { windowMs: number };
+}
+
+/**
+ * Compiles one parsed Sigma detection rule for AWS CloudTrail; see {@link compileSigmaRule}.
+ * `timeframe` may sit in `detection` (Sigma 1) or at the top level; it only matters to an
+ * aggregation, and an aggregation needs one.
+ *
+ * @throws {RuleLoadError} naming `file` and the construct that is wrong or unsupported.
+ */
+export function compileSigmaBase(doc: unknown, file: string): SigmaBaseRule {
   try {
-    return compile(doc, file);
+    return compileBase(doc, file);
   } catch (error) {
     if (error instanceof SigmaRuleError) throw new RuleLoadError(file, error.reason, { cause: error });
     throw error;
   }
 }
 
-function compile(doc: unknown, file: string): StatelessDetector {
-  if (!isMap(doc)) throw new SigmaRuleError('not a Sigma rule: the YAML document is not a map');
-  if ('correlation' in doc) throw new SigmaRuleError('correlation rules are not supported');
-  if ('filter' in doc && !('detection' in doc)) throw new SigmaRuleError('Sigma filters (meta filters) are not supported');
-  const mismatch = logsourceMismatch(doc);
-  if (mismatch) throw new SigmaRuleError(`${mismatch}; only AWS CloudTrail rules can be compiled`);
-  const test = compileDetection(doc['detection']);
-  const meta = metadataOf(doc, file);
+/** The stateless detector of a rule without aggregation. */
+export function statelessDetector(rule: SigmaBaseRule): StatelessDetector {
+  const { test, meta } = rule;
   // One frozen verdict per rule: `detect` runs on millions of records and allocates nothing.
   const match: DetectorMatch = Object.freeze({ reason: `Sigma rule '${meta.title}' matched` });
   return {
@@ -123,30 +150,64 @@ function compile(doc: unknown, file: string): StatelessDetector {
   };
 }
 
-function compileDetection(detection: unknown): RecordTest {
+function compileBase(doc: unknown, file: string): SigmaBaseRule {
+  if (!isMap(doc)) throw new SigmaRuleError('not a Sigma rule: the YAML document is not a map');
+  if ('correlation' in doc) throw new SigmaRuleError('a correlation rule is not a detection rule: load it with loadSigmaFolder');
+  if ('filter' in doc && !('detection' in doc)) throw new SigmaRuleError('Sigma filters (meta filters) are not supported');
+  const mismatch = logsourceMismatch(doc);
+  if (mismatch) throw new SigmaRuleError(`${mismatch}; only AWS CloudTrail rules can be compiled`);
+  const uses: FieldUse[] = [];
+  const { test, aggregation } = compileDetection(doc['detection'], uses);
+  const meta = metadataOf(doc, file);
+  const rule: SigmaBaseRule = { file, meta, test, uses };
+  if (typeof doc['name'] === 'string' && doc['name'] !== '') rule.name = doc['name'];
+  if (typeof doc['id'] === 'string' && doc['id'] !== '') rule.sigmaId = doc['id'];
+  if (aggregation) {
+    const detection = doc['detection'] as Record<string, unknown>;
+    const timeframe = detection['timeframe'] ?? doc['timeframe'];
+    if (timeframe === undefined) {
+      throw new SigmaRuleError(
+        `aggregation '| ${aggregation.text}' has no timeframe: an unbounded window cannot be judged by a continuous audit; add 'timeframe: 5m' or similar`,
+      );
+    }
+    rule.aggregation = { ...aggregation.parsed, windowMs: parseTimespan(timeframe, 'timeframe') };
+  }
+  return rule;
+}
+
+function compileDetection(
+  detection: unknown,
+  uses: FieldUse[],
+): { test: RecordTest; aggregation?: { text: string; parsed: SigmaAggregation } } {
   if (detection === undefined) throw new SigmaRuleError('rule has no detection');
   if (!isMap(detection)) throw new SigmaRuleError('detection must be a map of selections and a condition');
-  if ('timeframe' in detection) throw new SigmaRuleError("'timeframe' in detection is not supported (it needs state across records)");
   const selections = new Map<string, RecordTest>();
   for (const [name, definition] of Object.entries(detection)) {
     if (RESERVED_DETECTION_KEYS.has(name)) continue;
-    selections.set(name, compileSelection(name, definition));
+    selections.set(name, compileSelection(name, definition, uses));
   }
   if (selections.size === 0) throw new SigmaRuleError('empty detection: no selections');
   const condition = detection['condition'];
   const conditions = Array.isArray(condition) ? condition : [condition];
   if (condition === undefined || conditions.length === 0) throw new SigmaRuleError('detection has no condition');
+  let aggregation: { text: string; parsed: SigmaAggregation } | undefined;
   const tests = conditions.map((text, index) => {
     if (typeof text !== 'string') {
       throw new SigmaRuleError(`condition${conditions.length > 1 ? ` #${index + 1}` : ''} must be a string`);
     }
-    return bindCondition(parseCondition(text), selections);
+    const parts = splitCondition(text);
+    if (parts.aggregation !== undefined) {
+      if (conditions.length > 1) throw new SigmaRuleError(`condition '${text}': an aggregation needs a single condition, not a list`);
+      aggregation = { text: parts.aggregation, parsed: parseAggregation(parts.aggregation, text) };
+    }
+    return bindCondition(parseCondition(parts.search), selections);
   });
   // The spec: a list of conditions is their OR.
-  return tests.length === 1 ? tests[0]! : (record) => tests.some((test) => test(record));
+  return { test: tests.length === 1 ? tests[0]! : (record) => tests.some((test) => test(record)), ...(aggregation ? { aggregation } : {}) };
 }
 
-function metadataOf(doc: Record<string, unknown>, file: string): DetectorMetadata {
+/** The metadata of a Sigma rule or correlation rule: id `sigma-<kebab-case title>`, level, tags. */
+export function metadataOf(doc: Record<string, unknown>, file: string): DetectorMetadata {
   const stem = basename(file, extname(file));
   const title = nonEmptyString(doc['title']) ?? stem;
   const slug = kebab(title) || kebab(stem);

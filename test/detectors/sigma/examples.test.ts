@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CloudTrailRecord } from '../../../functions/core/cloudtrail.ts';
+import { correlateInMemory } from '../../../functions/core/correlation.ts';
 import { loadSigmaFolder } from '../../../functions/detectors/sigma/loader.ts';
 import { aRecord, aRootUser, anIamUser } from '../../helpers/records.ts';
 
@@ -77,17 +78,69 @@ const CASES: Record<string, { positive: CloudTrailRecord[]; negative: CloudTrail
   },
 };
 
+/** `count` GetSecretValue calls by one principal, 30 s apart from 19:00, for secrets s0, s1, ... */
+function secretReads(count: number, principal = 'arn:aws:iam::123456789012:user/alice', distinct = count): CloudTrailRecord[] {
+  return Array.from({ length: count }, (_, index) =>
+    aRecord({
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventName: 'GetSecretValue',
+      eventTime: new Date(Date.parse('2017-11-28T19:00:00Z') + index * 30_000).toISOString().replace('.000Z', 'Z'),
+      userIdentity: anIamUser({ arn: principal }),
+      requestParameters: { secretId: `prod/s${index % distinct}` },
+    }),
+  );
+}
+
+/** `count` failed console sign-ins from `address`, 30 s apart from 19:00. */
+function loginFailures(count: number, address = '203.0.113.5'): CloudTrailRecord[] {
+  return Array.from({ length: count }, (_, index) =>
+    consoleLogin('No', {
+      sourceIPAddress: address,
+      responseElements: { ConsoleLogin: 'Failure' },
+      eventTime: new Date(Date.parse('2017-11-28T19:00:00Z') + index * 30_000).toISOString().replace('.000Z', 'Z'),
+    }),
+  );
+}
+
+/** For each windowed example rule: traffic that must give exactly `verdicts` findings. */
+const WINDOW_CASES: Record<string, { records: CloudTrailRecord[]; verdicts: number }[]> = {
+  'sigma-secrets-read-in-bulk-by-one-principal': [
+    { records: secretReads(11), verdicts: 1 },
+    { records: secretReads(10), verdicts: 0 },
+    // Many reads of the same few secrets: an application, not a harvest.
+    { records: secretReads(30, undefined, 3), verdicts: 0 },
+    { records: [...secretReads(6), ...secretReads(6, 'arn:aws:iam::123456789012:user/bob')], verdicts: 0 },
+  ],
+  'sigma-console-password-guessing-from-one-address': [
+    { records: loginFailures(10), verdicts: 1 },
+    { records: loginFailures(9), verdicts: 0 },
+    { records: [...loginFailures(5), ...loginFailures(5, '198.51.100.7')], verdicts: 0 },
+  ],
+};
+
 const ExampleRules = suite('examples/sigma');
 
-ExampleRules('every example rule loads, none is ignored, each has a test case', async () => {
-  const { detectors, ignored } = await loadSigmaFolder(EXAMPLES);
-  assert.equal(ignored, []);
-  assert.equal(detectors.map((detector) => detector.meta.id).sort(), Object.keys(CASES).sort());
+ExampleRules('every example rule loads, none is ignored or refused, each has a test case', async () => {
+  const { detectors, ignored, refused, warnings } = await loadSigmaFolder(EXAMPLES);
+  assert.equal({ ignored, refused, warnings }, { ignored: [], refused: [], warnings: [] });
+  assert.equal(detectors.map((detector) => detector.meta.id).sort(), [...Object.keys(CASES), ...Object.keys(WINDOW_CASES)].sort());
+});
+
+ExampleRules('each windowed example rule fires on its burst and not on ordinary traffic', async () => {
+  const { detectors } = await loadSigmaFolder(EXAMPLES);
+  for (const detector of detectors) {
+    if (detector.kind !== 'correlating') continue;
+    for (const [index, { records, verdicts }] of WINDOW_CASES[detector.meta.id]!.entries()) {
+      const found = await correlateInMemory(detector, [{ key: 'AWSLogs/o.json.gz', records }]);
+      assert.is(found.length, verdicts, `${detector.meta.id} case #${index + 1}`);
+    }
+  }
 });
 
 ExampleRules('each example rule matches its positive events and not its negative ones', async () => {
   const { detectors } = await loadSigmaFolder(EXAMPLES);
   for (const detector of detectors) {
+    if (detector.kind !== 'stateless') continue;
     const cases = CASES[detector.meta.id]!;
     cases.positive.forEach((record, index) => assert.ok(detector.detect(record), `${detector.meta.id} misses positive #${index + 1}`));
     cases.negative.forEach((record, index) => assert.is(detector.detect(record), undefined, `${detector.meta.id} matches negative #${index + 1}`));

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { RuleLoadError } from '../../../functions/core/errors.ts';
 import { loadSigmaFolder, loadSigmaRules } from '../../../functions/detectors/sigma/loader.ts';
 import { aRecord } from '../../helpers/records.ts';
+import type { StatelessDetector } from '../../../functions/detectors/types.ts';
 
 /** A CloudTrail rule matching one eventName. */
 function cloudTrailRule(title: string, eventName: string): string {
@@ -85,7 +86,7 @@ LoadSigmaFolder('loads .yml and .yaml files recursively, in sorted path order', 
     ],
   );
   assert.equal(ignored, []);
-  assert.ok(detectors[1]!.detect(aRecord({ eventName: 'StopLogging' })));
+  assert.ok((detectors[1] as StatelessDetector).detect(aRecord({ eventName: 'StopLogging' })));
 });
 
 LoadSigmaFolder('ignores rules for other log sources and says why, even when they use unsupported constructs', async () => {
@@ -102,36 +103,115 @@ LoadSigmaFolder('ignores rules for other log sources and says why, even when the
 
 LoadSigmaFolder('ignores empty YAML files', async () => {
   const folder = await tempFolder({ 'empty.yml': '# nothing here\n' });
-  assert.equal(await loadSigmaFolder(folder), { detectors: [], ignored: [{ file: join(folder, 'empty.yml'), reason: 'no YAML document' }] });
+  assert.equal(await loadSigmaFolder(folder), {
+    detectors: [],
+    warnings: [],
+    ignored: [{ file: join(folder, 'empty.yml'), reason: 'no YAML document' }],
+    refused: [],
+  });
 });
 
 LoadSigmaFolder('refuses a second rule with the same id, naming both files', async () => {
   const folder = await tempFolder({ 'one.yml': cloudTrailRule('Trail Stopped', 'StopLogging'), 'two.yml': cloudTrailRule('trail  stopped!', 'DeleteTrail') });
-  const error = await refusal(loadSigmaFolder(folder));
-  assert.is(error.file, join(folder, 'two.yml'));
-  assert.is(error.reason, `duplicate detector id 'sigma-trail-stopped': already used by ${join(folder, 'one.yml')}; give the rule a distinct title`);
+  const { detectors, refused } = await loadSigmaFolder(folder);
+  assert.equal(detectors.map((detector) => detector.meta.source), [join(folder, 'one.yml')]);
+  assert.equal(refused, [
+    {
+      file: join(folder, 'two.yml'),
+      reason: `duplicate detector id 'sigma-trail-stopped': already used by ${join(folder, 'one.yml')}; give the rule a distinct title`,
+    },
+  ]);
 });
 
-LoadSigmaFolder('one rule that cannot be compiled refuses the whole folder, naming the file and reason', async () => {
+LoadSigmaFolder('loads the rules it supports and lists every refused rule with its file and reason', async () => {
   const folder = await tempFolder({
     'good.yml': cloudTrailRule('Good', 'StopLogging'),
-    'bad.yml': cloudTrailRule('Bad', 'x').replace('eventName: x', "sourceIPAddress|cidr: '192.0.2.0/24'"),
+    'bad.yml': cloudTrailRule('Bad', 'x').replace('eventName: x', "sourceIPAddress|base64offset: 'x'"),
+    'broken.yml': 'title: [unclosed',
+    'placeholder.yml': cloudTrailRule('Placeholder', 'x').replace('eventName: x', "src_ip|expand: '%Legitimate_IP_Ranges%'"),
   });
-  const error = await refusal(loadSigmaFolder(folder));
+  const { detectors, refused } = await loadSigmaFolder(folder);
+  assert.equal(detectors.map((detector) => detector.meta.id), ['sigma-good']);
+  assert.equal(refused.map((refusal) => refusal.file), ['bad.yml', 'broken.yml', 'placeholder.yml'].map((name) => join(folder, name)));
+  assert.is(refused[0]!.reason, "unsupported modifier 'base64offset' on field sourceIPAddress in selection 'selection'");
+  assert.match(refused[1]!.reason, 'invalid YAML');
+  assert.match(refused[2]!.reason, "unsupported modifier 'expand' on field src_ip");
+});
+
+LoadSigmaFolder('strict: the first rule that cannot be compiled stops the load, naming the file, reason and how many more', async () => {
+  const folder = await tempFolder({
+    'good.yml': cloudTrailRule('Good', 'StopLogging'),
+    'bad.yml': cloudTrailRule('Bad', 'x').replace('eventName: x', "sourceIPAddress|base64offset: 'x'"),
+    'worse.yml': cloudTrailRule('Worse', 'x').replace('eventName: x', "sourceIPAddress|windash: 'x'"),
+  });
+  const error = await refusal(loadSigmaFolder(folder, { strict: true }));
   assert.is(error.file, join(folder, 'bad.yml'));
-  assert.is(error.reason, "unsupported modifier 'cidr' on field sourceIPAddress in selection 'selection'");
+  assert.is(error.reason, "unsupported modifier 'base64offset' on field sourceIPAddress in selection 'selection' (and 1 more refused rule)");
+  assert.is((await refusal(loadSigmaRules(folder))).file, join(folder, 'bad.yml'));
 });
 
-LoadSigmaFolder('refuses correlation rules, which have no log source of their own', async () => {
-  const folder = await tempFolder({ 'corr.yml': 'title: Many\ncorrelation:\n  type: event_count\n  rules: [x]\n  timespan: 5m\n' });
-  assert.is((await refusal(loadSigmaFolder(folder))).reason, 'correlation rules are not supported');
+LoadSigmaFolder('loads a rule with fieldref (SigmaHQ aws_update_login_profile shape)', async () => {
+  const folder = await tempFolder({
+    'login.yml': cloudTrailRule('Login Profile Updated For Another User', 'UpdateLoginProfile').replace(
+      '  condition: selection',
+      '  filter:\n    userIdentity.arn|contains|fieldref: requestParameters.userName\n  condition: selection and not filter',
+    ),
+  });
+  const { detectors, refused } = await loadSigmaFolder(folder);
+  assert.equal(refused, []);
+  const detector = detectors[0]! as StatelessDetector;
+  const update = (target: string) => aRecord({ eventName: 'UpdateLoginProfile', requestParameters: { userName: target } });
+  assert.ok(detector.detect(update('bob')));
+  assert.is(detector.detect(update('alice')), undefined);
 });
 
-LoadSigmaFolder('refuses CloudTrail rule collections but ignores collections for other log sources', async () => {
-  const trail = await tempFolder({ 'many.yml': `${cloudTrailRule('A', 'x')}---\n${cloudTrailRule('B', 'y')}` });
-  assert.match((await refusal(loadSigmaFolder(trail))).reason, 'rule collections (2 YAML documents in one file) are not supported');
+LoadSigmaFolder('loads correlation rules and rule collections, each document on its own', async () => {
+  const folder = await tempFolder({
+    'many.yml': `${cloudTrailRule('A', 'x')}---\n${cloudTrailRule('B', 'y')}`,
+    'corr.yml': 'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
+  });
+  const named = await tempFolder({
+    'many.yml': `${cloudTrailRule('A', 'x')}name: a\n---\n${cloudTrailRule('B', 'y')}`,
+    'corr.yml': 'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
+  });
+  const unnamed = await loadSigmaFolder(folder);
+  assert.equal(unnamed.refused, [
+    { file: join(folder, 'corr.yml'), reason: "correlation refers to rule 'a', which no loaded CloudTrail rule has as name or id" },
+  ]);
+  const { detectors, refused } = await loadSigmaFolder(named);
+  assert.equal(refused, []);
+  // Rule A runs inside the correlation only (Sigma's generate defaults to false).
+  assert.equal(detectors.map((detector) => [detector.meta.id, detector.kind]), [
+    ['sigma-many-a', 'correlating'],
+    ['sigma-b', 'stateless'],
+  ]);
   const windows = await tempFolder({ 'many.yml': `${WINDOWS_RULE}---\n${WINDOWS_RULE}` });
   assert.is((await loadSigmaFolder(windows)).ignored.length, 1);
+});
+
+LoadSigmaFolder('warns about rules that load but can never match, naming the rule, the field and why', async () => {
+  const folder = await tempFolder({
+    'object.yml': cloudTrailRule('Object', 'PutUserPolicy').replace('  condition: selection', "  policy:\n    requestParameters|contains: 'Allow'\n  condition: selection and policy"),
+    'absent.yml': cloudTrailRule('Absent', 'ListBuckets').replace('  condition: selection', "  filter:\n    type: AssumedRole\n  condition: selection and not filter"),
+    'cased.yml': cloudTrailRule('Cased', 'x').replace('eventName: x', 'eventname: StopLogging'),
+  });
+  const { detectors, warnings } = await loadSigmaFolder(folder);
+  assert.is(detectors.length, 3);
+  assert.equal(warnings, [
+    { file: join(folder, 'absent.yml'), rule: 'sigma-absent', field: 'type', reason: "CloudTrail records have no field 'type' (selection 'filter')" },
+    {
+      file: join(folder, 'cased.yml'),
+      rule: 'sigma-cased',
+      field: 'eventname',
+      reason: "CloudTrail records have no field 'eventname' (field names are case-sensitive: 'eventName') (selection 'selection')",
+    },
+    {
+      file: join(folder, 'object.yml'),
+      rule: 'sigma-object',
+      field: 'requestParameters',
+      reason: "'requestParameters' is an object in CloudTrail records: a string value or modifier never matches it; name a field inside it (selection 'policy')",
+    },
+  ]);
 });
 
 LoadSigmaFolder('refuses a folder that cannot be read', async () => {

@@ -199,13 +199,17 @@ CompileSelection('never throws on odd records and never reads inherited properti
 });
 
 CompileSelection('refuses unsupported modifiers, naming the modifier, field and selection', () => {
-  for (const modifier of ['cidr', 'base64', 'base64offset', 'windash', 'expand', 'fieldref']) {
+  for (const modifier of ['base64', 'base64offset', 'windash', 'gte', 'neq', 'utf16le']) {
     assert.is(
       refusal({ [`sourceIPAddress|${modifier}`]: '192.0.2.0/24' }),
       `unsupported modifier '${modifier}' on field sourceIPAddress in selection 'sel'`,
     );
   }
   assert.is(refusal({ 'eventName|contains|base64': 'x' }), "unsupported modifier 'base64' on field eventName in selection 'sel'");
+  assert.is(
+    refusal({ 'src_ip|expand': '%Legitimate_IP_Ranges%' }),
+    "unsupported modifier 'expand' on field src_ip in selection 'sel' (a placeholder the rule author must fill in for their environment)",
+  );
 });
 
 CompileSelection('refuses unknown modifiers', () => {
@@ -223,8 +227,10 @@ CompileSelection('refuses modifier combinations that contradict each other', () 
 });
 
 CompileSelection('refuses an invalid regex at compile time', () => {
-  assert.match(refusal({ 'eventName|re': '(unclosed' }), "invalid regular expression '(unclosed' on field eventName in selection 'sel'");
-  assert.match(refusal({ 'eventName|re': '(?P<name>x)' }), 'invalid regular expression');
+  assert.match(refusal({ 'eventName|re': '(unclosed' }), "regular expression '(unclosed' on field eventName in selection 'sel' cannot run");
+  // Lookaround and backreferences need backtracking: RE2 refuses them, so the rule is refused at load.
+  assert.match(refusal({ 'eventName|re': 'Get(?!Object)' }), 'cannot run in a linear-time engine (RE2)');
+  assert.match(refusal({ 'eventName|re': '(a)\\1' }), 'cannot run in a linear-time engine (RE2)');
 });
 
 CompileSelection('refuses keyword selections', () => {
