@@ -8,9 +8,8 @@ import { ConfigError, InvalidInputError, RuleLoadError, messageOf } from '../fun
 import { loadDetectors } from '../functions/detectors/load.ts';
 import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
 import { formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
-import { localAudit, type LocalAuditRequest } from './local/audit.ts';
+import type { LocalAuditRequest } from './local/audit.ts';
 import { LOCAL_TABLES, StoreError, openLocalStore } from './local/store.ts';
-import { startBackfill } from './aws.ts';
 import { USAGE_EXIT_CODE, UsageError, checkRange, commanderExitCode, examples, list, oneLineUsageErrors, outputWidth, wholeNumber } from './options.ts';
 import { progressReporter } from './progress.ts';
 
@@ -172,10 +171,11 @@ examples(
     .option('--json', 'print the summary as JSON'),
   [
     'trail-auditor backfill --state-machine TrailAuditor --from 2017-11-01 --to 2017-11-30',
-    'trail-auditor backfill --state-machine TrailAuditor --from 2017-11-28 --to 2017-11-28 --accounts 123456789012 --wait',
+    'trail-auditor backfill --state-machine TrailAuditor --from 2017-11-28 --to 2017-11-28 --wait',
   ],
 ).action(async (options) => {
   checkRange(options.from, options.to, true);
+  const { startBackfill } = await import('./aws.ts');
   process.exitCode = await startBackfill(options);
 });
 
@@ -192,6 +192,9 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
   // Progress goes to stderr, on a terminal only, so stdout stays a clean report.
   const progress = progressReporter(process.stderr);
   request.onProgress = (p) => progress.update(p);
+  // Loaded here, not at start-up: the interpreter and the thread pool cost seconds that --help,
+  // --version and usage errors should not pay.
+  const { localAudit } = await import('./local/audit.ts');
   const { result, detectors } = await localAudit(request);
   const took = progress.finish();
   if (result.unreadableMetricLines) {
