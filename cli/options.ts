@@ -1,6 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseInstant } from '../functions/core/run-input.ts';
 import { InvalidInputError } from '../functions/core/errors.ts';
+import { didYouMean } from '../functions/core/did-you-mean.ts';
+
+export { didYouMean };
 
 /**
  * Option parsing and validation shared by every command, so that each usage error is one line
@@ -78,35 +81,6 @@ export function checkIds(ids: readonly string[], known: readonly string[], optio
     const near = didYouMean(id, known);
     throw new UsageError(`${option}: unknown detector ${JSON.stringify(id)}${near ? ` (did you mean ${near}?)` : ''}; \`trail-auditor detectors\` lists them`);
   }
-}
-
-/** The candidate closest to `value` by edit distance, if it is close enough to be a typo. */
-export function didYouMean(value: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = editDistance(value.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  // A third of the longer word, at least 2: `scheduleMinute` -> `scheduleMinutes`, not `stackName`.
-  const allowed = best === undefined ? 0 : Math.max(2, Math.floor(Math.max(value.length, best.length) / 3));
-  return best !== undefined && bestDistance <= allowed ? best : undefined;
-}
-
-/** Levenshtein distance, with one row of memory. Inputs are option names and ids: short. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** Appends an "Examples:" block to a command's --help. */
