@@ -10,7 +10,7 @@ import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
 import { formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
 import type { LocalAuditRequest } from './local/audit.ts';
 import { LOCAL_TABLES, StoreError, openLocalStore } from './local/store.ts';
-import { USAGE_EXIT_CODE, UsageError, checkRange, commanderExitCode, examples, list, oneLineUsageErrors, outputWidth, wholeNumber } from './options.ts';
+import { USAGE_EXIT_CODE, UsageError, checkRange, commanderExitCode, examples, list, oneLineUsageErrors, outputWidth, requiredOption, wholeNumber } from './options.ts';
 import { progressReporter } from './progress.ts';
 
 const DEFAULT_STORE = '.trail-auditor';
@@ -24,6 +24,12 @@ const program = oneLineUsageErrors(
     .description('Audits AWS CloudTrail logs for attack signals: locally over a folder, or in AWS through the deployed state machine.')
     .version(VERSION, '-V, --version', 'print the version'),
 );
+// `trail-auditor detectors | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 examples(program, [
   'trail-auditor demo',
   'trail-auditor audit --trail ./trail',
@@ -79,9 +85,13 @@ Next: npx trail-auditor findings --store ${options.store}  |  npx trail-auditor 
 
 examples(
   ruleOptions(
-    scopeOptions(program.command('audit'))
-      .description('Audits a trail on this machine. With --from/--to: a backfill of that range; without: a scheduled run over the objects new since the last run in this store.')
-      .requiredOption('--trail <dir|s3://bucket[/prefix]>', '(required) a folder synced from the trail bucket (aws s3 sync s3://<trail-bucket> ./trail) or an S3 URL (AWS, or AWS_ENDPOINT_URL_S3)')
+    requiredOption(
+      scopeOptions(program.command('audit')).description(
+        'Audits a trail on this machine. With --from/--to: a backfill of that range; without: a scheduled run over the objects new since the last run in this store.',
+      ),
+      '--trail <dir|s3://bucket[/prefix]>',
+      'a folder synced from the trail bucket (aws s3 sync s3://<trail-bucket> ./trail) or an S3 URL (AWS, or AWS_ENDPOINT_URL_S3)',
+    )
       .option('--from <iso>', 'backfill start: ISO date or date-time (inclusive)')
       .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
       .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
@@ -161,11 +171,17 @@ examples(
 });
 
 examples(
-  scopeOptions(program.command('backfill'))
-    .description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).')
-    .requiredOption('--state-machine <arn|name>', '(required) the auditor state machine, by ARN or name')
-    .requiredOption('--from <iso>', '(required) start: ISO date or date-time (inclusive)')
-    .requiredOption('--to <iso>', '(required) end: ISO date-time (exclusive) or date (that whole day included)')
+  (
+    [
+      ['--state-machine <arn|name>', 'the auditor state machine, by ARN or name'],
+      ['--from <iso>', 'start: ISO date or date-time (inclusive)'],
+      ['--to <iso>', 'end: ISO date-time (exclusive) or date (that whole day included)'],
+    ] as const
+  )
+    .reduce(
+      (command, [flags, description]) => requiredOption(command, flags, description),
+      scopeOptions(program.command('backfill')).description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).'),
+    )
     .option('--days-per-execution <n>', 'split longer ranges into several executions of at most this many days', wholeNumber(1, 3660), 30)
     .option('--wait', 'follow the execution(s) and print the run summary')
     .option('--json', 'print the summary as JSON'),

@@ -88,6 +88,28 @@ export function examples(command: Command, lines: readonly string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}`);
 }
 
+const REQUIRED = new WeakMap<Command, string[]>();
+
+/**
+ * Adds an option that must be given, marked `(required)` in --help. Checked before the action
+ * (see {@link oneLineUsageErrors}) rather than by commander's requiredOption, which reports a
+ * typo such as `--trial` as a missing `--trail` instead of suggesting the right spelling.
+ */
+export function requiredOption(command: Command, flags: string, description: string, parse?: (value: string) => unknown): Command {
+  command.option(flags, `(required) ${description}`, parse as (value: string, previous: unknown) => unknown);
+  const option = command.options.at(-1)!;
+  REQUIRED.set(command, [...(REQUIRED.get(command) ?? []), option.attributeName()]);
+  return command;
+}
+
+function checkRequired(command: Command): void {
+  for (const option of command.options) {
+    if (REQUIRED.get(command)?.includes(option.attributeName()) && command.getOptionValue(option.attributeName()) === undefined) {
+      throw new UsageError(`error: required option '${option.flags}' not specified (see --help)`);
+    }
+  }
+}
+
 /**
  * Makes commander's own errors (unknown option, missing required option, invalid argument) one
  * line and exit code 2 instead of a help dump and exit 1. Set on the program before its commands
@@ -95,6 +117,7 @@ export function examples(command: Command, lines: readonly string[]): Command {
  */
 export function oneLineUsageErrors(program: Command): Command {
   return program
+    .hook('preAction', (_program, action) => checkRequired(action))
     .exitOverride()
     .showHelpAfterError(false)
     .showSuggestionAfterError(true)

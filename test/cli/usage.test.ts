@@ -29,6 +29,8 @@ const audit = (...args: string[]) => ['audit', '--trail', EMPTY_TRAIL, '--store'
 const USAGE_ERRORS: [string, string[], string | RegExp][] = [
   ['audit without --trail', ['audit'], "required option '--trail"],
   ['an unknown option, with a suggestion', ['audit', '--trail', EMPTY_TRAIL, '--thread', '2'], /unknown option '--thread'.*Did you mean --threads\?/],
+  ['a misspelt required option is an unknown option with a suggestion, not a missing one', ['audit', '--trial', EMPTY_TRAIL], /unknown option '--trial'.*Did you mean --trail\?/],
+  ['backfill with a misspelt --state-machine', ['backfill', '--state-machin', 'x', '--from', '2017-11-28', '--to', '2017-11-29'], /Did you mean --state-machine\?/],
   ['an unknown command', ['audits'], /unknown command 'audits'.*Did you mean audit\?/],
   ['--settle abc', audit('--settle', 'abc'), "'--settle <seconds>' argument 'abc' is invalid"],
   ['--settle -5', audit('--settle', '-5'), "'--settle <seconds>' argument '-5' is invalid"],
