@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FINDINGS_TABLE } from '../functions/adapters/tables.ts';
 import { CONFIG_ENV, DEFAULT_CONFIG, validateConfig, type AuditConfig } from '../functions/core/config.ts';
+import { didYouMean } from '../functions/core/did-you-mean.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 import { BUILT_IN_DETECTORS } from '../functions/detectors/index.ts';
 
@@ -62,6 +63,25 @@ export const CONTEXT_KEYS = [
   'awsIpRangesFile',
   'demoActivity',
 ] as const;
+
+/**
+ * Context keys this app does not read, each with a warning (and the nearest known key): a typo
+ * such as `-c scheduleMinute=5` would otherwise be ignored without a word. Keys with a colon or
+ * starting with `@` belong to CDK itself (feature flags, `aws:cdk:*`, lookups).
+ */
+export function unknownContextKeys(context: Record<string, unknown>): string[] {
+  const known: string[] = [...CONTEXT_KEYS, ...Object.keys(CONFIG_ENV)];
+  return Object.keys(context)
+    .filter((key) => !known.includes(key) && !key.includes(':') && !key.startsWith('@') && !CDK_OWN_KEYS.includes(key))
+    .sort()
+    .map((key) => {
+      const near = didYouMean(key, known);
+      return `context key ${JSON.stringify(key)} is not used by trail-auditor${near ? ` (did you mean ${near}?)` : ''}; it is ignored`;
+    });
+}
+
+/** Context keys without a colon that the CDK CLI itself may set. */
+const CDK_OWN_KEYS = ['acknowledged-issue-numbers'];
 
 /** What an S3 bucket name looks like (checked on `trailBucketName` and on the TrailBucketName parameter). */
 export const BUCKET_NAME_PATTERN = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';

@@ -3,6 +3,7 @@ import type { Finding } from '../functions/core/findings.ts';
 import { ATTACK_VERSION } from '../functions/detectors/mitre.ts';
 import type { Detector } from '../functions/detectors/types.ts';
 import type { RunSummary } from '../functions/publish/publish.ts';
+import { fitTable, wrap } from './table.ts';
 
 /**
  * Control and direction characters that can rewrite a terminal or forge output: C0 (with tab,
@@ -96,33 +97,36 @@ export function formatFindings(findings: readonly Finding[]): string {
   return table(['EVENT TIME', 'SEVERITY', 'DETECTOR', 'CALL', 'SOURCE IP', 'PRINCIPAL', 'ERROR'], rows);
 }
 
-/** The detector registry for people. */
-export function formatDetectors(detectors: readonly Detector[], verbose: boolean): string {
-  const footer = `\nATT&CK techniques refer to MITRE ATT&CK ${ATTACK_VERSION} (Enterprise). Failed calls: matched = like a success, lower-severity = reported one step lower, ignored = never reported.`;
+/** The detector registry for people, fitted to `width` columns (titles cut, details wrapped). */
+export function formatDetectors(detectors: readonly Detector[], verbose: boolean, width = 100): string {
+  const footer = wrap(
+    `ATT&CK techniques refer to MITRE ATT&CK ${ATTACK_VERSION} (Enterprise). Failed calls: matched = like a success, lower-severity = reported one step lower, ignored = never reported.`,
+    width,
+  );
   if (!verbose) {
-    return (
-      table(
-        ['ID', 'SEVERITY', 'ATT&CK', 'FAILED CALLS', 'TITLE'],
-        detectors.map((d) => [d.meta.id, d.meta.severity, d.meta.mitre.id || '-', d.meta.failedCalls, d.meta.title]),
-      ) + footer
-    );
+    const rows = detectors.map((d) => [d.meta.id, d.meta.severity, d.meta.mitre.id || '-', d.meta.failedCalls, d.meta.title]);
+    // The title gives way first, then the id (Sigma ids can be long).
+    return `${fitTable(['ID', 'SEVERITY', 'ATT&CK', 'FAILED CALLS', 'TITLE'], rows, width, [4, 0])}\n\n${footer}`;
   }
-  return detectors
-    .map((d) => {
-      const m = d.meta;
-      return [
-        // Rule files are the user's own, so their line breaks stay; other control characters do not.
-        `${m.id} — ${m.title}`,
-        `  severity: ${m.severity}; ATT&CK ${m.mitre.id} ${m.mitre.name}; failed calls: ${m.failedCalls}${m.source ? `; source: ${m.source}` : ''}`,
-        `  ${m.description}`,
-        ...(m.weaknesses?.length ? ['  weaknesses:', ...m.weaknesses.map((w) => `    - ${w}`)] : []),
-        ...(m.falsePositives.length ? ['  false positives:', ...m.falsePositives.map((w) => `    - ${w}`)] : []),
-        `  runbook: ${m.runbook}`,
-        ...(m.references.length ? [`  references: ${m.references.join(' ')}`] : []),
-      ].join('\n');
-    })
-    .map(escapeLines)
-    .join('\n\n') + footer;
+  const item = (text: string) => wrap(text, width, '    - ', '      ');
+  return (
+    detectors
+      .map((d) => {
+        const m = d.meta;
+        return [
+          wrap(`${m.id} — ${m.title}`, width, '', '  '),
+          wrap(`severity: ${m.severity}; ATT&CK ${m.mitre.id} ${m.mitre.name}; failed calls: ${m.failedCalls}${m.source ? `; source: ${m.source}` : ''}`, width, '  ', '    '),
+          wrap(m.description, width, '  '),
+          ...(m.weaknesses?.length ? ['  weaknesses:', ...m.weaknesses.map(item)] : []),
+          ...(m.falsePositives.length ? ['  false positives:', ...m.falsePositives.map(item)] : []),
+          wrap(`runbook: ${m.runbook}`, width, '  ', '    '),
+          ...(m.references.length ? ['  references:', ...m.references.map(item)] : []),
+        ].join('\n');
+      })
+      // Rule files are the user's own: their text is escaped like log content.
+      .map(escapeLines)
+      .join('\n\n') + `\n\n${footer}`
+  );
 }
 
 function shortPrincipal(arn: string): string {

@@ -1,24 +1,40 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { queryFindings } from '../functions/adapters/findings-query.ts';
-import { InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
+import { ConfigError, InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';
 import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
-import { formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
-import { escapeControls, localAudit, sigmaReportLines, type LocalAuditRequest } from './local/audit.ts';
-import { LOCAL_TABLES, openLocalStore } from './local/store.ts';
-import { startBackfill } from './aws.ts';
+import { escapeControl, formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
+import type { LocalAuditRequest } from './local/audit.ts';
+import { LOCAL_TABLES, StoreError, openLocalStore } from './local/store.ts';
+import { USAGE_EXIT_CODE, UsageError, checkRange, commanderExitCode, examples, list, oneLineUsageErrors, outputWidth, requiredOption, wholeNumber } from './options.ts';
+import { progressReporter } from './progress.ts';
 import { registerFindingsCommand } from './commands/findings.ts';
 import { registerReportCommand } from './commands/report.ts';
 
 const DEFAULT_STORE = '.trail-auditor';
+/** The demo's own store, so its 2017 sample findings never mix with the user's audits. */
+const DEMO_STORE = '.trail-auditor/demo';
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const program = new Command()
-  .name('trail-auditor')
-  .description('Audits AWS CloudTrail logs for attack signals: locally over a folder, or in AWS through the deployed state machine.')
-  .showHelpAfterError();
+const program = oneLineUsageErrors(
+  new Command()
+    .name('trail-auditor')
+    .description('Audits AWS CloudTrail logs for attack signals: locally over a folder, or in AWS through the deployed state machine.')
+    .version(VERSION, '-V, --version', 'print the version'),
+);
+// `trail-auditor detectors | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 
-const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
+examples(program, [
+  'trail-auditor demo',
+  'trail-auditor audit --trail ./trail',
+  'trail-auditor audit --trail ./trail --from 2017-11-28 --to 2017-11-29 --json',
+]);
 
 /** Account and region filters, the same for a local audit and a deployed backfill. */
 function scopeOptions(command: Command): Command {
@@ -36,12 +52,15 @@ function ruleOptions(command: Command): Command {
     .option('--detector-alarm <ids>', 'comma-separated detector ids that get an alarm of their own', list);
 }
 
-ruleOptions(
-  program
-    .command('demo')
-    .description("Writes a sample trail that replays the re:Invent 2017 SID 341 workshop's attack amid ordinary traffic, audits it, and prints the findings and the alarm state (what `npm start` runs).")
-    .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
-    .option('--json', 'print the run summary as one JSON object on the last line'),
+examples(
+  ruleOptions(
+    program
+      .command('demo')
+      .description("Writes a sample trail that replays the re:Invent 2017 SID 341 workshop's attack amid ordinary traffic, audits it, and prints the findings and the alarm state (what `npm start` runs).")
+      .option('--store <dir>', 'local store folder of the demo (kept apart from your own audits)', DEMO_STORE)
+      .option('--json', 'print the run summary as one JSON object on the last line'),
+  ),
+  ['trail-auditor demo', 'trail-auditor demo --json | tail -n 1', 'trail-auditor demo --detector-alarm deleting-logs'],
 ).action(async (options) => {
   const store = resolve(options.store);
   const trail = resolve(store, 'sample-trail');
@@ -65,19 +84,30 @@ Next: npx trail-auditor findings --store ${options.store}  |  npx trail-auditor 
   process.exitCode = code;
 });
 
-ruleOptions(
-  scopeOptions(program.command('audit'))
-    .description('Audits a trail on this machine. With --from/--to: a backfill of that range; without: a scheduled run over the objects new since the last run in this store.')
-    .requiredOption('--trail <dir|s3://bucket[/prefix]>', 'a folder synced from the trail bucket (aws s3 sync s3://<trail-bucket> ./trail) or an S3 URL (AWS, or AWS_ENDPOINT_URL_S3)')
-    .option('--from <iso>', 'backfill start: ISO date or date-time (inclusive)')
-    .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
-    .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
-    .option('--concurrency <n>', 'work items analyzed at once', Number)
-    .option('--threads <n>', 'worker threads for Analyze when a run has several work items (0: this thread only; default: 2 per core)', Number)
-    .option('--json', 'print the run summary as one JSON object on the last line of stdout'),
+examples(
+  ruleOptions(
+    requiredOption(
+      scopeOptions(program.command('audit')).description(
+        'Audits a trail on this machine. With --from/--to: a backfill of that range; without: a scheduled run over the objects new since the last run in this store.',
+      ),
+      '--trail <dir|s3://bucket[/prefix]>',
+      'a folder synced from the trail bucket (aws s3 sync s3://<trail-bucket> ./trail) or an S3 URL (AWS, or AWS_ENDPOINT_URL_S3)',
+    )
+      .option('--from <iso>', 'backfill start: ISO date or date-time (inclusive)')
+      .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
+      .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
+      .option('--concurrency <n>', 'work items analyzed at once', wholeNumber(1, 10_000))
+      .option('--threads <n>', 'worker threads for Analyze when a run has several work items (0: this thread only; default: 2 per core)', wholeNumber(0, 256))
+      .option('--json', 'print the run summary as one JSON object on the last line of stdout'),
+  ),
+  [
+    'trail-auditor audit --trail ./trail',
+    'trail-auditor audit --trail ./trail --from 2017-11-28 --to 2017-11-28 --regions us-east-1',
+    'trail-auditor audit --trail s3://my-trail-bucket --sigma ./rules --json',
+  ],
 ).action(async (options) => {
-  if (Boolean(options.from) !== Boolean(options.to)) fail('--from and --to go together: give both for a backfill, or neither for a scheduled run');
-  const input: Record<string, unknown> = options.from ? { mode: 'backfill', from: options.from, to: options.to } : { mode: 'scheduled' };
+  const range = checkRange(options.from, options.to);
+  const input: Record<string, unknown> = range ? { mode: 'backfill', ...range } : { mode: 'scheduled' };
   if (options.accounts) input.accounts = options.accounts;
   if (options.regions) input.regions = options.regions;
   const request: LocalAuditRequest = { ...commonRequest(options, resolve(options.store)), trail: options.trail, input };
@@ -91,29 +121,44 @@ ruleOptions(
 registerFindingsCommand(program, DEFAULT_STORE);
 registerReportCommand(program, DEFAULT_STORE);
 
-program
-  .command('detectors')
-  .description('Lists the detectors with their metadata (severity, MITRE ATT&CK technique, how failed calls count).')
-  .option('--sigma <dir>', 'include the Sigma rules in this folder')
-  .option('-v, --verbose', 'every field: description, weaknesses, false positives, runbook, references')
-  .option('--json', 'the metadata as JSON')
-  .action(async (options) => {
-    const detectors = await loadDetectors(options.sigma ? { sigmaDir: options.sigma } : {});
-    if (options.json) console.log(JSON.stringify(detectors.map((d) => ({ kind: d.kind, ...d.meta })), null, 2));
-    else console.log(formatDetectors(detectors, Boolean(options.verbose)));
-  });
+examples(
+  program
+    .command('detectors')
+    .description('Lists the detectors with their metadata (severity, MITRE ATT&CK technique, how failed calls count).')
+    .option('--sigma <dir>', 'include the Sigma rules in this folder')
+    .option('-v, --verbose', 'every field: description, weaknesses, false positives, runbook, references')
+    .option('--json', 'the metadata as JSON'),
+  ['trail-auditor detectors', 'trail-auditor detectors -v --sigma ./rules', "trail-auditor detectors --json | jq -r '.[].id'"],
+).action(async (options) => {
+  const detectors = await loadDetectors(options.sigma ? { sigmaDir: options.sigma } : {});
+  if (options.json) console.log(JSON.stringify(detectors.map((d) => ({ kind: d.kind, ...d.meta })), null, 2));
+  else console.log(formatDetectors(detectors, Boolean(options.verbose), outputWidth()));
+});
 
-scopeOptions(program.command('backfill'))
-  .description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).')
-  .requiredOption('--state-machine <arn|name>', 'the auditor state machine, by ARN or name')
-  .requiredOption('--from <iso>', 'start: ISO date or date-time (inclusive)')
-  .requiredOption('--to <iso>', 'end: ISO date-time (exclusive) or date (that whole day included)')
-  .option('--days-per-execution <n>', 'split longer ranges into several executions of at most this many days', Number, 30)
-  .option('--wait', 'follow the execution(s) and print the run summary')
-  .option('--json', 'print the summary as JSON')
-  .action(async (options) => {
-    process.exitCode = await startBackfill(options);
-  });
+examples(
+  (
+    [
+      ['--state-machine <arn|name>', 'the auditor state machine, by ARN or name'],
+      ['--from <iso>', 'start: ISO date or date-time (inclusive)'],
+      ['--to <iso>', 'end: ISO date-time (exclusive) or date (that whole day included)'],
+    ] as const
+  )
+    .reduce(
+      (command, [flags, description]) => requiredOption(command, flags, description),
+      scopeOptions(program.command('backfill')).description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).'),
+    )
+    .option('--days-per-execution <n>', 'split longer ranges into several executions of at most this many days', wholeNumber(1, 3660), 30)
+    .option('--wait', 'follow the execution(s) and print the run summary')
+    .option('--json', 'print the summary as JSON'),
+  [
+    'trail-auditor backfill --state-machine TrailAuditor --from 2017-11-01 --to 2017-11-30',
+    'trail-auditor backfill --state-machine TrailAuditor --from 2017-11-28 --to 2017-11-28 --wait',
+  ],
+).action(async (options) => {
+  checkRange(options.from, options.to, true);
+  const { startBackfill } = await import('./aws.ts');
+  process.exitCode = await startBackfill(options);
+});
 
 function commonRequest(options: Record<string, unknown>, store: string): Omit<LocalAuditRequest, 'trail' | 'input'> {
   const request: Omit<LocalAuditRequest, 'trail' | 'input'> = { store };
@@ -126,25 +171,18 @@ function commonRequest(options: Record<string, unknown>, store: string): Omit<Lo
 }
 
 async function runAudit(request: LocalAuditRequest, options: { json?: boolean }, show: { showFindings: boolean }): Promise<number> {
-  const started = Date.now();
-  if (process.stderr.isTTY || !options.json) {
-    request.onProgress = (done, planned) => {
-      // Progress goes to stderr so stdout stays a clean report; only long runs need it.
-      if (planned > 1 && Date.now() - started > 2000) process.stderr.write(`\r  analyzed ${done}/${planned} work items`);
-    };
-  }
-  let audit: Awaited<ReturnType<typeof localAudit>>;
-  try {
-    audit = await localAudit(request);
-  } catch (error) {
-    if (!(error instanceof RuleLoadError)) throw error;
-    // Rule files and reasons come from the user's folder: escaped, like every other rule line.
-    console.error(`trail-auditor: ${escapeControls(error.file)}: ${escapeControls(error.reason)}`);
-    return 2;
-  }
-  const { result, detectors, sigma } = audit;
-  if (Date.now() - started > 2000) process.stderr.write('\n');
+  // Progress goes to stderr, on a terminal only, so stdout stays a clean report.
+  const progress = progressReporter(process.stderr);
+  request.onProgress = (p) => progress.update(p);
+  // Loaded here, not at start-up: the interpreter and the thread pool cost seconds that --help,
+  // --version and usage errors should not pay.
+  const { localAudit, sigmaReportLines } = await import('./local/audit.ts');
+  const { result, detectors, sigma } = await localAudit(request);
+  const took = progress.finish();
   for (const line of sigmaReportLines(sigma)) process.stderr.write(`${line}\n`);
+  if (result.unreadableMetricLines) {
+    console.error(`trail-auditor: skipped ${result.unreadableMetricLines} unreadable line(s) of ${escapeControl(resolve(request.store, 'metrics.jsonl'))} (a write cut short); alarms use the rest`);
+  }
   const sigmaSummary = { loaded: sigma.loaded, refused: sigma.refused, warnings: sigma.warnings };
   if (options.json) {
     const summary = summaryJson(result.summary, result.runId, String(request.input.mode), result.status, result.alarms, result.error);
@@ -152,6 +190,7 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
   } else {
     console.log(formatSummary(result.summary, result.status, result.alarms, result.error));
     if (request.sigmaDir) console.log(`Sigma rules: ${sigma.loaded} loaded, ${sigma.refused.length} refused, ${sigma.warnings.length} can never match (listed on stderr)`);
+    console.log(took);
     if (show.showFindings && result.summary) {
       const store = await openLocalStore(request.store);
       try {
@@ -165,15 +204,21 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
   return result.status === 'SUCCEEDED' ? 0 : 1;
 }
 
-function fail(message: string): never {
-  console.error(`trail-auditor: ${message}`);
-  process.exit(2);
-}
+/** Errors that mean "these arguments or input files cannot be run": exit 2, like commander's own. */
+const USAGE_ERRORS = [UsageError, InvalidInputError, RuleLoadError, ConfigError];
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const known = error instanceof InvalidInputError || (error as Error).name?.endsWith('Error');
-  console.error(`trail-auditor: ${known ? messageOf(error) : String(error)}`);
-  process.exitCode = 2;
+  if (error instanceof CommanderError) {
+    // Already printed (one line) by commander, or help/version.
+    process.exitCode = commanderExitCode(error);
+  } else {
+    const usage = USAGE_ERRORS.some((type) => error instanceof type);
+    // One line, control characters escaped; the stack only on request.
+    const text = usage || error instanceof StoreError ? messageOf(error) : `${(error as Error).name ?? 'Error'}: ${messageOf(error)}`;
+    console.error(`trail-auditor: ${escapeControl(text)}`);
+    if (process.env.TRAIL_AUDITOR_DEBUG) console.error(error);
+    process.exitCode = usage ? USAGE_EXIT_CODE : 1;
+  }
 }

@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetStaging, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -12,6 +12,7 @@ import type { AuditConfig } from '../../functions/core/config.ts';
 import { FINDINGS_TABLE } from '../../functions/adapters/tables.ts';
 import { awsLogsPrefix } from '../../functions/core/trail-keys.ts';
 import { auditEnvironment, REPO_ROOT } from '../config.ts';
+import { copyRuleFiles } from '../rule-files.ts';
 
 /** One current, explicit runtime for every function (nodejs20.x is deprecated; 24 is supported to 2028). */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
@@ -158,10 +159,17 @@ export class AuditFunctions extends Construct {
     });
     logGroup.grantWrite(role);
     const copy = options.copy ?? [];
+    // The rule files are copied by this hook itself, in Node, and it returns no shell command:
+    // their paths come from context, and a shell would run a `$(...)` in them. CDK calls the hook
+    // once at construction with the Docker paths (never used: esbuild is local) and once from the
+    // local bundler with the real output folder, just before esbuild writes index.mjs beside them.
     const commandHooks: ICommandHooks = {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir: string, outputDir: string) => copy.map((c) => `cp -R "${c.from}" "${join(outputDir, c.to)}"`),
+      afterBundling: (_inputDir: string, outputDir: string) => {
+        if (outputDir !== AssetStaging.BUNDLING_OUTPUT_DIR) copyRuleFiles(copy, outputDir);
+        return [];
+      },
     };
     return new NodejsFunction(this, name, {
       description: `trail-auditor ${name} (functions/${folder}/handler.ts)`,

@@ -34,7 +34,9 @@ export class FindingsStore extends Construct {
       partitionKey: { name: FINDINGS_TABLE.partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: false,
+      // A retained audit record is also protected from a DeleteTable by hand or by script; a user
+      // who chose findingsRetention=destroy gets a table the stack can delete.
+      deletionProtection: props.findingsRetention === 'retain',
       ...encryption,
       ...(props.findingsTtlDays !== undefined ? { timeToLiveAttribute: FINDINGS_TTL_ATTRIBUTE } : {}),
       // The audit record outlives the deployment unless the user opts out.

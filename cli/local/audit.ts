@@ -7,9 +7,10 @@ import { availableParallelism } from 'node:os';
 import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import type { WorkItem } from '../../functions/core/ports.ts';
-import { runLocalAudit, type LocalAuditResult } from './runner.ts';
+import { runLocalAudit, type LocalAuditResult, type RunProgress } from './runner.ts';
 import { openLocalStore } from './store.ts';
 import { openTrail } from './trail.ts';
+import { checkIds } from '../options.ts';
 
 /** What `trail-auditor audit` (and `demo`) takes. */
 export interface LocalAuditRequest {
@@ -25,7 +26,7 @@ export interface LocalAuditRequest {
   /** Detectors with an alarm of their own, besides the workshop's total alarm. */
   detectorAlarms?: string[];
   config?: Partial<AuditConfig>;
-  onProgress?: (done: number, planned: number) => void;
+  onProgress?: (progress: RunProgress) => void;
   /** Worker threads for Analyze on runs of several work items; 0 analyzes in this thread. Default: one per core. */
   threads?: number;
 }
@@ -60,6 +61,8 @@ export async function localAudit(
     ...(request.awsIpRangesFile ? { awsIpRangesFile: request.awsIpRangesFile } : {}),
   };
   const { detectors, sigma } = await loadDetectorSet(sources);
+  // An alarm on a misspelt id would never fire: refuse it, with the nearest id.
+  checkIds(request.detectorAlarms ?? [], detectors.map((d) => d.meta.id), '--detector-alarm');
   const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
   const store = await openLocalStore(request.store);

@@ -8,11 +8,19 @@ import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions
 import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
 import type { AuditConfig } from '../../functions/core/config.ts';
 import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
-import type { FindingsStore, ObjectReader, RunStore, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import type { BatchResult, FindingsStore, ObjectReader, RunStore, TrailLister, WorkItem } from '../../functions/core/ports.ts';
 import { planStep } from '../../functions/plan/plan.ts';
 import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
+
+/** How far a run is: work items and objects done of those planned, and what they held. */
+export interface RunProgress {
+  items: { done: number; planned: number };
+  objects: { done: number; planned: number };
+  records: number;
+  bytes: number;
+}
 
 /** Everything one local run needs. */
 export interface LocalAuditOptions {
@@ -29,8 +37,8 @@ export interface LocalAuditOptions {
   alarms: readonly AlarmRule[];
   now?: () => Date;
   runId?: string;
-  /** Called after each work item, with the count done and the count planned. */
-  onProgress?: (done: number, planned: number) => void;
+  /** Called once Plan has run and after each work item. */
+  onProgress?: (progress: RunProgress) => void;
   /** Replaces the Analyze binding (e.g. in tests). */
   analyze?: (item: WorkItem) => Promise<unknown>;
   /** Analyze for runs of more than one work item: the worker pool that uses every core. */
@@ -50,6 +58,8 @@ export interface LocalAuditResult {
   /** The run's counts; absent only when Plan itself failed. */
   summary?: RunSummary;
   alarms: AlarmEvaluation[];
+  /** Lines of the store's metrics file that could not be read (skipped; a torn write). */
+  unreadableMetricLines?: number;
 }
 
 /** Local runs wait for nothing: retries happen at once (the SDK still backs off on its own). */
@@ -93,7 +103,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
 
   let planned = 0;
   let published: RunSummary | undefined;
-  let done = 0;
+  const progress: RunProgress = { items: { done: 0, planned: 0 }, objects: { done: 0, planned: 0 }, records: 0, bytes: 0 };
   const arns = Object.fromEntries(
     Object.values(TASK_STATES).map((name) => [name, `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`]),
   );
@@ -105,14 +115,21 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
         Plan: async (event) => {
           const output = await plan(event as never);
           planned = output.batches.length;
-          options.onProgress?.(0, planned);
+          progress.items.planned = planned;
+          progress.objects.planned = output.objects.queued;
+          options.onProgress?.(progress);
           return output as never;
         },
         Analyze: async (item) => {
           // One work item gains nothing from threads that must first load the code.
           const bound = planned > 1 && options.analyzeParallel ? options.analyzeParallel : analyze;
           const result = await bound(item as unknown as WorkItem);
-          options.onProgress?.(++done, planned);
+          const counts = result as Partial<BatchResult> | undefined;
+          progress.items.done++;
+          progress.objects.done += (counts?.objects?.analyzed ?? 0) + (counts?.objects?.failed ?? 0);
+          progress.records += counts?.records ?? 0;
+          progress.bytes += counts?.bytes ?? 0;
+          options.onProgress?.(progress);
           return result as never;
         },
         Publish: async (event) => {
@@ -135,7 +152,8 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   // Publish's own summary; only when Publish itself failed is it rebuilt from what the run stored.
   const summary = published ?? (await rebuildSummary(runs, counter, runId));
   const alarms = await metrics.evaluate(config.metricsNamespace, now());
-  return { runId, status, ...(error ? { error } : {}), ...(summary ? { summary } : {}), alarms };
+  const unreadable = metrics.unreadableLines;
+  return { runId, status, ...(error ? { error } : {}), ...(summary ? { summary } : {}), alarms, ...(unreadable ? { unreadableMetricLines: unreadable } : {}) };
 }
 
 async function rebuildSummary(runs: RunStore, counter: DynamoFindingsCounter, runId: string): Promise<RunSummary | undefined> {

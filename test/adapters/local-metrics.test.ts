@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -73,6 +73,28 @@ metrics('evaluates each rule over its own namespace, as CloudWatch would at that
   ]);
   // A minute later the period holds no data: OK again.
   assert.equal((await sink.evaluate('TrailAuditor', new Date('2017-11-28T19:11:30Z'))).map((a) => a.state), ['OK', 'OK', 'OK']);
+});
+
+metrics('a torn last line is skipped and counted, and the next publish starts on a line of its own', async ({ dir }) => {
+  const file = join(dir, 'metrics.jsonl');
+  const sink = new LocalMetrics(file, [WORKSHOP_ALARM]);
+  await sink.publish('TrailAuditor', [datum('AnomaliesDetected', 2)]);
+  // A run killed mid-write leaves half a JSON object and no newline.
+  await appendFile(file, '{"namespace":"TrailAuditor","name":"Anomalies');
+  assert.equal((await sink.data('TrailAuditor')).map((d) => d.value), [2]);
+  assert.is(sink.unreadableLines, 1);
+  await sink.publish('TrailAuditor', [datum('AnomaliesDetected', 5)]);
+  assert.equal((await sink.data('TrailAuditor')).map((d) => d.value), [2, 5]);
+  assert.is(sink.unreadableLines, 1);
+  assert.equal((await sink.evaluate('TrailAuditor', AT)).map((a) => a.state), ['ALARM']);
+});
+
+metrics('lines that are JSON but not a datum are skipped and counted too', async ({ dir }) => {
+  const file = join(dir, 'metrics.jsonl');
+  await writeFile(file, '[1,2]\n{"namespace":"TrailAuditor","name":"AnomaliesDetected","value":"x"}\nnull\n');
+  const sink = new LocalMetrics(file, []);
+  assert.equal(await sink.data(), []);
+  assert.is(sink.unreadableLines, 3);
 });
 
 metrics.run();

@@ -97,6 +97,14 @@ store('findings table has no TTL unless findingsTtlDays is set, and can be destr
   opted.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FINDINGS_TTL_DAYS: '400' }) } });
 });
 
+store('findings table is protected from deletion while retained; a table the user chose to destroy is not', () => {
+  const findingsOf = (context: Record<string, unknown>) => resourcesOf(templateOf(context), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1)![1];
+  assert.is(findingsOf(EXISTING_TRAIL).Properties!.DeletionProtectionEnabled, true);
+  assert.is(findingsOf({ ...EXISTING_TRAIL, findingsTtlDays: 400, findingsRetention: 'destroy' }).Properties!.DeletionProtectionEnabled, false);
+  const [, state] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 2)!;
+  assert.not.ok(state.Properties!.DeletionProtectionEnabled);
+});
+
 store('state table: pk/sk, TTL on STATE_TABLE.ttlAttribute, PITR, deleted with the stack', () => {
   base().hasResource('AWS::DynamoDB::Table', {
     DeletionPolicy: 'Delete',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../cdk/app.ts';
@@ -9,12 +10,15 @@ export const EXISTING_TRAIL = { trailBucketName: 'org-trail-logs' } as const;
 /** Rule files bundled into the functions (paths relative to the repository root). */
 export const RULE_FILES = { sigmaRulesDir: 'test/cdk/fixtures/sigma', suppressionsFile: 'test/cdk/fixtures/suppressions.yml' } as const;
 
+/** The context of cdk.json (the feature flags), so tests synthesize what `cdk synth` does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+
 /**
- * An app that skips bundling (no esbuild run) and CDK's built-in CloudFormation rule validation
+ * An app (with cdk.json's context) that skips bundling (no esbuild run) and CDK's built-in CloudFormation rule validation
  * (a WASM engine that costs seconds per synth; `cdk synth` still runs it).
  */
 export function testApp(context: Record<string, unknown>): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
 }
 
 /** Synthesizes the app for a context, without cdk-nag. */
