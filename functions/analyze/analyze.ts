@@ -2,8 +2,9 @@ import pLimit from 'p-limit';
 import { decodeLogObject, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import { LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
-import type { BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
-import type { Detector, DetectorMatch, DetectorStatePort, StatefulDetector, StatelessDetector } from '../detectors/types.ts';
+import type { AggregateStore, BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
+import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
+import { AggregateCollector } from './aggregates.ts';
 
 /** Decides whether a match is silenced; returns the suppression rule's id if so. */
 export interface Suppressor {
@@ -18,8 +19,8 @@ export interface AnalyzePorts {
   runs: Pick<RunStore, 'getManifestBatch' | 'putBatchResult'>;
   reader: ObjectReader;
   findings: FindingsStore;
-  /** State for stateful detectors, one namespace per detector id. */
-  detectorState: (detectorId: string) => DetectorStatePort;
+  /** Where the work item's correlation aggregates go (see functions/core/correlation.ts). */
+  aggregates: Pick<AggregateStore, 'putWorkItem'>;
   now: () => Date;
 }
 
@@ -59,8 +60,7 @@ export async function analyzeObjects(
 ): Promise<BatchResult> {
   const result = emptyResult(batch);
   const stateless = options.detectors.filter((d): d is StatelessDetector => d.kind === 'stateless');
-  const stateful = options.detectors.filter((d): d is StatefulDetector => d.kind === 'stateful');
-  const statePorts = new Map(stateful.map((d) => [d.meta.id, ports.detectorState(d.meta.id)]));
+  const collector = new AggregateCollector(options.detectors);
   const readLimit = pLimit(options.readConcurrency);
   const writeLimit = pLimit(options.writeConcurrency);
   const startedAt = ports.now();
@@ -97,25 +97,9 @@ export async function analyzeObjects(
     writes.push(write);
   };
 
-  // Stateful detectors learn from order, so they see the batch's objects one at a time in key
-  // order (keys sort by file stamp); each object keeps its read slot until its turn, which bounds
-  // memory to `readConcurrency` parsed objects.
-  const turns = keys.map(() => deferred());
-  await Promise.all(
-    keys.map((key, index) =>
-      readLimit(async () => {
-        try {
-          await analyzeOne(key, index);
-        } finally {
-          // An object's turn ends only after its predecessor's, even if it failed early.
-          if (stateful.length > 0 && index > 0) await turns[index - 1]!.promise;
-          turns[index]!.resolve();
-        }
-      }),
-    ),
-  );
+  await Promise.all(keys.map((key) => readLimit(() => analyzeOne(key))));
 
-  async function analyzeOne(key: string, index: number): Promise<void> {
+  async function analyzeOne(key: string): Promise<void> {
     let records: CloudTrailRecord[];
     try {
       const decoded = decodeLogObject(key, await ports.reader.read(key));
@@ -140,38 +124,11 @@ export async function analyzeObjects(
         const match = safeDetect(detector, record);
         if (match) onMatch(detector, match, record, key, writes);
       }
-    }
-    if (stateful.length > 0) {
-      if (index > 0) await turns[index - 1]!.promise;
-      // Within an object, by eventTime.
-      const ordered = byEventTime(records);
-      for (const detector of stateful) {
-        const port = statePorts.get(detector.meta.id)!;
-        const judge = async (list: readonly CloudTrailRecord[]) => {
-          for (const record of list) {
-            // A detector answers synchronously when it needs no state call: await only a promise.
-            const answer = detector.detect(record, port);
-            const match = isPromiseLike(answer) ? await answer : answer;
-            if (match) onMatch(detector, match, record, key, writes);
-          }
-        };
-        if (!detector.orderKey) {
-          await judge(ordered);
-          continue;
-        }
-        const unkeyed: CloudTrailRecord[] = [];
-        const groups = new Map<string, CloudTrailRecord[]>();
-        for (const record of ordered) {
-          const orderKey = detector.orderKey(record);
-          if (orderKey === undefined) unkeyed.push(record);
-          else groups.get(orderKey)?.push(record) ?? groups.set(orderKey, [record]);
-        }
-        await judge(unkeyed);
-        await Promise.all([...groups.values()].map(judge));
-      }
+      if (collector.active) collector.observe(record, key);
     }
     await Promise.all(writes);
   }
+  await storeAggregates(ports, collector, runId, batch, result);
   result.failures.sort((a, b) => a.key.localeCompare(b.key));
   return result;
 }
@@ -214,23 +171,20 @@ export function isPermanentReadError(error: unknown): boolean {
   return status === 403 || status === 404;
 }
 
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-// Array.prototype.sort is stable, so records with the same time keep their order in the file.
-function byEventTime(records: CloudTrailRecord[]): CloudTrailRecord[] {
-  return records.slice().sort((a, b) => {
-    const x = typeof a.eventTime === 'string' ? a.eventTime : '';
-    const y = typeof b.eventTime === 'string' ? b.eventTime : '';
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+/**
+ * Writes the work item's correlation aggregates: one item per key, in batches, after every
+ * object was analysed (a retried work item writes them again, over its own).
+ */
+async function storeAggregates(ports: AnalyzePorts, collector: AggregateCollector, runId: string, batch: number, result: BatchResult): Promise<void> {
+  if (!collector.active) return;
+  const { aggregates, oversized } = collector.drain();
+  for (const { detector, key } of oversized) {
+    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: `${detector}: ${key.slice(0, 200)}`, reason: 'correlation aggregate too large: not stored' });
+  }
+  for (const [detector, message] of collector.errors) {
+    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: detector, reason: `correlation observe failed: ${message.slice(0, 200)}` });
+  }
+  result.stateWrites = await ports.aggregates.putWorkItem(runId, batch, aggregates);
 }
 
 /** The Analyze step as the state machine calls it, with one work item. */

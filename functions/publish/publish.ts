@@ -1,4 +1,4 @@
-import { ALL_SCOPE, type BatchResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
+import { ALL_SCOPE, type AggregateStore, type BatchResult, type CorrelateResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';
@@ -22,6 +22,8 @@ export interface RunSummary {
 export interface PublishPorts {
   runs: Pick<RunStore, 'getPlan' | 'listBatchResults' | 'advanceCheckpoint'>;
   findings: FindingsCounter;
+  /** The Correlate shards' results; absent when no correlation stage runs (older deployments). */
+  correlations?: Pick<AggregateStore, 'listCorrelateResults'>;
   metrics: MetricsSink;
   now: () => Date;
 }
@@ -40,6 +42,7 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
   const plan = await ports.runs.getPlan(runId);
   if (!plan) throw new Error(`run ${runId} has no plan: Plan did not finish`);
   const summary = summarize(plan, await ports.runs.listBatchResults(runId));
+  if (ports.correlations) addCorrelation(summary, await ports.correlations.listCorrelateResults(runId));
   countStored(summary, await ports.findings.countByRun(runId));
   await ports.metrics.publish(options.namespace, metricsOf(summary, options.detectorIds, ports.now()));
   if (summary.complete && plan.mode === 'scheduled') await ports.runs.advanceCheckpoint(plan.window.end, plan.checkpointScope ?? ALL_SCOPE);
@@ -95,6 +98,22 @@ export function summarize(plan: RunPlan, results: readonly BatchResult[]): RunSu
   return summary;
 }
 
+/** Adds the Correlate shards' findings (each shard's result once: a retried shard overwrote its own). */
+export function addCorrelation(summary: RunSummary, results: readonly CorrelateResult[]): void {
+  const seen = new Set<number>();
+  for (const result of results) {
+    if (seen.has(result.shard)) continue;
+    seen.add(result.shard);
+    summary.findings.new += result.findings.new;
+    summary.findings.duplicate += result.findings.duplicate;
+    summary.findings.suppressed += result.findings.suppressed;
+    addCounts(summary.findings.byDetector, result.byDetector);
+    addCounts(summary.suppressedByRule, result.suppressedByRule);
+    summary.failures.push(...result.failures);
+  }
+  summary.failures.sort((a, b) => a.key.localeCompare(b.key));
+}
+
 /** The run's metrics: AnomaliesDetected in total and per detector (0 included), and run health. */
 export function metricsOf(summary: RunSummary, detectorIds: readonly string[], timestamp: Date): MetricDatum[] {
   const count = (name: string, value: number, dimensions?: Record<string, string>): MetricDatum => ({
@@ -121,6 +140,6 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 }
 
 /** The Publish step as the state machine calls it. */
-export function publishStep(ports: PublishPorts, options: PublishOptions): (event: { runId: string }) => Promise<RunSummary> {
+export function publishStep(ports: PublishPorts, options: PublishOptions): (event: { runId: string; correlated?: boolean }) => Promise<RunSummary> {
   return (event) => publishRun(ports, options, event.runId);
 }
