@@ -8,7 +8,7 @@ import { deletingLogs } from '../../functions/detectors/deleting-logs.ts';
 import { planRun } from '../../functions/plan/plan.ts';
 import { ANOMALIES_METRIC, publishRun } from '../../functions/publish/publish.ts';
 import { MemoryFindings, MemoryMetrics, MemoryRuns } from '../helpers/fakes.ts';
-import { memoryState } from '../helpers/memory-state.ts';
+import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates.ts';
 import { baseSeed, mulberry32, type Rng } from '../helpers/prng.ts';
 import { TimelineTrail } from '../helpers/timeline-trail.ts';
 
@@ -160,7 +160,7 @@ async function simulate(timeline: Timeline, rng: Rng) {
         runs: store,
         reader: { read: (key) => (record.analysed.push(key), trail.read(key)) },
         findings,
-        detectorState: () => memoryState(),
+        aggregates: new MemoryAggregateStore(),
         now,
       };
       for (const batch of batches) await analyzeWorkItem(ports, { detectors: [deletingLogs], readConcurrency: 4, writeConcurrency: 4 }, { runId, batch });

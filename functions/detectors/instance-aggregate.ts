@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import type { CloudTrailRecord } from '../core/cloudtrail.ts';
+import type { Observation } from '../core/correlation.ts';
+import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './instance-sessions.ts';
+
+/*
+ * The off-instance detector's aggregates and their join. Two kinds of key:
+ *
+ *   instance|<account>|<role ARN>|<instance id>   (judged)
+ *     per session (creationDate): where it called from (home markers: VPC endpoints, private
+ *     addresses; public addresses) with first and last eventTime and a call count; per public
+ *     address over all sessions: times, count, user-agent families, a few eventIDs and a copy of
+ *     its earliest record with its object key (what a finding shows).
+ *   addresses|<account>|<bucket>                  (evidence, read through lookup)
+ *     per public address: instances that called from it (to tell the account's egress), and a
+ *     person whose long-term (AKIA) key called from it.
+ *
+ * One key per instance, not per session: credentials rotate every hour or so, and a key per
+ * session would cost a state write per session per work item (see docs/architecture.md).
+ *
+ * Every join is a semilattice join: unions of maps with per-entry min/max, and caps that keep
+ * the entries first in a fixed order (earliest, newest, smallest), so the joined aggregate is the
+ * same whatever the order, grouping or repetition of work items. Counts join by max: a lower
+ * bound, exact within one work item.
+ */
+
+/** [first eventTime, last eventTime, calls (lower bound)]. */
+export type Span = [string, string, number];
+
+export interface SessionEntry {
+  /** Home markers (`vpce:<id>`, `private`) → span. */
+  h: Record<string, Span>;
+  /** Public addresses (and other accounts' endpoints) → span. */
+  p: Record<string, Span>;
+}
+
+export interface AddressEntry {
+  f: string;
+  l: string;
+  n: number;
+  /** User-agent families, the smallest few. */
+  ua: string[];
+  /** EventIDs, the smallest few. */
+  ids: string[];
+  /** The earliest call from the address (by eventTime, then eventID) and its log object. */
+  x?: { t: string; id: string; k: string; r: CloudTrailRecord };
+}
+
+export interface InstanceAggregate {
+  t: 'i';
+  /** The instance id as spelled (the smallest spelling seen). */
+  id: string;
+  /** creationDate → where the session called from; the newest sessions are kept. */
+  s: Record<string, SessionEntry>;
+  /** Public address → detail over all sessions; the earliest addresses are kept. */
+  a: Record<string, AddressEntry>;
+}
+
+export interface EvidenceAggregate {
+  t: 'e';
+  /** Address → instances seen there (`<role ARN>|<instance id>`, smallest few) and a person. */
+  a: Record<string, { i?: string[]; p?: string[] }>;
+}
+
+export type OffInstanceAggregate = InstanceAggregate | EvidenceAggregate;
+
+export const LIMITS = {
+  sessions: 24,
+  homeMarkers: 4,
+  sessionAddresses: 6,
+  addresses: 8,
+  userAgents: 3,
+  eventIds: 3,
+  /** Instances kept per address: the egress threshold plus slack for verification. */
+  instancesPerAddress: 6,
+  /** Addresses kept per evidence bucket (the smallest in byte order). */
+  evidenceAddresses: 160,
+  /** Evidence buckets per account. */
+  evidenceBuckets: 4,
+  /** A sampled record larger than this (JSON bytes) is kept without its request and response. */
+  sampleBytes: 3072,
+} as const;
+
+const TIME = /^\d{4}-\d{2}-\d{2}T[0-9:.]{2,20}Z$/;
+
+/** The evidence key of an address in an account. */
+export function evidenceKey(account: string, address: string): string {
+  const bucket = createHash('sha256').update(address).digest()[0]! % LIMITS.evidenceBuckets;
+  return `addresses|${account}|${bucket}`;
+}
+
+/** What one record tells: its instance's aggregate and its address's evidence, or a person's address. */
+export function observeRecord(record: CloudTrailRecord, objectKey: string): Observation<OffInstanceAggregate>[] | undefined {
+  if (!record || typeof record !== 'object' || Array.isArray(record)) return undefined;
+  const time = record.eventTime;
+  if (typeof time !== 'string' || !TIME.test(time)) return undefined;
+  const person = personOf(record);
+  if (person) {
+    const origin = callOrigin(record, person.account);
+    if (origin?.kind !== 'public' || origin.foreign) return undefined;
+    return [{ key: evidenceKey(person.account, origin.address), aggregate: { t: 'e', a: { [origin.address]: { p: [person.arn.slice(0, 128)] } } } }];
+  }
+  const session = instanceSessionOf(record);
+  if (!session) return undefined;
+  const origin = callOrigin(record, session.account);
+  if (!origin) return undefined;
+  const span: Span = [time, time, 1];
+  if (origin.kind === 'home') {
+    const aggregate: InstanceAggregate = { t: 'i', id: session.instanceId, s: { [session.creationDate]: { h: { [origin.marker]: span }, p: {} } }, a: {} };
+    return [{ key: session.key, aggregate }];
+  }
+  const eventID = typeof record.eventID === 'string' ? record.eventID.slice(0, 64) : '';
+  const family = userAgentFamily(record.userAgent);
+  const entry: AddressEntry = { f: time, l: time, n: 1, ua: family ? [family] : [], ids: eventID ? [eventID] : [], x: { t: time, id: eventID, k: objectKey, r: sample(record) } };
+  const aggregate: InstanceAggregate = { t: 'i', id: session.instanceId, s: { [session.creationDate]: { h: {}, p: { [origin.address]: span } } }, a: { [origin.address]: entry } };
+  const observations: Observation<OffInstanceAggregate>[] = [{ key: session.key, aggregate }];
+  if (!origin.foreign) {
+    const ref = `${session.roleArn}|${session.instanceId.toLowerCase()}`;
+    observations.push({ key: evidenceKey(session.account, origin.address), aggregate: { t: 'e', a: { [origin.address]: { i: [ref] } } } });
+  }
+  return observations;
+}
+
+/** The join of two aggregates of the same key (see the comment at the top). */
+export function mergeAggregates(a: OffInstanceAggregate, b: OffInstanceAggregate): OffInstanceAggregate {
+  if (a === b) return a;
+  if (a.t === 'e' && b.t === 'e') return { t: 'e', a: cap(joinMaps(a.a, b.a, joinEvidence), LIMITS.evidenceAddresses, byKey) };
+  if (a.t === 'i' && b.t === 'i') {
+    return {
+      t: 'i',
+      id: a.id < b.id ? a.id : b.id,
+      s: cap(joinMaps(a.s, b.s, joinSession), LIMITS.sessions, newestKey),
+      a: cap(joinMaps(a.a, b.a, joinAddress), LIMITS.addresses, earliestEntry),
+    };
+  }
+  // Two kinds under one key cannot happen with this detector's keys; keep one, deterministically.
+  return a.t === 'i' ? a : b;
+}
+
+function joinSession(a: SessionEntry, b: SessionEntry): SessionEntry {
+  return { h: cap(joinMaps(a.h, b.h, joinSpan), LIMITS.homeMarkers, byKey), p: cap(joinMaps(a.p, b.p, joinSpan), LIMITS.sessionAddresses, earliestSpan) };
+}
+
+function joinSpan(a: Span, b: Span): Span {
+  return [a[0] < b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1], Math.max(a[2], b[2])];
+}
+
+function joinAddress(a: AddressEntry, b: AddressEntry): AddressEntry {
+  const entry: AddressEntry = {
+    f: a.f < b.f ? a.f : b.f,
+    l: a.l > b.l ? a.l : b.l,
+    n: Math.max(a.n, b.n),
+    ua: smallest(a.ua, b.ua, LIMITS.userAgents),
+    ids: smallest(a.ids, b.ids, LIMITS.eventIds),
+  };
+  const x = !a.x ? b.x : !b.x ? a.x : a.x.t < b.x.t || (a.x.t === b.x.t && a.x.id <= b.x.id) ? a.x : b.x;
+  if (x) entry.x = x;
+  return entry;
+}
+
+function joinEvidence(a: { i?: string[]; p?: string[] }, b: { i?: string[]; p?: string[] }): { i?: string[]; p?: string[] } {
+  const i = smallest(a.i ?? [], b.i ?? [], LIMITS.instancesPerAddress);
+  const p = smallest(a.p ?? [], b.p ?? [], 1);
+  return { ...(i.length ? { i } : {}), ...(p.length ? { p } : {}) };
+}
+
+function joinMaps<V>(a: Record<string, V>, b: Record<string, V>, join: (x: V, y: V) => V): Record<string, V> {
+  const out: Record<string, V> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const known = out[key];
+    out[key] = known === undefined ? value : join(known, value);
+  }
+  return out;
+}
+
+/** Keeps the first `max` entries in the given order (a fixed order over keys and joined values). */
+function cap<V>(map: Record<string, V>, max: number, order: (x: [string, V], y: [string, V]) => number): Record<string, V> {
+  const entries = Object.entries(map);
+  if (entries.length <= max) return map;
+  return Object.fromEntries(entries.sort(order).slice(0, max));
+}
+
+const byKey = (x: [string, unknown], y: [string, unknown]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0);
+const newestKey = (x: [string, unknown], y: [string, unknown]) => -byKey(x, y);
+const earliestSpan = (x: [string, Span], y: [string, Span]) => (x[1][0] < y[1][0] ? -1 : x[1][0] > y[1][0] ? 1 : byKey(x, y));
+const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) => (x[1].f < y[1].f ? -1 : x[1].f > y[1].f ? 1 : byKey(x, y));
+
+function smallest(a: readonly string[], b: readonly string[], max: number): string[] {
+  return [...new Set([...a, ...b])].sort().slice(0, max);
+}
+
+const SAMPLE_FIELDS = [
+  'eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode',
+  'errorMessage', 'requestID', 'eventID', 'eventType', 'readOnly', 'recipientAccountId', 'vpcEndpointId', 'vpcEndpointAccountId',
+] as const;
+
+/** The record as a finding shows it; a large one without its request and response, every string bounded. */
+function sample(record: CloudTrailRecord): CloudTrailRecord {
+  if (Buffer.byteLength(JSON.stringify(record)) <= LIMITS.sampleBytes) return record;
+  const small: Record<string, unknown> = { sampleTrimmed: true };
+  for (const field of SAMPLE_FIELDS) {
+    const value = record[field];
+    if (value === undefined) continue;
+    small[field] = typeof value === 'string' ? value.slice(0, 160) : value;
+  }
+  if (Buffer.byteLength(JSON.stringify(small)) > LIMITS.sampleBytes) delete small.userIdentity;
+  return small as CloudTrailRecord;
+}
