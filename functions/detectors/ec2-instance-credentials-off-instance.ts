@@ -205,7 +205,9 @@ export function decideInstance(
       if (endpointOnly) return `the instance's other sessions only called through VPC endpoints or private addresses`;
       return undefined;
     };
-    let homes = used.filter(([address]) => evidence(address).isEgress || starts.has(address));
+    // Where other sessions start is home only if the address itself says nothing against it, so
+    // a thief who keeps stealing the new sessions from outside AWS is never taken as home.
+    let homes = used.filter(([address]) => evidence(address).isEgress || (starts.has(address) && against(address) === undefined));
     const byEvidence = homes.length > 0;
     if (!byEvidence) {
       const fallback = used.find(([address]) => against(address) === undefined);
