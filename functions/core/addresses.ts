@@ -60,8 +60,13 @@ for (const cidr of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0
   PRIVATE.add(cidr);
 }
 
+// Prefixes of dotted addresses that may be private: any other IPv4 address is public without
+// asking the BlockList, which checks its rules one by one (this runs on every instance call).
+const MAYBE_PRIVATE_IPV4 = /^(?:10|127|172|100)\.|^192\.168\.|^169\.254\./;
+
 /** Whether an address is private (RFC 1918, RFC 6598, loopback, link-local, IPv6 ULA). */
 export function isPrivateAddress(address: string): boolean {
+  if (isIP(address) === 4 && !MAYBE_PRIVATE_IPV4.test(address)) return false;
   return PRIVATE.contains(address);
 }
 

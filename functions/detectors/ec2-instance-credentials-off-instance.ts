@@ -88,12 +88,11 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
     const entry = found?.t === 'e' ? found.a[address] : undefined;
     const members = entry?.i ?? [];
     let egressInstances = 0;
-    // Only instances whose own sessions start their public calls here count: a thief who uses
-    // several stolen sessions from one address never turns it into the account's egress.
+    // Only instances whose own sessions start their public calls here count (startsItsSessions).
     if (members.length >= threshold) {
       for (const member of members) {
         const other = member === selfRef ? self : await lookup(instanceKeyOfRef(account, member));
-        if (other?.t === 'i' && startsASession(other, address)) egressInstances++;
+        if (other?.t === 'i' && startsItsSessions(other, address)) egressInstances++;
       }
     }
     return {
@@ -161,9 +160,15 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
 /** The detector with default options (no ip-ranges.json: account and instance evidence only). */
 export const ec2InstanceCredentialsOffInstance = createEc2InstanceCredentialsOffInstance();
 
-/** Whether one of the instance's sessions starts its public calls at `address`. */
-function startsASession(aggregate: InstanceAggregate, address: string): boolean {
-  return Object.values(aggregate.s).some((session) => earliestPublic(session) === address);
+/**
+ * Whether the instance lives behind `address`: its sessions start their public calls there, in
+ * two sessions at least when it has several. A thief who uses one stolen session of each of
+ * several instances from one address starts one session of each, and never makes it an egress.
+ */
+function startsItsSessions(aggregate: InstanceAggregate, address: string): boolean {
+  const sessions = Object.values(aggregate.s);
+  const starts = sessions.filter((session) => earliestPublic(session) === address).length;
+  return starts >= Math.min(2, sessions.length);
 }
 
 function earliestPublic(session: SessionEntry): string | undefined {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
 import type { Observation } from '../core/correlation.ts';
 import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './instance-sessions.ts';
@@ -77,16 +76,16 @@ export const LIMITS = {
   evidenceAddresses: 160,
   /** Evidence buckets per account. */
   evidenceBuckets: 4,
-  /** A sampled record larger than this (JSON bytes) is kept without its request and response. */
-  sampleBytes: 3072,
 } as const;
 
 const TIME = /^\d{4}-\d{2}-\d{2}T[0-9:.]{2,20}Z$/;
 
 /** The evidence key of an address in an account. */
 export function evidenceKey(account: string, address: string): string {
-  const bucket = createHash('sha256').update(address).digest()[0]! % LIMITS.evidenceBuckets;
-  return `addresses|${account}|${bucket}`;
+  // FNV-1a: a stable spread over the buckets; nothing depends on it being a strong hash.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) hash = Math.imul(hash ^ address.charCodeAt(i), 0x01000193) >>> 0;
+  return `addresses|${account}|${hash % LIMITS.evidenceBuckets}`;
 }
 
 /** What one record tells: its instance's aggregate and its address's evidence, or a person's address. */
@@ -186,23 +185,36 @@ const earliestSpan = (x: [string, Span], y: [string, Span]) => (x[1][0] < y[1][0
 const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) => (x[1].f < y[1].f ? -1 : x[1].f > y[1].f ? 1 : byKey(x, y));
 
 function smallest(a: readonly string[], b: readonly string[], max: number): string[] {
+  // The common case (a record adds what the aggregate holds already) allocates nothing.
+  if (b.every((x) => a.includes(x))) return a as string[];
   return [...new Set([...a, ...b])].sort().slice(0, max);
 }
 
 const SAMPLE_FIELDS = [
-  'eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode',
-  'errorMessage', 'requestID', 'eventID', 'eventType', 'readOnly', 'recipientAccountId', 'vpcEndpointId', 'vpcEndpointAccountId',
+  'eventVersion', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode', 'errorMessage',
+  'requestID', 'eventID', 'eventType', 'readOnly', 'recipientAccountId', 'vpcEndpointId', 'vpcEndpointAccountId',
 ] as const;
+const IDENTITY_FIELDS = ['type', 'principalId', 'arn', 'accountId', 'accessKeyId'] as const;
+const MAX_SAMPLE_STRING = 160;
 
-/** The record as a finding shows it; a large one without its request and response, every string bounded. */
+/**
+ * The record as a finding shows it: its identity and call fields, every string cut to 160
+ * characters, without request and response (bounded whatever the record, without serialising it).
+ */
 function sample(record: CloudTrailRecord): CloudTrailRecord {
-  if (Buffer.byteLength(JSON.stringify(record)) <= LIMITS.sampleBytes) return record;
-  const small: Record<string, unknown> = { sampleTrimmed: true };
+  const copy: Record<string, unknown> = {};
   for (const field of SAMPLE_FIELDS) {
     const value = record[field];
-    if (value === undefined) continue;
-    small[field] = typeof value === 'string' ? value.slice(0, 160) : value;
+    if (typeof value === 'string') copy[field] = value.slice(0, MAX_SAMPLE_STRING);
+    else if (typeof value === 'boolean') copy[field] = value;
   }
-  if (Buffer.byteLength(JSON.stringify(small)) > LIMITS.sampleBytes) delete small.userIdentity;
-  return small as CloudTrailRecord;
+  const identity = record.userIdentity;
+  if (identity && typeof identity === 'object') {
+    const kept: Record<string, unknown> = {};
+    for (const field of IDENTITY_FIELDS) if (typeof identity[field] === 'string') kept[field] = (identity[field] as string).slice(0, MAX_SAMPLE_STRING);
+    const creationDate = identity.sessionContext?.attributes?.creationDate;
+    if (typeof creationDate === 'string') kept.sessionContext = { attributes: { creationDate: creationDate.slice(0, 40) }, ec2RoleDelivery: '-' };
+    copy.userIdentity = kept;
+  }
+  return copy as CloudTrailRecord;
 }
