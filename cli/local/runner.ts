@@ -37,6 +37,8 @@ export interface LocalAuditOptions {
   onProgress?: (done: number, planned: number) => void;
   /** Replaces the Analyze binding (e.g. in tests). */
   analyze?: (item: WorkItem) => Promise<unknown>;
+  /** Replaces the Correlate binding (e.g. in tests). */
+  correlate?: (item: { runId: string; shard: number }) => Promise<unknown>;
   /** Analyze for runs of more than one work item: the worker pool that uses every core. */
   analyzeParallel?: (item: WorkItem) => Promise<unknown>;
   wrapPorts?: (ports: { findings: FindingsStore; reader: ObjectReader; runs: RunStore }) => {
@@ -87,7 +89,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
       writeConcurrency: config.writeConcurrency,
       ...(options.suppressor ? { suppressor: options.suppressor } : {}),
     });
-  const correlate = correlateStep(
+  const correlate = options.correlate ?? correlateStep(
     { aggregates, findings, now },
     { detectors: options.detectors, concurrency: config.writeConcurrency, ...(options.suppressor ? { suppressor: options.suppressor } : {}) },
   );
