@@ -38,6 +38,7 @@ let gzipBytes = 0;
 let jsonBytes = 0;
 let findings = 0;
 let stateWrites = 0;
+let stateWriteUnits = 0;
 let rssBefore = process.memoryUsage().rss;
 
 if (mode === 'floor') {
@@ -85,6 +86,7 @@ if (mode === 'floor') {
     findings += result.findings.new;
   }
   stateWrites = aggregates.writes;
+  stateWriteUnits = aggregates.writeUnits;
   for (const f of chosen) gzipBytes += (await stat(`${dir}/${f}`)).size;
 }
 
@@ -99,6 +101,7 @@ console.log(
     jsonBytes,
     findings,
     stateWrites,
+    stateWriteUnits,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     // maxRSS is in KB.

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { shardOf } from '../core/correlation.ts';
 import type { AggregateStore, CorrelateResult, StoredAggregate } from '../core/ports.ts';
 
@@ -12,6 +13,8 @@ export class MemoryAggregateStore implements AggregateStore {
   readonly touched = new Map<string, { detector: string; key: string }[]>();
   readonly results = new Map<string, CorrelateResult>();
   writes = 0;
+  /** DynamoDB write units those items would cost: 1 per KB, aggregates of 1 KB or more gzip (as the adapter stores them). */
+  writeUnits = 0;
 
   async putWorkItem(runId: string, batch: number, aggregates: readonly StoredAggregate[]): Promise<number> {
     if (aggregates.length === 0) return 0;
@@ -19,9 +22,14 @@ export class MemoryAggregateStore implements AggregateStore {
       const id = `${detector}\u0000${key}`;
       let items = this.aggregates.get(id);
       if (!items) this.aggregates.set(id, (items = new Map()));
-      items.set(`${runId}#${batch}`, JSON.parse(JSON.stringify(aggregate)));
+      const json = JSON.stringify(aggregate);
+      items.set(`${runId}#${batch}`, JSON.parse(json));
+      const bytes = json.length >= 1024 ? gzipSync(json).byteLength : json.length;
+      // Key attributes and the TTL add about 100 bytes to each item.
+      this.writeUnits += Math.ceil((bytes + key.length + 100) / 1024);
     }
     this.touched.set(`${runId}#${batch}`, aggregates.map(({ detector, key }) => ({ detector, key })));
+    this.writeUnits += Math.ceil(gzipSync(JSON.stringify(aggregates.map(({ detector, key }) => [detector, key]))).byteLength / 1024);
     const written = aggregates.length + 1;
     this.writes += written;
     return written;
