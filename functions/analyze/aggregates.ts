@@ -29,7 +29,8 @@ export class AggregateCollector {
       try {
         for (const { key, aggregate } of detector.observe(record, objectKey) ?? []) {
           const known = keys.get(key);
-          keys.set(key, known === undefined ? aggregate : detector.merge(known, aggregate));
+          // The work item's aggregate is the collector's own: the detector may join into it in place.
+          keys.set(key, known === undefined ? aggregate : detector.accumulate ? detector.accumulate(known, aggregate) : detector.merge(known, aggregate));
         }
       } catch (error) {
         // The contract says observe and merge never throw; a detector that does anyway loses

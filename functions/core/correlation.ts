@@ -53,6 +53,11 @@ export interface CorrelatingDetector<A = unknown> {
    * well under {@link MAX_AGGREGATE_BYTES} as JSON whatever the input: cap sets and lists).
    */
   merge(a: A, b: A): A;
+  /**
+   * Optional fast path for Analyze, which joins an observation per record into an aggregate it
+   * owns: may change `into` and return it, and must give what `merge(into, observation)` gives.
+   */
+  accumulate?(into: A, observation: A): A;
   /** Whether Correlate must judge this key; keys that are only evidence for others answer false. Default: all. */
   judges?(key: string): boolean;
   /** The verdicts the key's joined aggregate supports, judged in eventTime order. */

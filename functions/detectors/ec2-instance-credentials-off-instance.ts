@@ -4,6 +4,7 @@ import type { AggregateLookup, CorrelatingDetector, Verdict } from '../core/corr
 import { ConfigError } from '../core/errors.ts';
 import {
   evidenceKey,
+  joinInto,
   mergeAggregates,
   observeRecord,
   type AddressEntry,
@@ -143,6 +144,7 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
 
     observe: observeRecord,
     merge: mergeAggregates,
+    accumulate: joinInto,
     judges: (key) => key.startsWith('instance|'),
 
     async judge(key, aggregate, lookup): Promise<Verdict[]> {

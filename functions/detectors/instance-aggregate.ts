@@ -120,56 +120,73 @@ export function observeRecord(record: CloudTrailRecord, objectKey: string): Obse
   return observations;
 }
 
-/** The join of two aggregates of the same key (see the comment at the top). */
+/** The join of two aggregates of the same key (see the comment at the top); neither is changed. */
 export function mergeAggregates(a: OffInstanceAggregate, b: OffInstanceAggregate): OffInstanceAggregate {
   if (a === b) return a;
-  if (a.t === 'e' && b.t === 'e') return { t: 'e', a: cap(joinMaps(a.a, b.a, joinEvidence), LIMITS.evidenceAddresses, byKey) };
-  if (a.t === 'i' && b.t === 'i') {
-    return {
-      t: 'i',
-      id: a.id < b.id ? a.id : b.id,
-      s: cap(joinMaps(a.s, b.s, joinSession), LIMITS.sessions, newestKey),
-      a: cap(joinMaps(a.a, b.a, joinAddress), LIMITS.addresses, earliestEntry),
-    };
+  return joinInto(structuredClone(a), b);
+}
+
+/**
+ * Joins `b` into `into`, changing and returning `into` (Analyze's per-record fast path; `into` is
+ * its own). Entries of `b` may be taken over by reference: `b` must not be changed afterwards.
+ */
+export function joinInto(into: OffInstanceAggregate, b: OffInstanceAggregate): OffInstanceAggregate {
+  if (into === b) return into;
+  if (into.t === 'e' && b.t === 'e') {
+    if (joinMapInto(into.a, b.a, joinEvidenceInto)) into.a = cap(into.a, LIMITS.evidenceAddresses, byKey);
+    return into;
+  }
+  if (into.t === 'i' && b.t === 'i') {
+    if (b.id < into.id) into.id = b.id;
+    if (joinMapInto(into.s, b.s, joinSessionInto)) into.s = cap(into.s, LIMITS.sessions, newestKey);
+    if (joinMapInto(into.a, b.a, joinAddressInto)) into.a = cap(into.a, LIMITS.addresses, earliestEntry);
+    return into;
   }
   // Two kinds under one key cannot happen with this detector's keys; keep one, deterministically.
-  return a.t === 'i' ? a : b;
+  return into.t === 'i' ? into : b;
 }
 
-function joinSession(a: SessionEntry, b: SessionEntry): SessionEntry {
-  return { h: cap(joinMaps(a.h, b.h, joinSpan), LIMITS.homeMarkers, byKey), p: cap(joinMaps(a.p, b.p, joinSpan), LIMITS.sessionAddresses, earliestSpan) };
-}
-
-function joinSpan(a: Span, b: Span): Span {
-  return [a[0] < b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1], Math.max(a[2], b[2])];
-}
-
-function joinAddress(a: AddressEntry, b: AddressEntry): AddressEntry {
-  const entry: AddressEntry = {
-    f: a.f < b.f ? a.f : b.f,
-    l: a.l > b.l ? a.l : b.l,
-    n: Math.max(a.n, b.n),
-    ua: smallest(a.ua, b.ua, LIMITS.userAgents),
-    ids: smallest(a.ids, b.ids, LIMITS.eventIds),
-  };
-  const x = !a.x ? b.x : !b.x ? a.x : a.x.t < b.x.t || (a.x.t === b.x.t && a.x.id <= b.x.id) ? a.x : b.x;
-  if (x) entry.x = x;
-  return entry;
-}
-
-function joinEvidence(a: { i?: string[]; p?: string[] }, b: { i?: string[]; p?: string[] }): { i?: string[]; p?: string[] } {
-  const i = smallest(a.i ?? [], b.i ?? [], LIMITS.instancesPerAddress);
-  const p = smallest(a.p ?? [], b.p ?? [], 1);
-  return { ...(i.length ? { i } : {}), ...(p.length ? { p } : {}) };
-}
-
-function joinMaps<V>(a: Record<string, V>, b: Record<string, V>, join: (x: V, y: V) => V): Record<string, V> {
-  const out: Record<string, V> = { ...a };
-  for (const [key, value] of Object.entries(b)) {
-    const known = out[key];
-    out[key] = known === undefined ? value : join(known, value);
+/** Joins each entry of `b` into `into`; true when a key was added (the caller then applies its cap). */
+function joinMapInto<V>(into: Record<string, V>, b: Record<string, V>, join: (x: V, y: V) => V): boolean {
+  let added = false;
+  for (const key in b) {
+    const value = b[key]!;
+    const known = into[key];
+    if (known === undefined) {
+      into[key] = value;
+      added = true;
+    } else into[key] = join(known, value);
   }
-  return out;
+  return added;
+}
+
+function joinSessionInto(into: SessionEntry, b: SessionEntry): SessionEntry {
+  if (joinMapInto(into.h, b.h, joinSpanInto)) into.h = cap(into.h, LIMITS.homeMarkers, byKey);
+  if (joinMapInto(into.p, b.p, joinSpanInto)) into.p = cap(into.p, LIMITS.sessionAddresses, earliestSpan);
+  return into;
+}
+
+function joinSpanInto(into: Span, b: Span): Span {
+  if (b[0] < into[0]) into[0] = b[0];
+  if (b[1] > into[1]) into[1] = b[1];
+  if (b[2] > into[2]) into[2] = b[2];
+  return into;
+}
+
+function joinAddressInto(into: AddressEntry, b: AddressEntry): AddressEntry {
+  if (b.f < into.f) into.f = b.f;
+  if (b.l > into.l) into.l = b.l;
+  if (b.n > into.n) into.n = b.n;
+  into.ua = smallest(into.ua, b.ua, LIMITS.userAgents);
+  into.ids = smallest(into.ids, b.ids, LIMITS.eventIds);
+  if (b.x && (!into.x || b.x.t < into.x.t || (b.x.t === into.x.t && b.x.id < into.x.id))) into.x = b.x;
+  return into;
+}
+
+function joinEvidenceInto(into: { i?: string[]; p?: string[] }, b: { i?: string[]; p?: string[] }): { i?: string[]; p?: string[] } {
+  if (b.i) into.i = smallest(into.i ?? [], b.i, LIMITS.instancesPerAddress);
+  if (b.p) into.p = smallest(into.p ?? [], b.p, 1);
+  return into;
 }
 
 /** Keeps the first `max` entries in the given order (a fixed order over keys and joined values). */
@@ -187,6 +204,8 @@ const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) => 
 function smallest(a: readonly string[], b: readonly string[], max: number): string[] {
   // The common case (a record adds what the aggregate holds already) allocates nothing.
   if (b.every((x) => a.includes(x))) return a as string[];
+  // One new value larger than every kept one, with the list full: nothing changes either.
+  if (b.length === 1 && a.length >= max && b[0]! > a[a.length - 1]!) return a as string[];
   return [...new Set([...a, ...b])].sort().slice(0, max);
 }
 

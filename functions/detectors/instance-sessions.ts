@@ -51,7 +51,9 @@ export function instanceSessionOf(record: CloudTrailRecord): InstanceSession | u
   const issuerArn = typeof issuer.arn === 'string' && issuer.arn.startsWith('arn:') && issuer.arn.length <= MAX_ARN ? issuer.arn : '';
   const roleArn = issuerArn || `arn:${partition}:iam::${account}:role/${role}`;
   const attributes = context.attributes;
-  const creation = attributes && typeof attributes === 'object' && typeof attributes.creationDate === 'string' ? attributes.creationDate.slice(0, 40) : '';
+  const raw = attributes && typeof attributes === 'object' ? attributes.creationDate : undefined;
+  // A time, never free text: it becomes a key of the aggregate's map (`__proto__` must not).
+  const creation = typeof raw === 'string' && /^[0-9A-Za-z:.+-]{1,40}$/.test(raw) ? raw : '';
   // Without a creationDate the temporary key id still identifies the session.
   const creationDate = creation || `key:${identity.accessKeyId}`;
   return { account, roleArn, instanceId, creationDate, key: instanceKey(account, roleArn, instanceId) };

@@ -18,7 +18,7 @@ import {
   userAgentFamily,
   type AddressEvidence,
 } from '../../functions/detectors/ec2-instance-credentials-off-instance.ts';
-import { mergeAggregates, observeRecord, type InstanceAggregate } from '../../functions/detectors/instance-aggregate.ts';
+import { joinInto, mergeAggregates, observeRecord, type InstanceAggregate } from '../../functions/detectors/instance-aggregate.ts';
 import type { CorrelatingDetector } from '../../functions/detectors/types.ts';
 import { aRecord, anIamUser, anInstanceSession } from '../helpers/records.ts';
 
@@ -110,10 +110,12 @@ Session('requires an ASIA key, an AssumedRole type and a Role session issuer', (
   assert.is(instanceSessionOf(call(ON_INSTANCE, {}, { ...base, sessionContext: { ...base.sessionContext, sessionIssuer: issuer } })), undefined);
 });
 
-Session('falls back to the temporary key id when creationDate is missing', () => {
+Session('falls back to the temporary key id when creationDate is missing or not a time', () => {
   const base = anInstanceSession();
   const session = instanceSessionOf(call(ON_INSTANCE, {}, { ...base, sessionContext: { ...base.sessionContext, attributes: undefined } }));
   assert.is(session?.creationDate, 'key:ASIAEXAMPLESESSION01');
+  const forged = { ...base, sessionContext: { ...base.sessionContext, attributes: { creationDate: '__proto__' } } };
+  assert.is(instanceSessionOf(call(ON_INSTANCE, {}, forged))?.creationDate, 'key:ASIAEXAMPLESESSION01');
 });
 
 Session.run();
@@ -460,6 +462,9 @@ Merge('is a bounded semilattice join: associative, commutative, idempotent', () 
   const grouped = groups.map(fold);
   assert.is(canonical(fold([...grouped.slice(3), ...grouped, ...grouped.slice(0, 3)].reverse())), forward);
   assert.is(canonical(mergeAggregates(fold(parts), fold(parts))), forward);
+  // Analyze's in-place fast path gives the same join.
+  const inPlace = parts.slice(1).reduce((into, part) => joinInto(into, structuredClone(part)), structuredClone(parts[0]!));
+  assert.is(canonical(inPlace), forward);
   const joined = fold(parts) as InstanceAggregate;
   assert.is(Object.keys(joined.s).length, 24);
   assert.ok(Buffer.byteLength(JSON.stringify(joined)) < 64 * 1024);
