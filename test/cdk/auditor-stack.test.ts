@@ -453,7 +453,7 @@ tryout('createTrail: a multi-region, validated trail into a private, encrypted, 
   });
   // The steps only; the other function is CDK's auto-delete handler of the try-out bucket.
   const steps = resourcesOf(template, 'AWS::Lambda::Function').filter(([, r]) => String(r.Properties!.Description ?? '').startsWith('trail-auditor'));
-  assert.is(steps.length, 3);
+  assert.is(steps.length, 4);
   template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
 });
 
