@@ -31,6 +31,8 @@ interface Measurement {
   gzipBytes: number;
   jsonBytes: number;
   findings: number;
+  stateWrites?: number;
+  stateWriteUnits?: number;
   seconds: number;
   peakRssBytes: number;
   rssBeforeBytes: number;
@@ -102,6 +104,7 @@ const growth = largest.peakRssBytes - largest.rssBeforeBytes;
 console.log(
   `one Analyze over the largest file (${fmt(mb(largest.jsonBytes), 2)} MB JSON): RSS grew ${fmt(mb(growth), 1)} MB = ${fmt(growth / largest.jsonBytes, 2)} x its JSON size (target < 3; the process's own baseline, ${fmt(mb(largest.rssBeforeBytes), 0)} MB of Node.js and code, not counted)`,
 );
+console.log(`state writes (correlation aggregates and touched-key lists): ${analyze.stateWrites ?? 0} for ${analyze.records.toLocaleString('en-US')} records = ${fmt(((analyze.stateWrites ?? 0) / analyze.records) * 1e6, 0)} per million events (target <= 1,000), ${fmt(((analyze.stateWriteUnits ?? 0) / analyze.records) * 1e6, 0)} write units per million`);
 console.log(`findings stored: (b) ${analyze.findings}, (c) ${audit?.findings ?? '-'}; the workshop's instance rule is suppressed (bench/suppressions.yml), as recommended in production`);
 
 // Cost in AWS from (b): Analyze at 1,769 MB has one vCPU, which is what (b) measured.

@@ -12,7 +12,9 @@ import type { Finding } from '../functions/core/findings.ts';
 import type { FindingsStore } from '../functions/core/ports.ts';
 import { loadSuppressions } from '../functions/core/suppressions.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';
-import type { DetectorStatePort } from '../functions/detectors/types.ts';
+import { MemoryAggregateStore } from '../functions/adapters/memory-aggregates.ts';
+import { correlateShard } from '../functions/correlate/correlate.ts';
+import { CORRELATION_SHARDS } from '../functions/core/correlation.ts';
 import { corpusFiles } from './corpus.ts';
 
 const [mode, dir] = process.argv.slice(2);
@@ -28,27 +30,6 @@ class MapFindings implements FindingsStore {
   }
 }
 
-function mapState(): DetectorStatePort {
-  const values = new Map<string, Record<string, string>>();
-  const sets = new Map<string, Set<string>>();
-  return {
-    async putIfAbsent(key, value) {
-      const old = values.get(key);
-      if (old) return old;
-      values.set(key, value);
-      return value;
-    },
-    async get(key) {
-      return values.get(key);
-    },
-    async addToSet(key, member) {
-      const set = sets.get(key) ?? new Set<string>();
-      sets.set(key, set.add(member));
-      return set.size;
-    },
-  };
-}
-
 const files = await corpusFiles(dir);
 const start = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
@@ -56,6 +37,8 @@ let records = 0;
 let gzipBytes = 0;
 let jsonBytes = 0;
 let findings = 0;
+let stateWrites = 0;
+let stateWriteUnits = 0;
 let rssBefore = process.memoryUsage().rss;
 
 if (mode === 'floor') {
@@ -82,23 +65,28 @@ if (mode === 'floor') {
   const store = new MapFindings();
   // Growth is measured from here: code, detectors and rules are loaded, nothing is parsed yet.
   rssBefore = process.memoryUsage().rss;
-  const states = new Map<string, DetectorStatePort>();
-  const result = await analyzeObjects(
-    {
-      runs: { getManifestBatch: async () => chosen, putBatchResult: async () => undefined },
-      reader: trail,
-      findings: store,
-      detectorState: (id) => states.get(id) ?? states.set(id, mapState()).get(id)!,
-      now: () => new Date(),
-    },
-    { detectors, suppressor, readConcurrency: 4, writeConcurrency: 16 },
-    'bench',
-    0,
-    chosen,
-  );
-  records = result.records;
-  jsonBytes = result.bytes;
-  findings = result.findings.new;
+  const aggregates = new MemoryAggregateStore();
+  const ports = {
+    runs: { getManifestBatch: async () => chosen, putBatchResult: async () => undefined },
+    reader: trail,
+    findings: store,
+    aggregates,
+    now: () => new Date(),
+  };
+  // Work items of 500 objects, as the default plan makes them: state writes are per key per work item.
+  for (let start = 0, batch = 0; start < chosen.length; start += 500, batch++) {
+    const result = await analyzeObjects(ports, { detectors, suppressor, readConcurrency: 4, writeConcurrency: 16 }, 'bench', batch, chosen.slice(start, start + 500));
+    records += result.records;
+    jsonBytes += result.bytes;
+    findings += result.findings.new;
+  }
+  // The correlation stage over the same in-memory store.
+  for (let shard = 0; shard < CORRELATION_SHARDS; shard++) {
+    const result = await correlateShard({ aggregates, findings: store, now: () => new Date() }, { detectors, suppressor, concurrency: 16 }, { runId: 'bench', shard });
+    findings += result.findings.new;
+  }
+  stateWrites = aggregates.writes;
+  stateWriteUnits = aggregates.writeUnits;
   for (const f of chosen) gzipBytes += (await stat(`${dir}/${f}`)).size;
 }
 
@@ -112,6 +100,8 @@ console.log(
     gzipBytes,
     jsonBytes,
     findings,
+    stateWrites,
+    stateWriteUnits,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     // maxRSS is in KB.

@@ -97,7 +97,12 @@ export class AuditorStack extends Stack {
 
     this.stateMachine = new AuditStateMachine(this, 'Audit', {
       stateMachineName: `${this.stackName}-audit`,
-      functions: { PlanFunctionArn: this.functions.plan, AnalyzeFunctionArn: this.functions.analyze, PublishFunctionArn: this.functions.publish },
+      functions: {
+        PlanFunctionArn: this.functions.plan,
+        AnalyzeFunctionArn: this.functions.analyze,
+        CorrelateFunctionArn: this.functions.correlate,
+        PublishFunctionArn: this.functions.publish,
+      },
       logRetention,
     });
     const stateMachine = this.stateMachine.stateMachine;

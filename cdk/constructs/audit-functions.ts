@@ -43,13 +43,14 @@ export interface AuditFunctionsProps {
 }
 
 /**
- * Plan, Analyze and Publish: one NodejsFunction per step, bundled as ESM by the local esbuild
+ * Plan, Analyze, Correlate and Publish: one NodejsFunction per step, bundled as ESM by the local esbuild
  * (the analyze and publish handlers use top-level await), each with its own role holding only
  * what its step calls (see the adapters: S3Trail, DynamoRunStore, DynamoFindingsStore, ...).
  */
 export class AuditFunctions extends Construct {
   readonly plan: NodejsFunction;
   readonly analyze: NodejsFunction;
+  readonly correlate: NodejsFunction;
   readonly publish: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: AuditFunctionsProps) {
@@ -71,6 +72,24 @@ export class AuditFunctions extends Construct {
       environment: {
         ...common,
         TRAIL_BUCKET: props.trailBucketName,
+        FINDINGS_TABLE: props.findingsTable.tableName,
+        ...sigma,
+        ...(props.suppressionsFile ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) } : {}),
+        ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
+        ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
+      },
+      copy: [
+        ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
+        ...(props.suppressionsFile ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }] : []),
+        ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
+      ],
+    });
+    // Correlate judges with the same detectors and evidence files as Analyze (it never reads the trail).
+    this.correlate = this.step('Correlate', props, {
+      memoryMb: 1024,
+      timeout: Duration.seconds(900),
+      environment: {
+        ...common,
         FINDINGS_TABLE: props.findingsTable.tableName,
         ...sigma,
         ...(props.suppressionsFile ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) } : {}),
@@ -122,8 +141,13 @@ export class AuditFunctions extends Construct {
     // Tables: the exact item operations of the adapters in functions/adapters/dynamodb.ts.
     // Plan also reads the ledger (Query) and gives the scheduled-run lease up when it fails (UpdateItem).
     tableAccess(this.plan, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
-    tableAccess(this.analyze, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], props.tableKey);
+    // Analyze writes its correlation aggregates with BatchWriteItem (DynamoAggregateStore).
+    tableAccess(this.analyze, props.stateTable, ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], props.tableKey);
     tableAccess(this.analyze, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
+    // Correlate queries the touched keys and each key's aggregates, puts its shard's result, and
+    // puts findings; it never updates or deletes an item.
+    tableAccess(this.correlate, props.stateTable, ['dynamodb:PutItem', 'dynamodb:Query'], props.tableKey);
+    tableAccess(this.correlate, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
     // Publish reads the run, writes the ledger (BatchWriteItem) and moves the schedule's start and
     // the lease (conditional UpdateItem).
     tableAccess(this.publish, props.stateTable, ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
@@ -145,7 +169,7 @@ export class AuditFunctions extends Construct {
   }
 
   private step(
-    name: 'Plan' | 'Analyze' | 'Publish',
+    name: 'Plan' | 'Analyze' | 'Correlate' | 'Publish',
     props: AuditFunctionsProps,
     options: { memoryMb: number; timeout: Duration; environment: Record<string, string>; copy?: { from: string; to: string }[] },
   ): NodejsFunction {

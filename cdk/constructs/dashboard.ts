@@ -8,7 +8,7 @@ import { ANOMALIES_METRIC } from '../../functions/publish/publish.ts';
 export interface AuditDashboardProps {
   namespace: string;
   stateMachine: StateMachine;
-  functions: { plan: IFunction; analyze: IFunction; publish: IFunction };
+  functions: { plan: IFunction; analyze: IFunction; correlate: IFunction; publish: IFunction };
   /** Shown as a status row: the workshop alarm first. */
   alarms: IAlarm[];
   findingsTableName: string;
@@ -85,7 +85,7 @@ export class AuditDashboard extends Construct {
       }),
       new GraphWidget({
         title: 'Step errors and throttles',
-        left: (['plan', 'analyze', 'publish'] as const).flatMap((step) => [
+        left: (['plan', 'analyze', 'correlate', 'publish'] as const).flatMap((step) => [
           props.functions[step].metricErrors({ statistic: 'Sum', period, label: `${step} errors` }),
           props.functions[step].metricThrottles({ statistic: 'Sum', period, label: `${step} throttles` }),
         ]),

@@ -1,7 +1,8 @@
-import { DynamoFindingsStore, DynamoRunStore, detectorStates } from '../../functions/adapters/dynamodb.ts';
+import { DynamoAggregateStore } from '../../functions/adapters/aggregates.ts';
+import { DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { analyzeStep } from '../../functions/analyze/analyze.ts';
-import type { AuditConfig } from '../../functions/core/config.ts';
+import { DEFAULT_AGGREGATE_TTL_DAYS, type AuditConfig } from '../../functions/core/config.ts';
 import type { WorkItem } from '../../functions/core/ports.ts';
 import { loadSuppressions } from '../../functions/core/suppressions.ts';
 import { loadDetectors, type DetectorSources } from '../../functions/detectors/load.ts';
@@ -29,7 +30,7 @@ export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: Wo
       runs: new DynamoRunStore(client, LOCAL_TABLES.state),
       reader: trail.reader,
       findings: new DynamoFindingsStore(client, LOCAL_TABLES.findings),
-      detectorState: detectorStates(client, LOCAL_TABLES.state),
+      aggregates: new DynamoAggregateStore(client, LOCAL_TABLES.state, DEFAULT_AGGREGATE_TTL_DAYS),
       now: () => new Date(),
     },
     { detectors, readConcurrency: setup.config.readConcurrency, writeConcurrency: setup.config.writeConcurrency, ...(suppressor ? { suppressor } : {}) },

@@ -2,13 +2,15 @@ import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore, detectorStates } from '../../functions/adapters/dynamodb.ts';
+import { DynamoAggregateStore } from '../../functions/adapters/aggregates.ts';
+import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
 import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
 import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions/analyze/analyze.ts';
 import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
-import type { AuditConfig } from '../../functions/core/config.ts';
+import { DEFAULT_AGGREGATE_TTL_DAYS, type AuditConfig } from '../../functions/core/config.ts';
 import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
 import type { BatchResult, FindingsStore, ObjectReader, RunStore, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import { correlateStep } from '../../functions/correlate/correlate.ts';
 import { planStep } from '../../functions/plan/plan.ts';
 import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
@@ -37,10 +39,14 @@ export interface LocalAuditOptions {
   alarms: readonly AlarmRule[];
   now?: () => Date;
   runId?: string;
+  /** Days correlation aggregates are kept (default DEFAULT_AGGREGATE_TTL_DAYS). */
+  aggregateTtlDays?: number;
   /** Called once Plan has run and after each work item. */
   onProgress?: (progress: RunProgress) => void;
   /** Replaces the Analyze binding (e.g. in tests). */
   analyze?: (item: WorkItem) => Promise<unknown>;
+  /** Replaces the Correlate binding (e.g. in tests). */
+  correlate?: (item: { runId: string; shard: number }) => Promise<unknown>;
   /** Analyze for runs of more than one work item: the worker pool that uses every core. */
   analyzeParallel?: (item: WorkItem) => Promise<unknown>;
   wrapPorts?: (ports: { findings: FindingsStore; reader: ObjectReader; runs: RunStore }) => {
@@ -63,7 +69,7 @@ export interface LocalAuditResult {
 }
 
 /** Local runs wait for nothing: retries happen at once (the SDK still backs off on its own). */
-const NO_RETRY_WAIT = { Plan: 0, Analyze: 0, Publish: 0 };
+const NO_RETRY_WAIT = { Plan: 0, Analyze: 0, Correlate: 0, Publish: 0 };
 
 /**
  * Runs the real state machine definition in aws-local-stepfunctions, each Task bound to the same
@@ -83,13 +89,8 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const config = options.config;
 
   const plan = planStep({ lister: options.lister, runs, now }, config);
-  const analyzePorts: AnalyzePorts = {
-    runs,
-    reader,
-    findings,
-    detectorState: detectorStates(client, LOCAL_TABLES.state),
-    now,
-  };
+  const aggregates = new DynamoAggregateStore(client, LOCAL_TABLES.state, options.aggregateTtlDays ?? DEFAULT_AGGREGATE_TTL_DAYS, now);
+  const analyzePorts: AnalyzePorts = { runs, reader, findings, aggregates, now };
   const analyze =
     options.analyze ??
     analyzeStep(analyzePorts, {
@@ -98,8 +99,12 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
       writeConcurrency: config.writeConcurrency,
       ...(options.suppressor ? { suppressor: options.suppressor } : {}),
     });
+  const correlate = options.correlate ?? correlateStep(
+    { aggregates, findings, now },
+    { detectors: options.detectors, concurrency: config.writeConcurrency, ...(options.suppressor ? { suppressor: options.suppressor } : {}) },
+  );
   const counter = new DynamoFindingsCounter(client, LOCAL_TABLES.findings);
-  const publish = publishStep({ runs, findings: counter, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
+  const publish = publishStep({ runs, findings: counter, correlations: aggregates, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
 
   let planned = 0;
   let published: RunSummary | undefined;
@@ -132,6 +137,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
           options.onProgress?.(progress);
           return result as never;
         },
+        Correlate: async (item) => (await correlate(item as never)) as never,
         Publish: async (event) => {
           published = await publish(event as never);
           return published as never;

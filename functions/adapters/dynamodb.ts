@@ -5,7 +5,6 @@ import pLimit from 'p-limit';
 import { FindingRefusedError, messageOf } from '../core/errors.ts';
 import type { Finding } from '../core/findings.ts';
 import { folderOf, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
-import type { DetectorStatePort } from '../core/detector.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from './tables.ts';
 
 /** The findings table, written with a conditional put per (detector, eventID). */
@@ -294,108 +293,4 @@ export class DynamoRunStore implements RunStore {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     }
   }
-}
-
-/** Entries each detector-state cache keeps before it starts afresh. */
-const STATE_CACHE_ENTRIES = 50_000;
-/** How long a detector-state miss is trusted. */
-export const ABSENT_TTL_MS = 30_000;
-
-/**
- * Durable state of one stateful detector, under `DSTATE#<detector>` in the state table. Stored
- * first-sight values never change and set members are never removed, so both are cached: a
- * detector that sees the same session or address on every record writes it once per invocation.
- */
-export class DynamoDetectorState implements DetectorStatePort {
-  private readonly pk: string;
-  private readonly values = new Map<string, Record<string, string>>();
-  /** Keys looked up and not found, with when: absence is remembered briefly (see get). */
-  private readonly absent = new Map<string, number>();
-  /** Members this process added, and the largest size seen of each set. */
-  private readonly members = new Set<string>();
-  private readonly sizes = new Map<string, number>();
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly table: string,
-    detectorId: string,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.pk = `DSTATE#${detectorId}`;
-  }
-
-  async putIfAbsent(key: string, value: Record<string, string>): Promise<Record<string, string>> {
-    const cached = this.values.get(key);
-    if (cached) return cached;
-    const stored = await this.putIfAbsentUncached(key, value);
-    remember(this.values, key, stored);
-    return stored;
-  }
-
-  private async putIfAbsentUncached(key: string, value: Record<string, string>): Promise<Record<string, string>> {
-    try {
-      await this.client.send(
-        new PutCommand({ TableName: this.table, Item: { pk: this.pk, sk: key, value }, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return value;
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      return (await this.get(key)) ?? value;
-    }
-  }
-
-  async get(key: string): Promise<Record<string, string> | undefined> {
-    const cached = this.values.get(key);
-    if (cached) return cached;
-    // Detectors ask for evidence that is mostly not there (an address no person used) on every
-    // record; a miss is trusted for a short while rather than asked again each time. Evidence
-    // written meanwhile by another work item is seen at most ABSENT_TTL_MS later.
-    const missedAt = this.absent.get(key);
-    if (missedAt !== undefined && this.now() - missedAt < ABSENT_TTL_MS) return undefined;
-    const answer = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: this.pk, sk: key }, ConsistentRead: true }));
-    const value = answer.Item?.value as Record<string, string> | undefined;
-    if (value) remember(this.values, key, value);
-    else remember(this.absent, key, this.now());
-    return value;
-  }
-
-  async addToSet(key: string, member: string): Promise<number> {
-    // A member already added by this process: the set can only have grown since, by others; the
-    // size last seen is a lower bound, which is what the detectors' thresholds need.
-    const seen = this.sizes.get(key);
-    if (seen !== undefined && this.members.has(`${key}\u0000${member}`)) return seen;
-    const answer = await this.client.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: this.pk, sk: key },
-        UpdateExpression: 'ADD members :member',
-        ExpressionAttributeValues: { ':member': new Set([member]) },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    const members = answer.Attributes?.members as Set<string> | undefined;
-    // Concurrent adds can answer out of order: keep the largest size seen.
-    const size = Math.max(members?.size ?? 1, this.sizes.get(key) ?? 0);
-    if (this.members.size >= STATE_CACHE_ENTRIES) this.members.clear();
-    this.members.add(`${key}\u0000${member}`);
-    remember(this.sizes, key, size);
-    return size;
-  }
-}
-
-/**
- * One {@link DynamoDetectorState} per detector for the life of the process (a Lambda container, a
- * worker thread), so what it learned is reused by every work item instead of asked again.
- */
-export function detectorStates(client: DynamoDBDocumentClient, table: string): (detectorId: string) => DetectorStatePort {
-  const states = new Map<string, DynamoDetectorState>();
-  return (detectorId) => {
-    let state = states.get(detectorId);
-    if (!state) states.set(detectorId, (state = new DynamoDetectorState(client, table, detectorId)));
-    return state;
-  };
-}
-
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  if (cache.size >= STATE_CACHE_ENTRIES) cache.clear();
-  cache.set(key, value);
 }

@@ -3,8 +3,9 @@ import { cutToBytes } from '../core/bounded.ts';
 import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import { FindingRefusedError, LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
-import type { BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
-import type { Detector, DetectorMatch, DetectorStatePort, StatefulDetector, StatelessDetector } from '../detectors/types.ts';
+import type { AggregateStore, BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
+import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
+import { AggregateCollector } from './aggregates.ts';
 import { LargeObjectGate, readBounded } from './bounded-read.ts';
 
 /** Decides whether a match is silenced; returns the suppression rule's id if so. */
@@ -20,8 +21,8 @@ export interface AnalyzePorts {
   runs: Pick<RunStore, 'getManifestBatch' | 'putBatchResult'>;
   reader: ObjectReader;
   findings: FindingsStore;
-  /** State for stateful detectors, one namespace per detector id. */
-  detectorState: (detectorId: string) => DetectorStatePort;
+  /** Where the work item's correlation aggregates go (see functions/core/correlation.ts). */
+  aggregates: Pick<AggregateStore, 'putWorkItem'>;
   now: () => Date;
 }
 
@@ -61,8 +62,7 @@ export async function analyzeObjects(
 ): Promise<BatchResult> {
   const result = emptyResult(batch);
   const stateless = options.detectors.filter((d): d is StatelessDetector => d.kind === 'stateless');
-  const stateful = options.detectors.filter((d): d is StatefulDetector => d.kind === 'stateful');
-  const statePorts = new Map(stateful.map((d) => [d.meta.id, ports.detectorState(d.meta.id)]));
+  const collector = new AggregateCollector(options.detectors);
   const readLimit = pLimit(options.readConcurrency);
   const writeLimit = pLimit(options.writeConcurrency);
   const startedAt = ports.now();
@@ -117,38 +117,18 @@ export async function analyzeObjects(
     writes.push(write);
   };
 
-  // Stateful detectors learn from order, so they see the batch's objects one at a time in key
-  // order (keys sort by file stamp); each object keeps its read slot until its turn, which bounds
-  // memory to `readConcurrency` parsed objects.
-  const turns = keys.map(() => deferred());
-  await Promise.all(
-    keys.map((key, index) =>
-      readLimit(async () => {
-        try {
-          await analyzeOne(key, index);
-        } finally {
-          // An object's turn ends only after its predecessor's, even if it failed early.
-          if (stateful.length > 0 && index > 0) await turns[index - 1]!.promise;
-          turns[index]!.resolve();
-        }
-      }),
-    ),
-  );
+  await Promise.all(keys.map((key) => readLimit(() => analyzeOne(key))));
 
   function failRecord(key: string, reason: string): void {
     result.failedRecords = (result.failedRecords ?? 0) + 1;
     if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
   }
 
-  async function analyzeOne(key: string, index: number): Promise<void> {
+  async function analyzeOne(key: string): Promise<void> {
     let records: CloudTrailRecord[];
     let release = () => {};
     try {
-      // A large object waits for its predecessors' turns before its slot: see LargeObjectGate.
-      const beforeLarge = async () => {
-        if (stateful.length > 0 && index > 0) await turns[index - 1]!.promise;
-      };
-      const read = await readBounded(ports.reader, key, largeObjects, beforeLarge);
+      const read = await readBounded(ports.reader, key, largeObjects);
       const decoded = read.decoded;
       release = read.release;
       records = decoded.records;
@@ -157,7 +137,7 @@ export async function analyzeObjects(
     } catch (error) {
       // A transient read error (5xx, throttling, network) must not become a lost object: it fails
       // the work item, which the state machine retries; if it never succeeds the run is incomplete
-      // and the checkpoint stays. Only objects that no retry can fix are reported and skipped.
+      // and its objects stay out of the ledger. Only objects that no retry can fix are reported and skipped.
       if (!(error instanceof LogObjectError) && !isPermanentReadError(error)) throw error;
       const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
       result.objects.failed++;
@@ -165,13 +145,13 @@ export async function analyzeObjects(
       return;
     }
     try {
-      await analyzeRecords(key, index, records);
+      await analyzeRecords(key, records);
     } finally {
       release();
     }
   }
 
-  async function analyzeRecords(key: string, index: number, records: CloudTrailRecord[]): Promise<void> {
+  async function analyzeRecords(key: string, records: CloudTrailRecord[]): Promise<void> {
     result.objects.analyzed++;
     result.records += records.length;
     const writes: Promise<void>[] = [];
@@ -186,38 +166,11 @@ export async function analyzeObjects(
         // Building a finding from a hostile record failed: that record is the failure, not the object.
         failRecord(key, `record ${i} could not be stored (${messageOf(error)})`);
       }
-    }
-    if (stateful.length > 0) {
-      if (index > 0) await turns[index - 1]!.promise;
-      // Within an object, by eventTime.
-      const ordered = byEventTime(records);
-      for (const detector of stateful) {
-        const port = statePorts.get(detector.meta.id)!;
-        const judge = async (list: readonly CloudTrailRecord[]) => {
-          for (const record of list) {
-            // A detector answers synchronously when it needs no state call: await only a promise.
-            const answer = detector.detect(record, port);
-            const match = isPromiseLike(answer) ? await answer : answer;
-            if (match) onMatch(detector, match, record, key, writes);
-          }
-        };
-        if (!detector.orderKey) {
-          await judge(ordered);
-          continue;
-        }
-        const unkeyed: CloudTrailRecord[] = [];
-        const groups = new Map<string, CloudTrailRecord[]>();
-        for (const record of ordered) {
-          const orderKey = detector.orderKey(record);
-          if (orderKey === undefined) unkeyed.push(record);
-          else groups.get(orderKey)?.push(record) ?? groups.set(orderKey, [record]);
-        }
-        await judge(unkeyed);
-        await Promise.all([...groups.values()].map(judge));
-      }
+      if (collector.active) collector.observe(record, key);
     }
     await Promise.all(writes);
   }
+  await storeAggregates(ports, collector, runId, batch, result);
   result.failures.sort((a, b) => a.key.localeCompare(b.key));
   return result;
 }
@@ -272,23 +225,20 @@ export function isPermanentReadError(error: unknown): boolean {
   return status === 403 || status === 404;
 }
 
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-// Array.prototype.sort is stable, so records with the same time keep their order in the file.
-function byEventTime(records: CloudTrailRecord[]): CloudTrailRecord[] {
-  return records.slice().sort((a, b) => {
-    const x = typeof a.eventTime === 'string' ? a.eventTime : '';
-    const y = typeof b.eventTime === 'string' ? b.eventTime : '';
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+/**
+ * Writes the work item's correlation aggregates: one item per key, in batches, after every
+ * object was analysed (a retried work item writes them again, over its own).
+ */
+async function storeAggregates(ports: AnalyzePorts, collector: AggregateCollector, runId: string, batch: number, result: BatchResult): Promise<void> {
+  if (!collector.active) return;
+  const { aggregates, oversized } = collector.drain();
+  for (const { detector, key } of oversized) {
+    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: `${detector}: ${key.slice(0, 200)}`, reason: 'correlation aggregate too large: not stored' });
+  }
+  for (const [detector, message] of collector.errors) {
+    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: detector, reason: `correlation observe failed: ${message.slice(0, 200)}` });
+  }
+  result.stateWrites = await ports.aggregates.putWorkItem(runId, batch, aggregates);
 }
 
 /** The Analyze step as the state machine calls it, with one work item. */

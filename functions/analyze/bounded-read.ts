@@ -41,21 +41,18 @@ export interface BoundedRead {
 /**
  * Reads and decodes one object within the memory bounds of {@link LargeObjectGate}. Errors are
  * those of the reader and of {@link decodeLogObject}; an object over {@link DECODE_LIMITS} is
- * refused with an ObjectTooLargeError naming the limit. `beforeLarge` runs before a large
- * object waits for its slot (so an object that must wait for others does so holding no memory).
+ * refused with an ObjectTooLargeError naming the limit.
  */
 export async function readBounded(
   reader: ObjectReader,
   key: string,
   gate: LargeObjectGate,
-  beforeLarge: () => Promise<void> = async () => undefined,
 ): Promise<BoundedRead> {
   try {
     return { decoded: decodeLogObject(key, await readWithin(reader, key, SMALL_LIMITS.maxJsonBytes), SMALL_LIMITS), release: () => undefined };
   } catch (error) {
     if (!(error instanceof ObjectTooLargeError)) throw error;
   }
-  await beforeLarge();
   const release = await gate.enter();
   try {
     return { decoded: decodeLogObject(key, await readWithin(reader, key, DECODE_LIMITS.maxJsonBytes), DECODE_LIMITS), release };

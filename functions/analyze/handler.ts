@@ -1,7 +1,8 @@
 import { documentClient, s3Client } from '../adapters/clients.ts';
-import { DynamoFindingsStore, DynamoRunStore, detectorStates } from '../adapters/dynamodb.ts';
+import { DynamoAggregateStore } from '../adapters/aggregates.ts';
+import { DynamoFindingsStore, DynamoRunStore } from '../adapters/dynamodb.ts';
 import { S3Trail } from '../adapters/s3.ts';
-import { configFromEnv, requireEnv, ruleFilesFromEnv } from '../core/config.ts';
+import { aggregateTtlDaysFromEnv, configFromEnv, requireEnv, ruleFilesFromEnv } from '../core/config.ts';
 import { loadSuppressions } from '../core/suppressions.ts';
 import { loadDetectors } from '../detectors/load.ts';
 import { analyzeStep } from './analyze.ts';
@@ -21,7 +22,7 @@ export const handler = analyzeStep(
     runs: new DynamoRunStore(client, stateTable),
     reader: trail,
     findings: new DynamoFindingsStore(client, requireEnv('FINDINGS_TABLE')),
-    detectorState: detectorStates(client, stateTable),
+    aggregates: new DynamoAggregateStore(client, stateTable, aggregateTtlDaysFromEnv()),
     now: () => new Date(),
   },
   {

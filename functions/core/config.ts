@@ -127,3 +127,15 @@ export function ruleFilesFromEnv(env: NodeJS.ProcessEnv = process.env): RuleFile
   }
   return files;
 }
+
+/** Days correlation aggregates are kept (AGGREGATE_TTL_DAYS, default 3): how late a file may come and still be judged with its session. */
+export function aggregateTtlDaysFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.AGGREGATE_TTL_DAYS;
+  if (raw === undefined || raw === '') return DEFAULT_AGGREGATE_TTL_DAYS;
+  const days = Number(raw);
+  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConfigError(`AGGREGATE_TTL_DAYS must be a number of days in (0, 365], got ${JSON.stringify(raw)}`);
+  return days;
+}
+
+/** Default of {@link aggregateTtlDaysFromEnv}. */
+export const DEFAULT_AGGREGATE_TTL_DAYS = 3;

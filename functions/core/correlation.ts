@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CloudTrailRecord } from './cloudtrail.ts';
 import type { DetectorMatch, DetectorMetadata } from './detector.ts';
 
@@ -52,6 +53,11 @@ export interface CorrelatingDetector<A = unknown> {
    * well under {@link MAX_AGGREGATE_BYTES} as JSON whatever the input: cap sets and lists).
    */
   merge(a: A, b: A): A;
+  /**
+   * Optional fast path for Analyze, which joins an observation per record into an aggregate it
+   * owns: may change `into` and return it, and must give what `merge(into, observation)` gives.
+   */
+  accumulate?(into: A, observation: A): A;
   /** Whether Correlate must judge this key; keys that are only evidence for others answer false. Default: all. */
   judges?(key: string): boolean;
   /** The verdicts the key's joined aggregate supports, judged in eventTime order. */
@@ -86,4 +92,31 @@ export async function correlateInMemory<A>(
     verdicts.push(...(await detector.judge(key, joined.get(key)!, lookup)));
   }
   return verdicts;
+}
+
+/**
+ * Shards of the correlation stage: Analyze files each touched key under the shard its digest
+ * falls in, and Correlate judges each shard in its own invocation. The state machine's
+ * `States.ArrayRange(0, CORRELATION_SHARDS - 1, 1)` must match (tested).
+ */
+export const CORRELATION_SHARDS = 16;
+
+/** A fixed-length digest of a detector's key: the store's partition key and the key's shard. */
+export function keyDigest(detector: string, key: string): string {
+  return createHash('sha256').update(detector).update('\u0000').update(key).digest('hex').slice(0, 40);
+}
+
+/** The shard of a key, in [0, shards). */
+export function shardOf(detector: string, key: string, shards = CORRELATION_SHARDS): number {
+  return Number.parseInt(keyDigest(detector, key).slice(0, 8), 16) % shards;
+}
+
+/**
+ * The finding id of a verdict: `<detector>#corr-<digest of key and subject>`, so judging a key
+ * again (a retry, a later run, a late file) never stores a finding twice, any key length fits
+ * DynamoDB's key limits, and a new subject is a new finding.
+ */
+export function correlationFindingId(detector: string, key: string, subject: string): string {
+  const digest = createHash('sha256').update(key).update('\u0000').update(subject).digest('hex').slice(0, 32);
+  return `${detector}#corr-${digest}`;
 }

@@ -51,15 +51,6 @@ export interface DetectorMatch {
   reason?: string;
 }
 
-/** Per-detector durable state, e.g. the first source address seen for an instance session. */
-export interface DetectorStatePort {
-  /** Stores `value` under `key` unless a value is there; returns the value that is stored now. */
-  putIfAbsent(key: string, value: Record<string, string>): Promise<Record<string, string>>;
-  get(key: string): Promise<Record<string, string> | undefined>;
-  /** Adds `member` to the string set stored under `key`; returns the set's size afterwards. */
-  addToSet(key: string, member: string): Promise<number>;
-}
-
 /** A detector that judges each record on its own: pure, total, never throws. */
 export interface StatelessDetector {
   kind: 'stateless';
@@ -67,25 +58,7 @@ export interface StatelessDetector {
   detect(record: CloudTrailRecord): DetectorMatch | undefined;
 }
 
-/**
- * A detector that needs memory across records, objects and runs. Records reach it in eventTime
- * order within each object; its state lives behind {@link DetectorStatePort}.
- */
-export interface StatefulDetector {
-  kind: 'stateful';
-  meta: DetectorMetadata;
-  /** May answer synchronously when nothing needs the state port: callers await only a promise. */
-  detect(record: CloudTrailRecord, state: DetectorStatePort): DetectorMatch | undefined | Promise<DetectorMatch | undefined>;
-  /**
-   * What must be judged in order: records with the same key are judged one after another in
-   * eventTime order, records with different keys concurrently (their state calls overlap).
-   * Records without a key are judged first, in order. Without this method every record is
-   * judged in order.
-   */
-  orderKey?(record: CloudTrailRecord): string | undefined;
-}
-
-export type Detector = StatelessDetector | StatefulDetector | CorrelatingDetector;
+export type Detector = StatelessDetector | CorrelatingDetector;
 
 /** A match as a stateless detector most often returns it. */
 export const MATCH: DetectorMatch = Object.freeze({});

@@ -67,6 +67,8 @@ export interface BatchResult {
   suppressedByRule: Record<string, number>;
   /** The first failures, by key (capped so the item stays small); `failureCount` has them all. */
   failures: { key: string; reason: string }[];
+  /** Items written to the state table for correlation (aggregates and touched-key lists). */
+  stateWrites?: number;
 }
 
 /** The plan of a run, stored once by Plan and read back by Publish. */
@@ -144,4 +146,42 @@ export interface MetricDatum {
 /** CloudWatch, or the local sink that evaluates the same alarms. */
 export interface MetricsSink {
   publish(namespace: string, data: MetricDatum[]): Promise<void>;
+}
+
+/** One aggregate of a correlating detector: a key's join over one work item. */
+export interface StoredAggregate {
+  detector: string;
+  key: string;
+  aggregate: unknown;
+}
+
+/** What one Correlate shard judged and stored; Publish adds these to the batch results. */
+export interface CorrelateResult {
+  shard: number;
+  keys: { touched: number; judged: number };
+  findings: { new: number; duplicate: number; suppressed: number };
+  byDetector: Record<string, number>;
+  suppressedByRule: Record<string, number>;
+  /** The first failures, by correlation key (capped); `failures.length` may be less than the count. */
+  failures: { key: string; reason: string }[];
+}
+
+/**
+ * Aggregates of correlating detectors and the keys each run touched (the state table). Analyze
+ * writes, Correlate reads; see functions/core/correlation.ts.
+ */
+export interface AggregateStore {
+  /**
+   * Stores one work item's aggregates (one per key) and the list of keys it touched, in batched
+   * writes. A retried work item overwrites its own items, so nothing is stored twice. Returns
+   * the number of items written.
+   */
+  putWorkItem(runId: string, batch: number, aggregates: readonly StoredAggregate[]): Promise<number>;
+  /** The keys the run's work items touched that fall in `shard` (of `shards`), page by page, repeats possible. */
+  touchedKeys(runId: string, shard: number, shards: number): AsyncIterable<{ detector: string; key: string }[]>;
+  /** Every stored aggregate of a key: this run's and earlier runs', within their retention. */
+  readAggregates(detector: string, key: string): Promise<unknown[]>;
+  /** Overwrites the shard's result: a retried shard replaces, never adds. */
+  putCorrelateResult(runId: string, result: CorrelateResult): Promise<void>;
+  listCorrelateResults(runId: string): Promise<CorrelateResult[]>;
 }

@@ -50,7 +50,7 @@ export const BUILT_IN_DETECTORS: readonly Detector[] = [
   // The workshop's two, first and unchanged.
   deletingLogs,
   instanceCredsUsedOutsideEc2,
-  // The workshop's Phase 2 done right: stateful, learns where each instance session is used from.
+  // The workshop's Phase 2 done right: judged on the correlation stage, where each instance is used from.
   ec2InstanceCredentialsOffInstance,
   // Defence evasion: logging and monitoring.
   cloudtrailLoggingStopped,

@@ -1,5 +1,6 @@
 import { cloudWatchClient, documentClient } from '../adapters/clients.ts';
 import { CloudWatchMetrics } from '../adapters/cloudwatch.ts';
+import { DynamoAggregateStore } from '../adapters/aggregates.ts';
 import { DynamoFindingsCounter, DynamoRunStore } from '../adapters/dynamodb.ts';
 import { configFromEnv, requireEnv, ruleFilesFromEnv } from '../core/config.ts';
 import { loadDetectors } from '../detectors/load.ts';
@@ -16,6 +17,7 @@ export const handler = publishStep(
   {
     runs: new DynamoRunStore(client, requireEnv('STATE_TABLE')),
     findings: new DynamoFindingsCounter(client, requireEnv('FINDINGS_TABLE')),
+    correlations: new DynamoAggregateStore(client, requireEnv('STATE_TABLE')),
     metrics: new CloudWatchMetrics(cloudWatchClient()),
     now: () => new Date(),
   },

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { type BatchResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
+import { type AggregateStore, type BatchResult, type CorrelateResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';
@@ -30,6 +30,8 @@ export interface RunSummary {
 export interface PublishPorts {
   runs: Pick<RunStore, 'getPlan' | 'listBatchResults' | 'getManifestBatch' | 'markAnalyzed' | 'advanceScheduleStart' | 'releaseLease'>;
   findings: FindingsCounter;
+  /** The Correlate shards' results; absent when no correlation stage runs (older deployments). */
+  correlations?: Pick<AggregateStore, 'listCorrelateResults'>;
   metrics: MetricsSink;
   now: () => Date;
 }
@@ -58,6 +60,7 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
   if (!plan) throw new Error(`run ${runId} has no plan: Plan did not finish`);
   const results = await ports.runs.listBatchResults(runId);
   const summary = summarize(plan, results);
+  if (ports.correlations) addCorrelation(summary, await ports.correlations.listCorrelateResults(runId));
   // Without its correlation the run is not done: the next scheduled run takes its objects again.
   if (!correlated) summary.complete = false;
   countStored(summary, await ports.findings.countByRun(runId));
@@ -141,6 +144,22 @@ export function summarize(plan: RunPlan, results: readonly BatchResult[]): RunSu
   summary.complete = seen.size === plan.batches;
   summary.failures.sort((a, b) => a.key.localeCompare(b.key));
   return summary;
+}
+
+/** Adds the Correlate shards' findings (each shard's result once: a retried shard overwrote its own). */
+export function addCorrelation(summary: RunSummary, results: readonly CorrelateResult[]): void {
+  const seen = new Set<number>();
+  for (const result of results) {
+    if (seen.has(result.shard)) continue;
+    seen.add(result.shard);
+    summary.findings.new += result.findings.new;
+    summary.findings.duplicate += result.findings.duplicate;
+    summary.findings.suppressed += result.findings.suppressed;
+    addCounts(summary.findings.byDetector, result.byDetector);
+    addCounts(summary.suppressedByRule, result.suppressedByRule);
+    summary.failures.push(...result.failures);
+  }
+  summary.failures.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** The run's metrics: AnomaliesDetected in total and per detector (0 included), and run health. */

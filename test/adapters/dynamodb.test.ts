@@ -2,7 +2,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOCAL_TABLES, openLocalStore, type LocalStore } from '../../cli/local/store.ts';
-import { DynamoDetectorState, DynamoFindingsStore, DynamoRunStore, LEDGER_RETENTION_DAYS, queryFindings } from '../../functions/adapters/dynamodb.ts';
+import { DynamoFindingsStore, DynamoRunStore, LEDGER_RETENTION_DAYS, queryFindings } from '../../functions/adapters/dynamodb.ts';
 import { FindingRefusedError } from '../../functions/core/errors.ts';
 import type { BatchResult, RunPlan } from '../../functions/core/ports.ts';
 import { aFinding } from '../helpers/findings.ts';
@@ -252,65 +252,7 @@ runs.run();
 
 // ---------------------------------------------------------------------------------------------
 
-const detectorState = withStore('DynamoDetectorState');
 
-detectorState('putIfAbsent stores the first value and returns it to every later writer, in any process', async ({ store }) => {
-  const first = { ip: '192.0.2.50', at: '2017-11-28T19:00:12Z' };
-  const here = new DynamoDetectorState(store.client, STATE, 'ec2-instance-credentials-off-instance');
-  assert.equal(await here.putIfAbsent('session-1', first), first);
-  assert.equal(await here.putIfAbsent('session-1', { ip: '192.0.2.200', at: '2017-11-28T19:02:45Z' }), first);
-  // A fresh instance (another Lambda) has no cache: the table decides.
-  const there = new DynamoDetectorState(store.client, STATE, 'ec2-instance-credentials-off-instance');
-  assert.equal(await there.putIfAbsent('session-1', { ip: '192.0.2.200', at: '2017-11-28T19:02:45Z' }), first);
-  assert.equal(await there.get('session-1'), first);
-});
-
-detectorState('get of a key never stored is undefined', async ({ store }) => {
-  assert.is(await new DynamoDetectorState(store.client, STATE, 'ec2-instance-credentials-off-instance').get('session-none'), undefined);
-});
-
-detectorState('detectors do not see each other\u2019s state', async ({ store }) => {
-  const a = new DynamoDetectorState(store.client, STATE, 'detector-a');
-  const b = new DynamoDetectorState(store.client, STATE, 'detector-b');
-  await a.putIfAbsent('shared-key', { v: 'a' });
-  assert.equal(await b.putIfAbsent('shared-key', { v: 'b' }), { v: 'b' });
-  assert.is(await a.addToSet('set', '192.0.2.1'), 1);
-  assert.is(await b.addToSet('set', '192.0.2.2'), 1);
-});
-
-detectorState('addToSet returns the set size, counting a repeated member once, across instances', async ({ store }) => {
-  const here = new DynamoDetectorState(store.client, STATE, 'ip-fanout');
-  assert.is(await here.addToSet('session-2', '192.0.2.1'), 1);
-  assert.is(await here.addToSet('session-2', '192.0.2.2'), 2);
-  const there = new DynamoDetectorState(store.client, STATE, 'ip-fanout');
-  assert.is(await there.addToSet('session-2', '192.0.2.1'), 2);
-  assert.is(await there.addToSet('session-2', '192.0.2.3'), 3);
-  assert.is(await here.addToSet('session-3', '192.0.2.1'), 1);
-});
-
-detectorState('a member added again by the same instance gets the set size it has seen since, not the size when that member was new', async ({ store }) => {
-  // The port promises "the set's size afterwards"; the memory fake gives it. Returning the size
-  // cached with the member makes an address that has since become the account's egress (the
-  // threshold reached by other instances) look like a non-egress address again to
-  // ec2-instance-credentials-off-instance, for every later call of the first instances.
-  const state = new DynamoDetectorState(store.client, STATE, 'egress-count');
-  assert.is(await state.addToSet('egress#123456789012#192.0.2.99', 'i-0000000000000000a'), 1);
-  assert.is(await state.addToSet('egress#123456789012#192.0.2.99', 'i-0000000000000000b'), 2);
-  assert.is(await state.addToSet('egress#123456789012#192.0.2.99', 'i-0000000000000000c'), 3);
-  assert.is(await state.addToSet('egress#123456789012#192.0.2.99', 'i-0000000000000000a'), 3);
-});
-
-detectorState('cached writes are not sent again', async ({ store }) => {
-  const { client, sent } = counting(store.client);
-  const state = new DynamoDetectorState(client, STATE, 'cache-check');
-  await state.putIfAbsent('k', { v: '1' });
-  await state.putIfAbsent('k', { v: '1' });
-  await state.addToSet('s', 'm');
-  await state.addToSet('s', 'm');
-  assert.equal(sent, ['PutCommand', 'UpdateCommand']);
-});
-
-detectorState.run();
 
 // ---------------------------------------------------------------------------------------------
 

@@ -6,17 +6,17 @@ import { FindingRefusedError } from '../../functions/core/errors.ts';
 import type { Finding } from '../../functions/core/findings.ts';
 import { deletingLogs } from '../../functions/detectors/deleting-logs.ts';
 import { instanceCredsUsedOutsideEc2 } from '../../functions/detectors/instance-creds-used-outside-ec2.ts';
-import type { Detector, StatefulDetector } from '../../functions/detectors/types.ts';
+import type { CorrelatingDetector, Detector } from '../../functions/detectors/types.ts';
+import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates.ts';
 import { MemoryFindings, MemoryRuns, MemoryTrail } from '../helpers/fakes.ts';
-import { memoryState } from '../helpers/memory-state.ts';
 import { aRecord, anInstanceSession } from '../helpers/records.ts';
 
 const K = (name: string) => `AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_${name}.json.gz`;
 const stop = () => aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' });
 const options = (detectors: Detector[] = [deletingLogs, instanceCredsUsedOutsideEc2]) => ({ detectors, readConcurrency: 3, writeConcurrency: 4 });
 
-function ports(trail: MemoryTrail, findings = new MemoryFindings(), runs = new MemoryRuns()): AnalyzePorts {
-  return { runs, reader: trail, findings, detectorState: () => memoryState(), now: () => new Date('2026-11-30T00:00:00Z') };
+function ports(trail: MemoryTrail, findings = new MemoryFindings(), runs = new MemoryRuns(), aggregates = new MemoryAggregateStore()): AnalyzePorts {
+  return { runs, reader: trail, findings, aggregates, now: () => new Date('2026-11-30T00:00:00Z') };
 }
 
 const analyze = suite('analyzeObjects');
@@ -112,19 +112,39 @@ analyze('silences suppressed matches, counting them by rule', async () => {
   assert.is(findings.items.size, 0);
 });
 
-analyze('feeds stateful detectors the records of an object in eventTime order', async () => {
-  const seen: string[] = [];
-  const recorder: StatefulDetector = {
-    kind: 'stateful',
-    meta: { ...deletingLogs.meta, id: 'recorder' },
-    async detect(record) {
-      seen.push(String(record.eventTime));
-      return undefined;
-    },
-  };
-  const trail = new MemoryTrail().putRecords(K('a'), [aRecord({ eventTime: '2017-11-28T19:03:00Z' }), aRecord({ eventTime: '2017-11-28T19:01:00Z' }), aRecord({ eventTime: '2017-11-28T19:02:00Z' })]);
-  await analyzeObjects(ports(trail), options([recorder]), 'run-1', 0, [K('a')]);
-  assert.equal(seen, ['2017-11-28T19:01:00Z', '2017-11-28T19:02:00Z', '2017-11-28T19:03:00Z']);
+/** A correlating detector that counts calls per principal: the smallest aggregate there is. */
+const counter: CorrelatingDetector<string[]> = {
+  kind: 'correlating',
+  meta: { ...deletingLogs.meta, id: 'counter' },
+  observe: (record) => [{ key: `principal|${String(record.userIdentity?.arn)}`, aggregate: [String(record.eventID)] }],
+  merge: (a, b) => [...new Set([...a, ...b])].sort(),
+  judge: () => [],
+};
+
+analyze('writes one aggregate per correlation key per work item, joined over all its objects', async () => {
+  const alice = aRecord({ eventID: 'e1' });
+  const trail = new MemoryTrail()
+    .putRecords(K('a'), [alice, aRecord({ eventID: 'e2', userIdentity: anInstanceSession() })])
+    .putRecords(K('b'), [aRecord({ eventID: 'e3' }), aRecord({ eventID: 'e4' })]);
+  const aggregates = new MemoryAggregateStore();
+  const result = await analyzeObjects(ports(trail, new MemoryFindings(), new MemoryRuns(), aggregates), options([counter]), 'run-1', 0, [K('a'), K('b')]);
+  const stored = [...aggregates.aggregates.entries()].map(([id, items]) => [id.split('\u0000')[1], [...items.values()]]);
+  assert.equal(stored.sort(), [
+    [`principal|${String(alice.userIdentity?.arn)}`, [['e1', 'e3', 'e4']]],
+    [`principal|${String(anInstanceSession().arn)}`, [['e2']]],
+  ]);
+  // Two aggregates and one touched-key list: three writes for four records.
+  assert.is(result.stateWrites, 3);
+  assert.is(aggregates.writes, 3);
+});
+
+analyze('a retried work item overwrites its own aggregates instead of adding to them', async () => {
+  const trail = new MemoryTrail().putRecords(K('a'), [aRecord({ eventID: 'e1' })]);
+  const aggregates = new MemoryAggregateStore();
+  const p = ports(trail, new MemoryFindings(), new MemoryRuns(), aggregates);
+  await analyzeObjects(p, options([counter]), 'run-1', 7, [K('a')]);
+  await analyzeObjects(p, options([counter]), 'run-1', 7, [K('a')]);
+  assert.equal([...aggregates.aggregates.values()].map((items) => items.size), [1]);
 });
 
 analyze('a detector that throws despite the contract does not sink the object', async () => {
@@ -214,28 +234,6 @@ analyze('decodes at most one large object at a time, and the ordinary objects be
   assert.equal(result.objects, { analyzed: 6, failed: 0 });
   assert.is(result.findings.new, 6);
   assert.is(overlapped, false);
-});
-
-analyze('large objects among small ones with a stateful detector: no deadlock, objects still judged in key order', async () => {
-  const seen: string[] = [];
-  const recorder: StatefulDetector = {
-    kind: 'stateful',
-    meta: { ...deletingLogs.meta, id: 'recorder' },
-    async detect(record) {
-      seen.push(String(record.eventID));
-      return undefined;
-    },
-  };
-  const padding = 'p'.repeat(9 * 1024 * 1024);
-  const trail = new MemoryTrail();
-  const names = ['a1', 'b2-big', 'c3', 'd4-big', 'e5-big', 'f6'];
-  for (const name of names) {
-    const requestParameters = name.endsWith('big') ? { padding } : {};
-    trail.put(K(name), gzipSync(JSON.stringify({ Records: [{ ...stop(), eventID: name, requestParameters }] })));
-  }
-  const result = await analyzeObjects(ports(trail), { ...options([recorder]), readConcurrency: 3 }, 'run-1', 0, names.map(K));
-  assert.equal(result.objects, { analyzed: 6, failed: 0 });
-  assert.equal(seen, names);
 });
 
 analyze.run();

@@ -12,7 +12,7 @@ import { allStatements, EXISTING_TRAIL, resourcesOf, RULE_FILES, synth, template
 
 const base = () => templateOf(EXISTING_TRAIL);
 const lambdas = (context: Record<string, unknown> = EXISTING_TRAIL) => resourcesOf(templateOf(context), 'AWS::Lambda::Function');
-const stepFunction = (step: 'Plan' | 'Analyze' | 'Publish') => {
+const stepFunction = (step: 'Plan' | 'Analyze' | 'Correlate' | 'Publish') => {
   const found = lambdas().find(([, resource]) => String(resource.Properties!.Description).startsWith(`trail-auditor ${step} `));
   assert.ok(found, `no ${step} function`);
   return found![1].Properties as Record<string, any>;
@@ -21,8 +21,8 @@ const stepFunction = (step: 'Plan' | 'Analyze' | 'Publish') => {
 // ---------------------------------------------------------------------------------------------
 const stack = suite('AuditorStack');
 
-stack('has exactly the three step functions by default', () => {
-  base().resourceCountIs('AWS::Lambda::Function', 3);
+stack('has exactly the four step functions by default', () => {
+  base().resourceCountIs('AWS::Lambda::Function', 4);
   base().resourceCountIs('AWS::EC2::Instance', 0);
   base().resourceCountIs('AWS::StepFunctions::StateMachine', 1);
   base().resourceCountIs('AWS::DynamoDB::Table', 2);
@@ -147,17 +147,18 @@ functions('memory and timeouts fit the steps: Analyze >= 1024 MB, 900 s', () => 
   assert.is(stepFunction('Analyze').Timeout, 900);
   assert.is(stepFunction('Plan').Timeout, 900);
   assert.ok(stepFunction('Publish').Timeout <= 300);
+  assert.is(stepFunction('Correlate').Timeout, 900);
 });
 
 functions('each function logs to its own log group with the configured retention', () => {
-  base().resourceCountIs('AWS::Logs::LogGroup', 4);
+  base().resourceCountIs('AWS::Logs::LogGroup', 5);
   for (const [, group] of resourcesOf(base(), 'AWS::Logs::LogGroup')) assert.is(group.Properties!.RetentionInDays, 90);
   for (const [, fn] of lambdas()) assert.ok((fn.Properties!.LoggingConfig as any).LogGroup.Ref);
   for (const [, group] of resourcesOf(templateOf({ ...EXISTING_TRAIL, logRetentionDays: 30 }), 'AWS::Logs::LogGroup')) assert.is(group.Properties!.RetentionInDays, 30);
 });
 
 functions('every function gets every CONFIG_ENV variable, the tables and the bucket it needs', () => {
-  for (const step of ['Plan', 'Analyze', 'Publish'] as const) {
+  for (const step of ['Plan', 'Analyze', 'Correlate', 'Publish'] as const) {
     const variables = stepFunction(step).Environment.Variables;
     for (const name of Object.values(CONFIG_ENV)) assert.ok(name in variables, `${name} missing in ${step}`);
     assert.ok(variables.STATE_TABLE.Ref, `STATE_TABLE in ${step}`);
@@ -165,6 +166,8 @@ functions('every function gets every CONFIG_ENV variable, the tables and the buc
   assert.is(stepFunction('Plan').Environment.Variables.TRAIL_BUCKET, EXISTING_TRAIL.trailBucketName);
   assert.is(stepFunction('Analyze').Environment.Variables.TRAIL_BUCKET, EXISTING_TRAIL.trailBucketName);
   assert.ok(stepFunction('Analyze').Environment.Variables.FINDINGS_TABLE.Ref);
+  assert.ok(stepFunction('Correlate').Environment.Variables.FINDINGS_TABLE.Ref);
+  assert.is(stepFunction('Correlate').Environment.Variables.TRAIL_BUCKET, undefined, 'Correlate never reads the trail');
   assert.is(stepFunction('Publish').Environment.Variables.METRICS_NAMESPACE, 'TrailAuditor');
 });
 
@@ -236,7 +239,12 @@ functions('tables: only the item operations each step performs', () => {
       .flatMap((s) => s.Action.filter((action) => action.startsWith('dynamodb:')))
       .sort();
   assert.equal(dynamo(/Plan/), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-  assert.equal(dynamo(/Analyze/), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  // Analyze: manifest, batch result and its aggregates (batched), findings; no per-record state calls.
+  assert.equal(dynamo(/Analyze/), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem']);
+  // Correlate: queries touched keys and aggregates, puts its result and findings; never updates.
+  assert.equal(dynamo(/Correlate/), ['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+  const correlateFindings = allStatements(base()).filter((s) => /Correlate/.test(s.policy) && JSON.stringify(s.Resource).includes('Findings'));
+  assert.equal(correlateFindings.map((s) => s.Action), [['dynamodb:PutItem']]);
   assert.equal(dynamo(/Publish/), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   // Publish's only access to the findings is counting them through the by-run index.
   const findingsQuery = allStatements(base()).filter((s) => /Publish/.test(s.policy) && JSON.stringify(s.Resource).includes('/index/'));
@@ -279,7 +287,7 @@ machine('the definition is the ASL file, inline, with its placeholders intact fo
 machine('every DEFINITION_PLACEHOLDER is substituted with its function ARN, and nothing else is left', () => {
   const properties = definitionOf();
   assert.equal(Object.keys(properties.DefinitionSubstitutions).sort(), [...DEFINITION_PLACEHOLDERS].sort());
-  const expected = { PlanFunctionArn: /StepsPlan/, AnalyzeFunctionArn: /StepsAnalyze/, PublishFunctionArn: /StepsPublish/ };
+  const expected = { PlanFunctionArn: /StepsPlan/, AnalyzeFunctionArn: /StepsAnalyze/, CorrelateFunctionArn: /StepsCorrelate/, PublishFunctionArn: /StepsPublish/ };
   for (const placeholder of DEFINITION_PLACEHOLDERS) {
     const value = properties.DefinitionSubstitutions[placeholder];
     assert.is(value['Fn::GetAtt'][1], 'Arn');
@@ -298,11 +306,11 @@ machine('logs ALL events without execution data, traces, and runs as STANDARD', 
   assert.is(JSON.parse(properties.DefinitionString).TimeoutSeconds, 86400);
 });
 
-machine('the role may invoke exactly the three functions, and run its own Distributed Map children', () => {
+machine('the role may invoke exactly the four functions, and run its own Distributed Map children', () => {
   const statements = allStatements(base()).filter((s) => /AuditStateMachineRole/.test(s.policy));
   const invoke = statements.filter((s) => s.Action.includes('lambda:InvokeFunction'));
   assert.is(invoke.length, 1);
-  assert.equal(invoke[0]!.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort(), ['StepsAnalyze', 'StepsPlan', 'StepsPublish']);
+  assert.equal(invoke[0]!.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort(), ['StepsAnalyze', 'StepsCorrelate', 'StepsPlan', 'StepsPublish']);
   const start = statements.find((s) => s.Action.includes('states:StartExecution'))!;
   assert.match(JSON.stringify(start.Resource), /:stateMachine:TrailAuditor-audit"/);
   const children = statements.find((s) => s.Action.includes('states:DescribeExecution'))!;
@@ -464,7 +472,7 @@ tryout('createTrail: a multi-region, validated trail into a private, encrypted, 
   });
   // The steps only; the other function is CDK's auto-delete handler of the try-out bucket.
   const steps = resourcesOf(template, 'AWS::Lambda::Function').filter(([, r]) => String(r.Properties!.Description ?? '').startsWith('trail-auditor'));
-  assert.is(steps.length, 3);
+  assert.is(steps.length, 4);
   template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
 });
 
@@ -484,9 +492,9 @@ demo('off by default; when on: an IMDSv2-only t4g.nano and a 5-minute generator'
   template.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.nano' });
   template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
   template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
-  // 3 steps + the generator; the bucket's auto-delete handler is a custom resource provider.
+  // 4 steps + the generator; the bucket's auto-delete handler is a custom resource provider.
   const fns = resourcesOf(template, 'AWS::Lambda::Function').filter(([, r]) => r.Properties!.Runtime === 'nodejs24.x' && String(r.Properties!.Description ?? '').startsWith('trail-auditor'));
-  assert.is(fns.length, 4);
+  assert.is(fns.length, 5);
 });
 
 demo('the user data refreshes the credentials with IMDSv2 on a timer', () => {

@@ -10,7 +10,7 @@ import { CDK_JSON_CONTEXT, EXISTING_TRAIL, RULE_FILES } from './synth.ts';
 
 const test = suite('AuditFunctions bundling (local esbuild)');
 
-test('bundles each step as ESM with the require banner, and copies rule files whose paths hold $(...) without running it', () => {
+test('bundles each step as ESM with the require banner, and copies rule files (paths holding $(...) without running it) into Analyze, Correlate and Publish', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'trail-auditor-cdk-'));
   // Rule file paths come from context. A shell would run these command substitutions (in the
   // bundler's working folder, the repository root, or in this test's folder).
@@ -27,14 +27,15 @@ test('bundles each step as ESM with the require banner, and copies rule files wh
     const assembly = app.synth();
     const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, any> };
     const steps = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.is(steps.length, 3);
+    assert.is(steps.length, 4);
     for (const fn of steps) {
       const step = String(fn.Properties.Description).split(' ')[1]!;
       const asset = join(outdir, fn.Metadata['aws:asset:path']);
       const code = readFileSync(join(asset, 'index.mjs'), 'utf8');
       assert.ok(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);"), `${step}: banner`);
       assert.is(existsSync(join(asset, 'sigma', 'aws_cloudtrail_stop_logging.yml')), step !== 'Plan', `${step}: sigma rules`);
-      assert.is(existsSync(join(asset, 'suppressions.yml')), step === 'Analyze', `${step}: suppressions`);
+      // Correlate applies the same suppressions to its verdicts as Analyze to its matches.
+      assert.is(existsSync(join(asset, 'suppressions.yml')), step === 'Analyze' || step === 'Correlate', `${step}: suppressions`);
     }
     for (const folder of [REPO_ROOT, process.cwd(), hostile, outdir]) {
       for (const name of [marker, `${marker}-b`, `${marker}-c`]) assert.not.ok(existsSync(join(folder, name)), `${join(folder, name)} was created: a shell ran the path`);

@@ -142,7 +142,8 @@ demo('--json ends with a summary: succeeded, findings new, the workshop alarm in
   assert.is(summary.mode, 'backfill');
   assert.ok(summary.findings.new > 0, `findings.new ${summary.findings.new}`);
   assert.is(summary.findings.byDetector['deleting-logs'], 3);
-  assert.is(summary.findings.byDetector['ec2-instance-credentials-off-instance'], 2);
+  // One finding per (instance, address): the stolen credentials' address, judged by Correlate.
+  assert.is(summary.findings.byDetector['ec2-instance-credentials-off-instance'], 1);
   assert.is(summary.objects.failed, 0);
   assert.is(summary.complete, true);
   assert.is(summary.alarm.name, 'AnomaliesDetected');
@@ -247,7 +248,7 @@ detectors('--json lists every detector with its ATT&CK technique, the workshop\u
   assert.is(byId.size, list.length, 'detector ids are not unique');
   assert.is(byId.get('deleting-logs')?.mitre.id, 'T1562.008');
   assert.is(byId.get('instance-creds-used-outside-ec2')?.mitre.id, 'T1552.005');
-  assert.is(byId.get('ec2-instance-credentials-off-instance')?.kind, 'stateful');
+  assert.is(byId.get('ec2-instance-credentials-off-instance')?.kind, 'correlating');
   for (const d of list) assert.match(d.mitre.id, /^T\d{4}(\.\d{3})?$/, `${d.id}: ${d.mitre.id}`);
 });
 

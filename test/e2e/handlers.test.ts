@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { sampleFiles, SAMPLE } from '../../cli/demo/sample-trail.ts';
 import { LOCAL_TABLES, openLocalStore, type LocalStore } from '../../cli/local/store.ts';
 import { DynamoRunStore, queryFindings } from '../../functions/adapters/dynamodb.ts';
+import { CORRELATION_SHARDS } from '../../functions/core/correlation.ts';
 import type { RunPlan } from '../../functions/core/ports.ts';
 import { buildLogKey } from '../../functions/core/trail-keys.ts';
 import { tempDir } from '../helpers/local.ts';
@@ -52,7 +53,7 @@ handlers.after(async (context) => {
   await context.cleanup?.();
 });
 
-handlers('Analyze and Publish, as bundled, store the findings and put the metrics once', async ({ store, keys }) => {
+handlers('Analyze, Correlate and Publish, as bundled, store the findings and put the metrics once', async ({ store, keys }) => {
   const runs = new DynamoRunStore(store!.client, LOCAL_TABLES.state);
   const plan: RunPlan = {
     runId: 'lambda-run-1',
@@ -72,20 +73,25 @@ handlers('Analyze and Publish, as bundled, store the findings and put the metric
   cloudWatch.on(PutMetricDataCommand).resolves({});
   try {
     const analyze = (await import('../../functions/analyze/handler.ts')).handler;
+    const correlate = (await import('../../functions/correlate/handler.ts')).handler;
     const publish = (await import('../../functions/publish/handler.ts')).handler;
     const result = await analyze({ runId: plan.runId, batch: 0 });
     assert.is(result.objects.analyzed, keys.length);
-    const summary = await publish({ runId: plan.runId });
+    let correlated = 0;
+    for (let shard = 0; shard < CORRELATION_SHARDS; shard++) correlated += (await correlate({ runId: plan.runId, shard })).findings.new;
+    // The stolen instance credentials' address: one finding, made by Correlate.
+    assert.is(correlated, 1);
+    const summary = await publish({ runId: plan.runId, correlated: true });
     assert.is(summary.complete, true);
-    assert.is(summary.findings.new, 14);
+    assert.is(summary.findings.new, 13);
     const stored = await queryFindings(store!.client, LOCAL_TABLES.findings, { runId: plan.runId, limit: 100 }, []);
-    assert.is(stored.length, 14);
+    assert.is(stored.length, 13);
     const calls = cloudWatch.commandCalls(PutMetricDataCommand);
     assert.is(calls.length, 1);
     const input = calls[0]!.args[0].input;
     assert.is(input.Namespace, 'TrailAuditorTest');
     const total = input.MetricData?.find((d) => d.MetricName === 'AnomaliesDetected' && !d.Dimensions);
-    assert.is(total?.Value, 14);
+    assert.is(total?.Value, 13);
   } finally {
     cloudWatch.restore();
   }

@@ -6,13 +6,13 @@ import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 import { MemoryFindings } from './fakes.ts';
 import { HOSTILE_DAY } from './hostile-trail.ts';
-import { memoryState } from './memory-state.ts';
+import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates.ts';
 
 const trail = new FolderTrail(process.argv[2]!);
 const keys: string[] = [];
 for await (const page of trail.listObjects(HOSTILE_DAY)) for (const o of page) if (!o.skip) keys.push(o.key);
 const result = await analyzeObjects(
-  { runs: undefined as never, reader: trail, findings: new MemoryFindings(), detectorState: () => memoryState(), now: () => new Date() },
+  { runs: undefined as never, reader: trail, findings: new MemoryFindings(), aggregates: new MemoryAggregateStore(), now: () => new Date() },
   { detectors: BUILT_IN_DETECTORS, readConcurrency: DEFAULT_CONFIG.readConcurrency, writeConcurrency: DEFAULT_CONFIG.writeConcurrency },
   'rss-run',
   0,

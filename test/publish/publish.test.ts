@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { emptyResult } from '../../functions/analyze/analyze.ts';
 import type { RunPlan } from '../../functions/core/ports.ts';
 import { publishRun, publishStep } from '../../functions/publish/publish.ts';
+import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates.ts';
 import { MemoryFindings, MemoryMetrics, MemoryRuns } from '../helpers/fakes.ts';
 
 function plan(overrides: Partial<RunPlan> = {}): RunPlan {
@@ -67,6 +68,32 @@ publish('publishes AnomaliesDetected in total and per detector, 0 included, and 
   assert.is(summary.failedRecords, 4);
   assert.is(metrics.last('RecordsSkipped'), 2);
   assert.is(metrics.last('RecordsFailed'), 4);
+});
+
+publish('adds the findings of the Correlate shards, each shard once', async () => {
+  const runs = new MemoryRuns();
+  await runs.putPlan(plan());
+  await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 2 }));
+  await runs.putBatchResult('run-1', result(1, {}));
+  const correlations = new MemoryAggregateStore();
+  const shard = (n: number, created: number) => ({
+    shard: n,
+    keys: { touched: 3, judged: 2 },
+    findings: { new: created, duplicate: 1, suppressed: 0 },
+    byDetector: (created ? { 'ec2-instance-credentials-off-instance': created } : {}) as Record<string, number>,
+    suppressedByRule: {},
+    failures: [],
+  });
+  await correlations.putCorrelateResult('run-1', shard(4, 2));
+  await correlations.putCorrelateResult('run-1', shard(4, 2)); // a retried shard overwrites its result
+  await correlations.putCorrelateResult('run-1', shard(9, 1));
+  await correlations.putCorrelateResult('run-2', shard(1, 5));
+  const metrics = new MemoryMetrics();
+  const summary = await publishRun({ runs, findings: new MemoryFindings(), correlations, metrics, now: () => new Date() }, options, 'run-1');
+  assert.equal(summary.findings.byDetector, { 'deleting-logs': 2, 'ec2-instance-credentials-off-instance': 3 });
+  assert.is(summary.findings.duplicate, 2);
+  assert.is(metrics.last('AnomaliesDetected'), 5);
+  assert.is(metrics.last('AnomaliesDetected', { Detector: 'ec2-instance-credentials-off-instance' }), 3);
 });
 
 publish('an incomplete run publishes what it found and ledgers the batches that reported, not the others', async () => {

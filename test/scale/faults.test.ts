@@ -7,17 +7,15 @@ import * as assert from 'uvu/assert';
 import { LOCAL_TABLES } from '../../cli/local/store.ts';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { DynamoFindingsStore } from '../../functions/adapters/dynamodb.ts';
-import { analyzeObjects } from '../../functions/analyze/analyze.ts';
 import type { CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { Finding } from '../../functions/core/findings.ts';
 import type { FindingsStore, ObjectReader } from '../../functions/core/ports.ts';
 import { buildLogKey } from '../../functions/core/trail-keys.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
-import type { DetectorStatePort } from '../../functions/detectors/types.ts';
 import { MemoryFindings, MemoryRuns, MemoryTrail } from '../helpers/fakes.ts';
 import { localHarness } from '../helpers/local.ts';
-import { memoryState } from '../helpers/memory-state.ts';
+import { analyzeAndCorrelate } from '../helpers/correlate.ts';
 import { aCall, aRecord, anIamUser, anInstanceSession } from '../helpers/records.ts';
 
 /*
@@ -37,8 +35,7 @@ const hex = (n: number) => n.toString(16).padStart(2, '0');
 /**
  * Twelve log objects over two accounts and regions, across midnight at a month's end, each with
  * stateless matches (StopLogging, DeleteLogGroup), a benign call, and an instance session used
- * from its instance and then from an outside address (each session in one object only, so the
- * stateful detector's answer does not depend on the order of work items).
+ * from its instance and then from an outside address (a finding of the correlation stage).
  */
 function aTrail(): MemoryTrail {
   const trail = new MemoryTrail();
@@ -55,7 +52,7 @@ function aTrail(): MemoryTrail {
         aCall('cloudtrail', 'StopLogging', { name: 'main' }, { eventTime: at(1), recipientAccountId: scope.account }),
         aCall('logs', 'DeleteLogGroup', { logGroupName: `/app/${i}` }, { eventTime: at(2), recipientAccountId: scope.account }),
         aRecord({ eventTime: at(3), recipientAccountId: scope.account }),
-        aRecord({ userIdentity: session, sourceIPAddress: `10.0.${i}.10`, eventTime: at(4), recipientAccountId: scope.account }),
+        aRecord({ userIdentity: session, sourceIPAddress: `192.0.2.${i + 10}`, eventTime: at(4), recipientAccountId: scope.account }),
         aRecord({ userIdentity: session, sourceIPAddress: `203.0.113.${i + 1}`, eventTime: at(5), eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', recipientAccountId: scope.account }),
       ],
       new Date(stamp.getTime() + 7 * 60_000),
@@ -64,25 +61,11 @@ function aTrail(): MemoryTrail {
   return trail;
 }
 
-/** What one clean, sequential in-memory pass over every object stores. */
+/** What one clean, sequential in-memory pass (Analyze, then Correlate) over every object stores. */
 async function oracle(trail: MemoryTrail): Promise<string[]> {
-  const findings = new MemoryFindings();
-  const states = new Map<string, DetectorStatePort>();
   const keys = [...trail.objects.keys()].sort();
-  const result = await analyzeObjects(
-    {
-      runs: new MemoryRuns(),
-      reader: trail,
-      findings,
-      detectorState: (id) => states.get(id) ?? (states.set(id, memoryState()), states.get(id)!),
-      now: () => new Date('2026-02-02T00:00:00Z'),
-    },
-    { detectors: BUILT_IN_DETECTORS, readConcurrency: 1, writeConcurrency: 1 },
-    'oracle',
-    0,
-    keys,
-  );
-  assert.is(result.objects.failed, 0);
+  const { findings, batches } = await analyzeAndCorrelate(trail, keys, { detectors: BUILT_IN_DETECTORS, readConcurrency: 1, writeConcurrency: 1 });
+  assert.is(batches[0]!.objects.failed, 0);
   return [...findings.items.keys()].sort();
 }
 
@@ -173,10 +156,10 @@ faults('an Analyze that crashes half-way through a work item is retried: each fi
   }
 });
 
-faults('a retried work item counts the findings its crashed attempt stored, whatever a stateful detector learned meanwhile', async () => {
-  // One NAT address P used by a person's access key and by three instances' first calls: the
-  // first two instances look off-instance (a person's address, not yet the egress), the third
-  // makes P the account's egress. A second object has the same story at address Q, one instance.
+faults('a Correlate that crashes before the put of a verdict is retried: each finding stored and counted once', async () => {
+  // One NAT address P used by a person's access key and by three instances: the account's
+  // egress, so no finding. A second object has one instance at address Q, which a person's key
+  // also uses: off the instance, one finding, made by Correlate.
   const trail = new MemoryTrail();
   const account = '123456789012';
   const at = (minute: number) => `2026-01-31T23:${String(minute).padStart(2, '0')}:00Z`;
@@ -196,8 +179,7 @@ faults('a retried work item counts the findings its crashed attempt stored, what
   const h = await localHarness();
   unhandled.length = 0;
   try {
-    // The first attempt dies when it comes to the second object's off-instance finding: the first
-    // object's two are stored, and the state already says P is the egress.
+    // Correlate's first attempt dies when it comes to the off-instance finding.
     let crashed = false;
     const result = await h.run({
       lister: trail,
@@ -220,7 +202,7 @@ faults('a retried work item counts the findings its crashed attempt stored, what
     const stored = await storedFindings(h.store.client);
     assert.ok(crashed);
     assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
-    assert.equal(expected.filter((id) => id.startsWith('ec2-instance-credentials-off-instance#')).length, 3);
+    assert.equal(expected.filter((id) => id.startsWith('ec2-instance-credentials-off-instance#')).length, 1);
     assert.equal(ids(stored), expected);
     // Every stored finding of this run must be counted, or the alarm misses it.
     assert.is(result.summary?.findings.new, stored.length, `stored ${stored.length} findings (${ids(stored).join(', ')}) but counted ${result.summary?.findings.new} as new`);

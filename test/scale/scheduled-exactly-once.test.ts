@@ -9,7 +9,7 @@ import { deletingLogs } from '../../functions/detectors/deleting-logs.ts';
 import { planRun } from '../../functions/plan/plan.ts';
 import { ANOMALIES_METRIC, publishRun } from '../../functions/publish/publish.ts';
 import { MemoryFindings, MemoryMetrics, MemoryRuns } from '../helpers/fakes.ts';
-import { memoryState } from '../helpers/memory-state.ts';
+import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates.ts';
 import { baseSeed, mulberry32, type Rng } from '../helpers/prng.ts';
 import { TimelineTrail } from '../helpers/timeline-trail.ts';
 
@@ -219,7 +219,7 @@ class Simulation {
     trail.now = new Date(clock);
     let batches = this.rng.shuffle(plan.batches); // work items finish in any order
     if (fate === 'items-fail' || fate === 'crash-before-publish') batches = batches.slice(0, this.rng.int(0, Math.max(0, batches.length - 1)));
-    const ports: AnalyzePorts = { runs: store, reader: trail, findings: this.findings, detectorState: () => memoryState(), now };
+    const ports: AnalyzePorts = { runs: store, reader: trail, findings: this.findings, aggregates: new MemoryAggregateStore(), now };
     for (const batch of batches) {
       await analyzeWorkItem(ports, { detectors: [deletingLogs], readConcurrency: 4, writeConcurrency: 4 }, { runId: record.runId, batch });
       for (const key of await this.runs.getManifestBatch(record.runId, batch)) {

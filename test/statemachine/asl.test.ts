@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CORRELATION_SHARDS } from '../../functions/core/correlation.ts';
 import { DEFINITION_PLACEHOLDERS, placeholdersIn, readDefinition, substitute, TASK_STATES } from '../../functions/core/definition.ts';
 
 // asl-validator is CommonJS without types.
@@ -79,13 +80,28 @@ test('invalid input is never retried', () => {
   assert.is(first.MaxAttempts, 0);
 });
 
-test('the Map is a Distributed Map fed by Plan: concurrency and tolerated failures come from its output', () => {
+test('the Analyze Map is a Distributed Map fed by Plan: concurrency and tolerated failures come from its output', () => {
   const maps = walk(machine().States).filter((s) => s.state.Type === 'Map');
-  assert.is(maps.length, 1);
-  const map = maps[0]!.state;
+  assert.equal(maps.map((m) => m.name).sort(), ['AnalyzeObjects', 'CorrelateKeys']);
+  const map = machine().States.AnalyzeObjects!;
   assert.is(map.ItemProcessor?.ProcessorConfig?.Mode, 'DISTRIBUTED');
   assert.match(String(map.MaxConcurrencyPath), /^\$\.plan\./);
   assert.match(String(map.ToleratedFailurePercentagePath), /^\$\.plan\./);
+});
+
+test('Correlate runs after the Analyze Map, succeeded or not, once per shard, then Publish learns whether it finished', () => {
+  const states = machine().States;
+  assert.is(states.AnalyzeObjects!.Next, 'CorrelationShards');
+  assert.is(states.AnalyzeObjects!.Catch![0]!.Next, 'CorrelationShards');
+  assert.equal(states.CorrelationShards!.Parameters, { 'shards.$': `States.ArrayRange(0, ${CORRELATION_SHARDS - 1}, 1)` });
+  const map = states.CorrelateKeys!;
+  assert.is(map.ItemsPath, '$.correlation.shards');
+  assert.equal(map.ItemSelector, { 'runId.$': '$.plan.runId', 'shard.$': '$$.Map.Item.Value' });
+  assert.is(map.Next, 'Correlated');
+  assert.equal(map.Catch!.map((c) => [c.ErrorEquals, c.Next]), [[['States.ALL'], 'CorrelateFailed']]);
+  assert.equal([states.Correlated!.Result, states.Correlated!.ResultPath, states.Correlated!.Next], [true, '$.correlated', 'Publish']);
+  assert.equal([states.CorrelateFailed!.Result, states.CorrelateFailed!.ResultPath, states.CorrelateFailed!.Next], [false, '$.correlated', 'Publish']);
+  assert.equal(states.Publish!.Parameters, { 'runId.$': '$.plan.runId', 'correlated.$': '$.correlated' });
 });
 
 test('a run has a timeout', () => {
