@@ -1,9 +1,9 @@
-// Worker thread entry of the local runner's Analyze pool. Plain JS so that it can register the
-// TypeScript loader in this thread before importing the step code.
+// Worker thread entry of the local runner's Analyze pool when the CLI runs from its TypeScript
+// sources (tests, a clone with edits newer than its build): registers the TypeScript loader in
+// this thread before importing the worker module. The built CLI uses dist/cli/analyze-worker.js.
 import { register } from 'tsx/esm/api';
-import { workerData } from 'piscina';
 
 register();
-const { createWorkerAnalyze } = await import('./analyze-worker-impl.ts');
+const { default: analyze } = await import('./analyze-worker-entry.ts');
 
-export default await createWorkerAnalyze(workerData);
+export default analyze;

@@ -1,7 +1,6 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore, detectorStates } from '../../functions/adapters/dynamodb.ts';
 import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
 import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions/analyze/analyze.ts';
@@ -97,6 +96,8 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const arns = Object.fromEntries(
     Object.values(TASK_STATES).map((name) => [name, `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`]),
   );
+  // Loaded here, not at start-up, so `--help` and `findings` never pay for the interpreter.
+  const { StateMachine } = await import('aws-local-stepfunctions');
   const machine = new StateMachine(JSON.parse(substitute(readDefinition(), arns)));
   const execution = machine.run(options.input as never, {
     context: { Execution: { Name: runId, StartTime: now().toISOString() } },

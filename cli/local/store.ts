@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +25,8 @@ export interface LocalStore {
 export async function openLocalStore(dir: string): Promise<LocalStore> {
   const path = join(dir, 'dynamodb');
   await mkdir(path, { recursive: true });
+  // Loaded on first use, so that commands that never open a store start faster.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
