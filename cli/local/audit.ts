@@ -6,10 +6,10 @@ import { loadDetectors, type DetectorSources } from '../../functions/detectors/l
 import { availableParallelism } from 'node:os';
 import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
-import type { WorkItem } from '../../functions/core/ports.ts';
 import { runLocalAudit, type LocalAuditResult } from './runner.ts';
 import { openLocalStore } from './store.ts';
 import { openTrail } from './trail.ts';
+import { mark } from './timing.ts';
 
 /** What `trail-auditor audit` (and `demo`) takes. */
 export interface LocalAuditRequest {
@@ -54,23 +54,25 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
   const detectors = await loadDetectors(sources);
   const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
+  mark('audit-start');
   const store = await openLocalStore(request.store);
   const threads = request.threads ?? availableParallelism();
-  let pool: AnalyzePool | undefined;
-  const analyzeParallel = (item: WorkItem) => {
-    // Started on the first work item of a run that has several, so small runs never pay for it.
-    pool ??= createAnalyzePool(
-      {
-        trail: request.trail,
-        clientConfig: store.clientConfig,
-        config: { readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency },
-        sources,
-        ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
-      },
-      threads,
-    );
-    return pool.analyze(item);
-  };
+  // The workers start now and load their code while Plan lists the trail; a run that turns out
+  // to have a single work item analyzes it in this thread and never uses them.
+  const pool: AnalyzePool | undefined =
+    threads > 0
+      ? createAnalyzePool(
+          {
+            trail: request.trail,
+            clientConfig: store.clientConfig,
+            config: { readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency },
+            sources,
+            ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
+          },
+          threads,
+        )
+      : undefined;
+  mark('pool-started');
   try {
     const result = await runLocalAudit({
       store,
@@ -83,7 +85,7 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
       alarms,
       ...(suppressor ? { suppressor } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      ...(threads > 0 ? { analyzeParallel } : {}),
+      ...(pool ? { analyzeParallel: pool.analyze } : {}),
     });
     return { result, detectors };
   } finally {

@@ -12,6 +12,7 @@ import { planStep } from '../../functions/plan/plan.ts';
 import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
+import { timed } from './timing.ts';
 
 /** Everything one local run needs. */
 export interface LocalAuditOptions {
@@ -71,7 +72,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const metrics = new LocalMetrics(join(options.storeDir, 'metrics.jsonl'), options.alarms);
   const config = options.config;
 
-  const plan = planStep({ lister: options.lister, runs, now }, config);
+  const plan = timed('plan', planStep({ lister: options.lister, runs, now }, config));
   const analyzePorts: AnalyzePorts = {
     runs,
     reader,
@@ -88,7 +89,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
       ...(options.suppressor ? { suppressor: options.suppressor } : {}),
     });
   const counter = new DynamoFindingsCounter(client, LOCAL_TABLES.findings);
-  const publish = publishStep({ runs, findings: counter, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
+  const publish = timed('publish', publishStep({ runs, findings: counter, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) }));
 
   let planned = 0;
   let published: RunSummary | undefined;
