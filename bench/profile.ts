@@ -119,7 +119,7 @@ for (const file of files) {
   // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile
   const thread = Number(file.split('.')[4]);
   const profile = JSON.parse(await readFile(join(work, 'profiles', file), 'utf8')) as Profile;
-  const ready = thread === 0 ? markOf(0, 'pool-started') ?? markOf(0, 'plan:start') : markOf(thread, 'worker-ready');
+  const ready = thread === 0 ? markOf(0, 'store-open') : markOf(thread, 'worker-ready');
   columns.push({ name: thread === 0 ? 'main' : `worker ${thread}`, totals: await attribute(profile, ready), wall: profile.endTime - profile.startTime });
 }
 
@@ -140,8 +140,8 @@ console.log(`| thread lifetime | ${columns.map((c) => s(c.wall)).join(' | ')} | 
 // Wall-clock phases of the run, from the main thread's marks.
 const at = (event: string) => markOf(0, event);
 const phases: [string, number | undefined, number | undefined][] = [
-  ['start-up: node, CLI modules, rules, store open, pool created', started, at('pool-started')],
-  ['until Plan starts (interpreter loaded)', at('pool-started'), at('plan:start')],
+  ['start-up: node, CLI modules, rules, store open', started, at('store-open')],
+  ['until Plan starts (interpreter loaded)', at('store-open'), at('plan:start')],
   ['Plan: list the trail, store the manifest', at('plan:start'), at('plan:end')],
   ['Map: Analyze work items', at('plan:end'), at('publish:start')],
   ['Publish', at('publish:start'), at('publish:end')],
@@ -150,5 +150,6 @@ const phases: [string, number | undefined, number | undefined][] = [
 console.log('\n| wall-clock phase | seconds |\n|---|---:|');
 for (const [name, from, to] of phases) if (from !== undefined && to !== undefined) console.log(`| ${name} | ${s(to - from)} |`);
 const workersReady = marks.filter((m) => m.event === 'worker-ready').map((m) => s(m.us - started));
-console.log(`\nworkers ready at ${workersReady.join(', ')} s after launch; work items: ${marks.filter((m) => m.event === 'analyze:start').length} in workers`);
+const poolStart = at('pool-start');
+console.log(`\npool started at ${poolStart ? s(poolStart - started) : '-'} s, workers ready at ${workersReady.join(', ')} s after launch; work items: ${marks.filter((m) => m.event === 'analyze:start').length} in workers`);
 if (!values.keep) await rm(work, { recursive: true, force: true });

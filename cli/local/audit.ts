@@ -10,6 +10,7 @@ import { runLocalAudit, type LocalAuditResult } from './runner.ts';
 import { openLocalStore } from './store.ts';
 import { openTrail } from './trail.ts';
 import { mark } from './timing.ts';
+import type { TrailLister, WorkItem } from '../../functions/core/ports.ts';
 
 /** What `trail-auditor audit` (and `demo`) takes. */
 export interface LocalAuditRequest {
@@ -56,28 +57,31 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
   mark('audit-start');
   const store = await openLocalStore(request.store);
+  mark('store-open');
   const threads = request.threads ?? availableParallelism();
-  // The workers start now and load their code while Plan lists the trail; a run that turns out
-  // to have a single work item analyzes it in this thread and never uses them.
-  const pool: AnalyzePool | undefined =
-    threads > 0
-      ? createAnalyzePool(
-          {
-            trail: request.trail,
-            clientConfig: store.clientConfig,
-            config: { readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency },
-            sources,
-            ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
-          },
-          threads,
-        )
-      : undefined;
-  mark('pool-started');
+  let pool: AnalyzePool | undefined;
+  const startPool = () => {
+    if (!pool) mark('pool-start');
+    return (pool ??= createAnalyzePool(
+      {
+        trail: request.trail,
+        clientConfig: store.clientConfig,
+        config: { readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency },
+        sources,
+        ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
+      },
+      threads,
+    ));
+  };
+  // The workers start as soon as the listing holds more than one work item's worth of objects,
+  // so they load their code while Plan lists and stores the manifest; a run of one work item
+  // analyzes it in this thread and never starts them.
+  const lister = threads > 0 ? startWhenLarge(trail.lister, config, () => void startPool()) : trail.lister;
   try {
     const result = await runLocalAudit({
       store,
       storeDir: request.store,
-      lister: trail.lister,
+      lister,
       reader: trail.reader,
       input: request.input,
       config,
@@ -85,11 +89,28 @@ export async function localAudit(request: LocalAuditRequest): Promise<{ result: 
       alarms,
       ...(suppressor ? { suppressor } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      ...(pool ? { analyzeParallel: pool.analyze } : {}),
+      ...(threads > 0 ? { analyzeParallel: (item: WorkItem) => startPool().analyze(item) } : {}),
     });
     return { result, detectors };
   } finally {
     await pool?.close();
     await store.close();
   }
+}
+
+/** The same lister; calls `onLarge` once, when what it listed exceeds one work item's limits. */
+function startWhenLarge(lister: TrailLister, limits: Pick<AuditConfig, 'batchMaxObjects' | 'batchMaxBytes'>, onLarge: () => void): TrailLister {
+  let objects = 0;
+  let bytes = 0;
+  return {
+    listFolders: (prefix) => lister.listFolders(prefix),
+    async *listObjects(prefix) {
+      for await (const page of lister.listObjects(prefix)) {
+        objects += page.length;
+        for (const object of page) bytes += object.size;
+        if (objects > limits.batchMaxObjects || bytes > limits.batchMaxBytes) onLarge();
+        yield page;
+      }
+    },
+  };
 }
