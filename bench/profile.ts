@@ -25,6 +25,8 @@ const { values } = parseArgs({
     corpus: { type: 'string' },
     threads: { type: 'string', default: String(availableParallelism()) },
     keep: { type: 'boolean', default: false },
+    // Also list the functions with the most self time, by source file.
+    top: { type: 'string', default: '0' },
   },
 });
 
@@ -76,6 +78,8 @@ async function sourceOf(url: string, line: number, column: number): Promise<stri
   return entry?.originalSource;
 }
 
+const selfTime = new Map<string, number>();
+
 /** CPU microseconds of one thread by category; samples before `readyAt` count as start-up. */
 async function attribute(profile: Profile, readyAt: number | undefined): Promise<Map<Category, number>> {
   const parent = new Map<number, number>();
@@ -101,6 +105,12 @@ async function attribute(profile: Profile, readyAt: number | undefined): Promise
     return category;
   };
   const totals = new Map<Category, number>();
+  const names = new Map<number, string>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const source = (await sourceOf(f.url, f.lineNumber, f.columnNumber)) ?? f.url;
+    names.set(node.id, `${f.functionName || '(anonymous)'} ${source.replace(/^.*?(functions|cli|node_modules)\//, '$1/')}`);
+  }
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i]!;
@@ -109,6 +119,8 @@ async function attribute(profile: Profile, readyAt: number | undefined): Promise
     let category = categoryOfNode(profile.samples[i]!);
     if (category !== 'idle' && readyAt !== undefined && t < readyAt) category = 'startup';
     totals.set(category, (totals.get(category) ?? 0) + span);
+    const name = names.get(profile.samples[i]!)!;
+    selfTime.set(name, (selfTime.get(name) ?? 0) + span);
   }
   return totals;
 }
@@ -152,4 +164,9 @@ for (const [name, from, to] of phases) if (from !== undefined && to !== undefine
 const workersReady = marks.filter((m) => m.event === 'worker-ready').map((m) => s(m.us - started));
 const poolStart = at('pool-start');
 console.log(`\npool started at ${poolStart ? s(poolStart - started) : '-'} s, workers ready at ${workersReady.join(', ')} s after launch; work items: ${marks.filter((m) => m.event === 'analyze:start').length} in workers`);
+const top = Number(values.top);
+if (top > 0) {
+  console.log(`\n| function, all threads (self time) | seconds |\n|---|---:|`);
+  for (const [name, us] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${name} | ${s(us)} |`);
+}
 if (!values.keep) await rm(work, { recursive: true, force: true });

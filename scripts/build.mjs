@@ -20,15 +20,20 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Dependencies load from node_modules as they are (dynalite's LevelDB prebuild, piscina's own
-  // worker file); only our code is compiled, so `dependencies` stays the list of what runs.
-  packages: 'external',
+  // Pure-JavaScript dependencies (the SDK, commander, yaml) are compiled in: Node.js then neither
+  // resolves hundreds of files nor scans each CommonJS file for its exports in every thread.
+  // These stay in node_modules: dynalite loads LevelDB's native prebuild from beside its own
+  // files, piscina starts its worker from its own file, and the interpreter is loaded on first use.
+  external: ['dynalite', 'piscina', 'aws-local-stepfunctions'],
+  // CommonJS dependencies call require() for Node.js built-ins; an ES module bundle needs one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   sourcemap: 'linked',
+  sourcesContent: false,
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
 });
 
 // The sources each output was built from, so that cli/bin.js can tell a stale build in a clone.
-const inputs = Object.keys(result.metafile.inputs).map((path) => relative(root, `${root}/${path}`));
+const inputs = Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/')).map((path) => relative(root, `${root}/${path}`));
 await writeFile(`${root}/${outdir}/inputs.json`, `${JSON.stringify(inputs)}\n`);
