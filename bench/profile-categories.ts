@@ -69,7 +69,8 @@ export function categoryOf(frame: Frame): Category | undefined {
   }
   if (/functions\/adapters\/folder-trail\.ts$/.test(source)) return /list|walk/i.test(name) ? 'plan' : 'read';
   for (const [pattern, category] of SOURCES) if (pattern.test(source)) return category;
-  for (const [pattern, category] of NODE_MODULES) if (pattern.test(url)) return category;
+  // Dependencies compiled into the bundle are named by their source map, the others by their URL.
+  for (const [pattern, category] of NODE_MODULES) if (pattern.test(source)) return category;
   if (url === 'node:zlib') return 'gunzip';
   if (url === 'node:fs' || url.startsWith('node:internal/fs')) return 'read';
   if (url.startsWith('node:internal/worker') || url === 'node:worker_threads') return 'messages';
