@@ -1,8 +1,8 @@
-import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, readdir, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '../functions/core/cloudtrail.ts';
-import { buildLogKey } from '../functions/core/trail-keys.ts';
+import { buildLogKey, parseTrailKey } from '../functions/core/trail-keys.ts';
 
 /** A small, fast, seeded PRNG (mulberry32): the same corpus on every machine. */
 export function prng(seed: number): () => number {
@@ -115,19 +115,49 @@ export interface CorpusStats {
   largestJsonBytes: number;
 }
 
+/** What the bench knows of a folder before it reads it: its log files, counted and sized. */
+export interface CorpusCount {
+  dir: string;
+  /** Log files (`.json.gz` under a CloudTrail key layout), relative to `dir`, sorted. */
+  keys: string[];
+  gzipBytes: number;
+  largestGzipBytes: number;
+  /** Present for a corpus this bench generated (its manifest). */
+  generated?: CorpusStats & { megabytes: number; seed: number };
+}
+
+const MANIFEST = 'corpus.json';
+
 /**
- * Writes a deterministic corpus of about `megabytes` MB of gzip under `dir` (CloudTrail's key
- * layout; 1 to 2,000 records a file, skewed to small files as real trails are), unless a
- * complete one is there already.
+ * Writes a deterministic corpus of about `megabytes` MB of gzip as a new folder `dir` (CloudTrail's
+ * key layout; 1 to 2,000 records a file, skewed to small files as real trails are). It never
+ * writes into a folder that exists: it builds the corpus beside it and renames it into place
+ * when complete, with a manifest. A folder already there is reused only if it holds the manifest
+ * of the same corpus; otherwise the bench refuses, so it cannot mix its records into a trail.
  */
 export async function ensureCorpus(dir: string, megabytes: number, seed = 341): Promise<CorpusStats> {
-  const marker = join(dir, 'corpus.json');
   try {
-    const done = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(marker, 'utf8'))) as CorpusStats & { megabytes: number; seed: number };
-    if (done.megabytes === megabytes && done.seed === seed) return done;
+    await stat(dir);
   } catch {
-    // No complete corpus yet.
+    return generateCorpus(dir, megabytes, seed);
   }
+  const manifest = await readManifest(dir);
+  if (manifest?.megabytes === megabytes && manifest.seed === seed) return manifest;
+  throw new Error(`${dir} exists but is not the bench's ${megabytes} MB corpus (no matching ${MANIFEST}); remove it or pass --corpus to read it`);
+}
+
+async function readManifest(dir: string): Promise<(CorpusStats & { megabytes: number; seed: number }) | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as CorpusStats & { megabytes: number; seed: number };
+  } catch {
+    return undefined;
+  }
+}
+
+async function generateCorpus(dir: string, megabytes: number, seed: number): Promise<CorpusStats> {
+  await mkdir(dirname(dir), { recursive: true });
+  // A folder of our own, created here (mkdtemp never reuses one), renamed into place when done.
+  const partial = await mkdtemp(`${dir}.partial-`);
   const rand = prng(seed);
   const stats: CorpusStats = { dir, files: 0, records: 0, gzipBytes: 0, largestJsonBytes: 0 };
   let clock = Date.parse('2026-10-01T00:00:00Z');
@@ -142,7 +172,7 @@ export async function ensureCorpus(dir: string, megabytes: number, seed = 341): 
     const json = JSON.stringify({ Records: records });
     const body = gzipSync(json);
     const key = buildLogKey({ trailPrefix: '', account }, region, stamp, hex(rand, 16));
-    const path = join(dir, ...key.split('/'));
+    const path = join(partial, ...key.split('/'));
     await mkdir(join(path, '..'), { recursive: true });
     await writeFile(path, body);
     await utimes(path, stamp, stamp);
@@ -152,24 +182,39 @@ export async function ensureCorpus(dir: string, megabytes: number, seed = 341): 
     stats.largestJsonBytes = Math.max(stats.largestJsonBytes, Buffer.byteLength(json));
     clock += 60_000;
   }
-  await writeFile(marker, JSON.stringify({ ...stats, megabytes, seed }));
+  await writeFile(join(partial, MANIFEST), JSON.stringify({ ...stats, megabytes, seed }));
+  await rename(partial, dir);
   return stats;
 }
 
-/** Every log file path of a corpus, sorted. */
-export async function corpusFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
+/**
+ * Counts a corpus before anything reads it: every CloudTrail log file under `dir` (both key
+ * layouts, any prefix before AWSLogs/; digest and Insights files left out), with sizes. Read-only.
+ */
+export async function countCorpus(dir: string): Promise<CorpusCount> {
+  const keys: string[] = [];
+  const sizes = new Map<string, number>();
   const walk = async (d: string) => {
     for (const entry of await readdir(d, { withFileTypes: true })) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.name.endsWith('.json.gz')) files.push(path);
+      else if (entry.isFile() && entry.name.endsWith('.json.gz')) {
+        const key = relative(dir, path).split(sep).join('/');
+        if (parseTrailKey(key).kind === 'log') {
+          keys.push(key);
+          sizes.set(key, (await stat(path)).size);
+        }
+      }
     }
   };
-  await walk(join(dir, 'AWSLogs'));
-  return files.sort();
-}
-
-export async function sizeOf(path: string): Promise<number> {
-  return (await stat(path)).size;
+  await walk(dir);
+  keys.sort();
+  let gzipBytes = 0;
+  let largestGzipBytes = 0;
+  for (const size of sizes.values()) {
+    gzipBytes += size;
+    largestGzipBytes = Math.max(largestGzipBytes, size);
+  }
+  const generated = await readManifest(dir);
+  return { dir, keys, gzipBytes, largestGzipBytes, ...(generated ? { generated } : {}) };
 }

@@ -1,11 +1,11 @@
 /**
  * One measurement of the benchmark, in its own process so that each figure has a clean heap and
- * its own peak RSS: `node --import tsx bench/measure.ts <floor|analyze|largest> <corpus dir>`.
- * Prints one JSON line.
+ * its own peak RSS: `node --import tsx bench/measure.ts <floor|floor2|analyze|largest> <corpus dir>`.
+ * Reads the corpus only. Prints one JSON line.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { FolderTrail } from '../functions/adapters/folder-trail.ts';
 import { analyzeObjects } from '../functions/analyze/analyze.ts';
 import type { Finding } from '../functions/core/findings.ts';
@@ -15,10 +15,10 @@ import { loadDetectors } from '../functions/detectors/load.ts';
 import { MemoryAggregateStore } from '../functions/adapters/memory-aggregates.ts';
 import { correlateShard } from '../functions/correlate/correlate.ts';
 import { CORRELATION_SHARDS } from '../functions/core/correlation.ts';
-import { corpusFiles } from './corpus.ts';
+import { countCorpus } from './corpus.ts';
 
 const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) throw new Error('usage: measure.ts <floor|analyze|largest> <corpus dir>');
+if (!mode || !dir) throw new Error('usage: measure.ts <floor|floor2|analyze|largest> <corpus dir>');
 
 /** The findings table in memory: a Map with the conditional put's outcome. */
 class MapFindings implements FindingsStore {
@@ -30,7 +30,25 @@ class MapFindings implements FindingsStore {
   }
 }
 
-const files = await corpusFiles(dir);
+// Plain JavaScript, evaluated in each thread of the two-thread floor.
+const FLOOR_WORKER = `
+const { readFileSync } = require('node:fs');
+const { gunzipSync } = require('node:zlib');
+const { parentPort, workerData } = require('node:worker_threads');
+const { files, next } = workerData;
+const totals = { records: 0, gzipBytes: 0, jsonBytes: 0 };
+for (let i = Atomics.add(next, 0, 1); i < files.length; i = Atomics.add(next, 0, 1)) {
+  const body = readFileSync(files[i]);
+  const text = gunzipSync(body).toString('utf8');
+  totals.records += JSON.parse(text).Records.length;
+  totals.gzipBytes += body.byteLength;
+  totals.jsonBytes += text.length;
+}
+parentPort.postMessage(totals);
+`;
+
+const keys = (await countCorpus(dir)).keys;
+const files = keys.map((key) => `${dir}/${key}`);
 const start = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
 let records = 0;
@@ -39,6 +57,8 @@ let jsonBytes = 0;
 let findings = 0;
 let stateWrites = 0;
 let stateWriteUnits = 0;
+let byDetector: Record<string, number> = {};
+let suppressed = 0;
 let rssBefore = process.memoryUsage().rss;
 
 if (mode === 'floor') {
@@ -51,11 +71,28 @@ if (mode === 'floor') {
     gzipBytes += body.byteLength;
     jsonBytes += text.length;
   }
+} else if (mode === 'floor2') {
+  // The same floor in two worker threads that take the next file from a shared counter.
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const totals = await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<{ records: number; gzipBytes: number; jsonBytes: number }>((resolve, reject) => {
+          const worker = new Worker(FLOOR_WORKER, { eval: true, workerData: { files, next } });
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  for (const t of totals) {
+    records += t.records;
+    gzipBytes += t.gzipBytes;
+    jsonBytes += t.jsonBytes;
+  }
 } else {
   const detectors = await loadDetectors();
   const suppressor = await loadSuppressions(new URL('./suppressions.yml', import.meta.url).pathname);
   const trail = new FolderTrail(dir);
-  const keys = files.map((f) => relative(dir, f).split('\\').join('/'));
   let chosen = keys;
   if (mode === 'largest') {
     // One Analyze invocation over the largest file alone: its peak memory against its JSON size.
@@ -79,11 +116,15 @@ if (mode === 'floor') {
     records += result.records;
     jsonBytes += result.bytes;
     findings += result.findings.new;
+    suppressed += result.findings.suppressed;
+    for (const [id, n] of Object.entries(result.byDetector)) byDetector[id] = (byDetector[id] ?? 0) + n;
   }
   // The correlation stage over the same in-memory store.
   for (let shard = 0; shard < CORRELATION_SHARDS; shard++) {
     const result = await correlateShard({ aggregates, findings: store, now: () => new Date() }, { detectors, suppressor, concurrency: 16 }, { runId: 'bench', shard });
     findings += result.findings.new;
+    suppressed += result.findings.suppressed;
+    for (const [id, n] of Object.entries(result.byDetector)) byDetector[id] = (byDetector[id] ?? 0) + n;
   }
   stateWrites = aggregates.writes;
   stateWriteUnits = aggregates.writeUnits;
@@ -102,6 +143,8 @@ console.log(
     findings,
     stateWrites,
     stateWriteUnits,
+    byDetector,
+    suppressed,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     // maxRSS is in KB.

@@ -9,6 +9,7 @@ import { loadDetectors, type DetectorSources } from '../../functions/detectors/l
 import type { LocalStore } from './store.ts';
 import { LOCAL_TABLES } from './store.ts';
 import { openTrail } from './trail.ts';
+import { mark, timed } from './timing.ts';
 
 /** What each worker needs to build its own Analyze: plain data, cloned into the thread. */
 export interface WorkerSetup {
@@ -25,7 +26,7 @@ export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: Wo
   const trail = openTrail(setup.trail);
   const detectors = await loadDetectors(setup.sources);
   const suppressor = setup.suppressionsFile ? await loadSuppressions(setup.suppressionsFile) : undefined;
-  return analyzeStep(
+  const analyze = analyzeStep(
     {
       runs: new DynamoRunStore(client, LOCAL_TABLES.state),
       reader: trail.reader,
@@ -35,4 +36,6 @@ export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: Wo
     },
     { detectors, readConcurrency: setup.config.readConcurrency, writeConcurrency: setup.config.writeConcurrency, ...(suppressor ? { suppressor } : {}) },
   );
+  mark('worker-ready');
+  return timed('analyze', analyze);
 }

@@ -1,7 +1,7 @@
-// Worker thread entry of the local runner's Analyze pool. Plain JS so that it can register the
-// TypeScript loader in this thread before importing the step code.
+// Worker thread entry of the local runner's Analyze pool when the CLI runs from its TypeScript
+// sources (tests, a clone with edits newer than its build): registers the TypeScript loader in
+// this thread before importing the worker module. The built CLI uses dist/cli/analyze-worker.js.
 import { register } from 'tsx/esm/api';
-import { workerData } from 'piscina';
 
 // The AWS SDK warns on Node.js 20 about its versions after January 2027 once per thread: the CLI
 // hides it in the main thread (bin.js), and this hides it here, where nobody could act on it.
@@ -9,6 +9,6 @@ import { workerData } from 'piscina';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 register();
-const { createWorkerAnalyze } = await import('./analyze-worker-impl.ts');
+const { default: analyze } = await import('./analyze-worker-entry.ts');
 
-export default await createWorkerAnalyze(workerData);
+export default analyze;

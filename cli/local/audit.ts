@@ -6,10 +6,11 @@ import { loadDetectorSet, type DetectorSources, type SigmaLoadReport } from '../
 import { availableParallelism } from 'node:os';
 import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
-import type { WorkItem } from '../../functions/core/ports.ts';
+import type { TrailLister, WorkItem } from '../../functions/core/ports.ts';
 import { runLocalAudit, type LocalAuditResult, type RunProgress } from './runner.ts';
 import { openLocalStore } from './store.ts';
 import { openTrail } from './trail.ts';
+import { mark } from './timing.ts';
 import { checkIds } from '../options.ts';
 
 /** What `trail-auditor audit` (and `demo`) takes. */
@@ -65,12 +66,14 @@ export async function localAudit(
   checkIds(request.detectorAlarms ?? [], detectors.map((d) => d.meta.id), '--detector-alarm');
   const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
+  mark('audit-start');
   const store = await openLocalStore(request.store);
+  mark('store-open');
   const threads = request.threads ?? availableParallelism();
   let pool: AnalyzePool | undefined;
-  const analyzeParallel = (item: WorkItem) => {
-    // Started on the first work item of a run that has several, so small runs never pay for it.
-    pool ??= createAnalyzePool(
+  const startPool = () => {
+    if (!pool) mark('pool-start');
+    return (pool ??= createAnalyzePool(
       {
         trail: request.trail,
         clientConfig: store.clientConfig,
@@ -79,14 +82,17 @@ export async function localAudit(
         ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
       },
       threads,
-    );
-    return pool.analyze(item);
+    ));
   };
+  // The workers start as soon as the listing holds more than one work item's worth of objects,
+  // so they load their code while Plan lists and stores the manifest; a run of one work item
+  // analyzes it in this thread and never starts them.
+  const lister = threads > 0 ? startWhenLarge(trail.lister, config, () => void startPool()) : trail.lister;
   try {
     const result = await runLocalAudit({
       store,
       storeDir: request.store,
-      lister: trail.lister,
+      lister,
       reader: trail.reader,
       input: request.input,
       config,
@@ -94,7 +100,7 @@ export async function localAudit(
       alarms,
       ...(suppressor ? { suppressor } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      ...(threads > 0 ? { analyzeParallel } : {}),
+      ...(threads > 0 ? { analyzeParallel: (item: WorkItem) => startPool().analyze(item) } : {}),
     });
     return { result, detectors, sigma };
   } finally {
@@ -123,4 +129,21 @@ export function escapeControls(text: string): string {
     const code = char.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
+}
+
+/** The same lister; calls `onLarge` once, when what it listed exceeds one work item's limits. */
+function startWhenLarge(lister: TrailLister, limits: Pick<AuditConfig, 'batchMaxObjects' | 'batchMaxBytes'>, onLarge: () => void): TrailLister {
+  let objects = 0;
+  let bytes = 0;
+  return {
+    listFolders: (prefix) => lister.listFolders(prefix),
+    async *listObjects(prefix) {
+      for await (const page of lister.listObjects(prefix)) {
+        objects += page.length;
+        for (const object of page) bytes += object.size;
+        if (objects > limits.batchMaxObjects || bytes > limits.batchMaxBytes) onLarge();
+        yield page;
+      }
+    },
+  };
 }

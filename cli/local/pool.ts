@@ -10,11 +10,14 @@ export interface AnalyzePool {
 }
 
 /**
- * Starts `threads` workers (default: one per core). The Map's MaxConcurrency still bounds how
+ * Starts `threads` workers at once (default: one per core). The Map's MaxConcurrency still bounds how
  * many work items are in flight; the pool queues the rest, so every core parses.
  */
 export function createAnalyzePool(setup: WorkerSetup, threads = availableParallelism()): AnalyzePool {
   const pool = new Piscina({
+    // Beside this module: in the built CLI (dist/cli/) the compiled worker, in the sources the
+    // small entry that loads the TypeScript. Piscina loads it as each thread starts, not on its
+    // first task, so threads started at launch are warm when the Map begins.
     filename: new URL('./analyze-worker.js', import.meta.url).href,
     workerData: setup,
     minThreads: threads,

@@ -1,7 +1,6 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { DynamoAggregateStore } from '../../functions/adapters/aggregates.ts';
 import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
 import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
@@ -15,6 +14,7 @@ import { planStep } from '../../functions/plan/plan.ts';
 import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
+import { timed } from './timing.ts';
 
 /** How far a run is: work items and objects done of those planned, and what they held. */
 export interface RunProgress {
@@ -88,7 +88,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const metrics = new LocalMetrics(join(options.storeDir, 'metrics.jsonl'), options.alarms);
   const config = options.config;
 
-  const plan = planStep({ lister: options.lister, runs, now }, config);
+  const plan = timed('plan', planStep({ lister: options.lister, runs, now }, config));
   const aggregates = new DynamoAggregateStore(client, LOCAL_TABLES.state, options.aggregateTtlDays ?? DEFAULT_AGGREGATE_TTL_DAYS, now);
   const analyzePorts: AnalyzePorts = { runs, reader, findings, aggregates, now };
   const analyze =
@@ -104,7 +104,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
     { detectors: options.detectors, concurrency: config.writeConcurrency, ...(options.suppressor ? { suppressor: options.suppressor } : {}) },
   );
   const counter = new DynamoFindingsCounter(client, LOCAL_TABLES.findings);
-  const publish = publishStep({ runs, findings: counter, correlations: aggregates, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) });
+  const publish = timed('publish', publishStep({ runs, findings: counter, correlations: aggregates, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) }));
 
   let planned = 0;
   let published: RunSummary | undefined;
@@ -112,7 +112,11 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const arns = Object.fromEntries(
     Object.values(TASK_STATES).map((name) => [name, `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`]),
   );
-  const machine = new StateMachine(JSON.parse(substitute(readDefinition(), arns)));
+  // Loaded here, not at start-up, so `--help` and `findings` never pay for the interpreter.
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  // The definition is checked with asl-validator by its own test; validating it again on every
+  // run compiles the ASL schema, which costs more CPU than Plan and the interpreter together.
+  const machine = new StateMachine(JSON.parse(substitute(readDefinition(), arns)), { validationOptions: { noValidate: true } });
   const execution = machine.run(options.input as never, {
     context: { Execution: { Name: runId, StartTime: now().toISOString() } },
     overrides: {

@@ -2,7 +2,6 @@ import { mkdir, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { Level } from 'level';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
@@ -49,6 +48,8 @@ export async function openLocalStore(dir: string, options: OpenStoreOptions = {}
   }
   await mkdir(path, { recursive: true });
   await checkOpenable(dir, path);
+  // Loaded on first use, so that commands that never open a store start faster.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
