@@ -9,10 +9,11 @@ import { REVIEW_STATUSES } from '../../functions/core/review.ts';
 import { parseInstant } from '../../functions/core/run-input.ts';
 import { escapeControl } from '../format.ts';
 import { LOCAL_TABLES, openLocalStore } from '../local/store.ts';
+import { UsageError } from '../options.ts';
 
 /** A usage error of the findings commands: one line, exit 2 (the message is already escaped). */
-export class FindingsUsageError extends Error {
-  override name = 'FindingsUsageError';
+export class FindingsUsageError extends UsageError {
+  // A UsageError, so the CLI exits 2 with one line, like every other usage error.
   constructor(message: string, options?: { cause?: unknown }) {
     super(escapeControl(message), options);
   }
@@ -68,8 +69,11 @@ export function filterOptions(command: Command): Command {
     .option('--run <id>', 'only findings first stored by this run')
     .addOption(new Option('--status <state>', 'only findings in this review state').choices(REVIEW_STATUSES))
     .addOption(new Option('--severity <level>', 'only this severity and above').choices(SEVERITIES))
-    .option('--since <iso>', 'events at or after this time')
-    .option('--until <iso>', 'events at or before this time (a date: through the end of that day)');
+    // --from/--to, as in audit and backfill; --since/--until stay as hidden aliases.
+    .option('--from <iso>', 'events at or after this time')
+    .option('--to <iso>', 'events at or before this time (a date: through the end of that day)')
+    .addOption(new Option('--since <iso>').hideHelp())
+    .addOption(new Option('--until <iso>').hideHelp());
 }
 
 /** The query the filter options describe; a reversed time range is a usage error. */
@@ -84,16 +88,18 @@ export function queryOf(options: Record<string, unknown>): FindingsQuery {
   if (typeof options.severity === 'string') query.severity = options.severity as FindingsQuery['severity'] & string;
   // Event times are whole seconds (`2017-11-28T19:05:00Z`) and compare as strings: bounds take
   // the same form, `--until` inclusive (a date means through the end of that day).
+  const from = options.from ?? options.since;
+  const to = options.to ?? options.until;
   try {
-    if (typeof options.since === 'string') query.since = wholeSeconds(Math.ceil(parseInstant(options.since, 'since', false).getTime() / 1000) * 1000);
-    if (typeof options.until === 'string') {
-      query.until = wholeSeconds(parseInstant(options.until, 'until', true).getTime() - (/T/.test(options.until) ? 0 : 1000));
+    if (typeof from === 'string') query.since = wholeSeconds(Math.ceil(parseInstant(from, 'from', false).getTime() / 1000) * 1000);
+    if (typeof to === 'string') {
+      query.until = wholeSeconds(parseInstant(to, 'to', true).getTime() - (/T/.test(to) ? 0 : 1000));
     }
   } catch (error) {
     throw new FindingsUsageError((error as Error).message, { cause: error });
   }
   if (query.since && query.until && query.since > query.until) {
-    throw new FindingsUsageError(`--since ${query.since} is after --until ${query.until}: give the earlier time first`);
+    throw new FindingsUsageError(`--from ${query.since} is after --to ${query.until}: give the earlier time first`);
   }
   return query;
 }

@@ -17,7 +17,7 @@ export function registerReportCommand(program: Command, defaultStore: string): v
       `
 Examples:
   $ trail-auditor report --html report.html
-  $ trail-auditor report --html week.html --since 2017-11-21 --until 2017-11-28 --severity medium
+  $ trail-auditor report --html week.html --from 2017-11-21 --to 2017-11-28 --severity medium
   $ trail-auditor report --html open.html --status open --table TrailAuditor-Findings`,
     )
     .action(async (options) => {

@@ -115,6 +115,7 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
         'A call made with an EC2 instance role session (IMDS-delivered credentials, recognised by userIdentity.sessionContext.ec2RoleDelivery) from a public address that is not where the instance is. Per session, the home is the account\'s VPC endpoints and private addresses, the account\'s egress (NAT gateways shared by several instances), the address the instance\'s other sessions start at, or else the session\'s earliest public address that no evidence argues against (outside AWS\'s published ranges, used by people\'s access keys, another account\'s VPC endpoint, an instance that otherwise only calls through endpoints). Judged on the correlation stage over all of the instance\'s calls, so the verdict does not depend on processing order. The workshop\'s "extra credit", done the way GuardDuty (InstanceCredentialExfiltration) and Netflix (2018) do it.',
       severity: 'high',
       mitre: { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' },
+      stratus: ['aws.credential-access.ec2-steal-instance-credentials'],
       references: [
         techniqueUrl('T1552.005'),
         'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#unauthorizedaccess-iam-instancecredentialexfiltrationoutsideaws',

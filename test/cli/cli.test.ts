@@ -107,7 +107,7 @@ const runs = () => (started ??= startAll());
 const OPTIONS: Record<(typeof COMMANDS)[number], string[]> = {
   demo: ['--store', '--json', '--sigma', '--strict-sigma', '--suppressions', '--aws-ip-ranges', '--detector-alarm'],
   audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--concurrency', '--json', '--sigma', '--strict-sigma', '--suppressions'],
-  findings: ['--store', '--table', '--detector', '--accounts', '--account', '--principal', '--run', '--status', '--severity', '--since', '--until', '--limit', '--group', '--format', '--json'],
+  findings: ['--store', '--table', '--detector', '--accounts', '--account', '--principal', '--run', '--status', '--severity', '--from', '--to', '--limit', '--group', '--format', '--json'],
   detectors: ['--sigma', '--verbose', '--json'],
   backfill: ['--state-machine', '--from', '--to', '--accounts', '--regions', '--wait', '--json'],
 };

@@ -86,7 +86,7 @@ async function runAll() {
     acked: await inStore('findings', '--status', 'acked', '--json'),
     open: await inStore('findings', '--status', 'open', '--json'),
     report: await inStore('report', '--html', REPORT),
-    reversed: await inStore('findings', '--since', '2017-11-29', '--until', '2017-11-28'),
+    reversed: await inStore('findings', '--from', '2017-11-29', '--to', '2017-11-28'),
     badLimit: await inStore('findings', '--limit', '0'),
     noStore: await cli('findings', '--store', join(TMP, 'no-such-store')),
   };
@@ -171,7 +171,7 @@ list('--severity is that level and above; --principal takes what the table shows
 list('usage errors exit non-zero with one clear line: reversed range, --limit 0, a store that does not exist', async () => {
   const { reversed, badLimit, noStore } = await runs();
   assert.is(reversed.code, 2);
-  assert.match(reversed.stderr, '--since 2017-11-29T00:00:00Z is after --until 2017-11-28T23:59:59Z');
+  assert.match(reversed.stderr, '--from 2017-11-29T00:00:00Z is after --to 2017-11-28T23:59:59Z');
   assert.not.match(reversed.stderr, 'ValidationException');
   assert.ok(badLimit.code !== 0, `exit ${badLimit.code}`);
   assert.match(badLimit.stderr, 'above 0');

@@ -32,8 +32,6 @@ const USAGE_ERRORS: [string, string[], string | RegExp][] = [
   ['a misspelt required option is an unknown option with a suggestion, not a missing one', ['audit', '--trial', EMPTY_TRAIL], /unknown option '--trial'.*Did you mean --trail\?/],
   ['backfill with a misspelt --state-machine', ['backfill', '--state-machin', 'x', '--from', '2017-11-28', '--to', '2017-11-29'], /Did you mean --state-machine\?/],
   ['an unknown command', ['audits'], /unknown command 'audits'.*Did you mean audit\?/],
-  ['--settle abc', audit('--settle', 'abc'), "'--settle <seconds>' argument 'abc' is invalid"],
-  ['--settle -5', audit('--settle', '-5'), "'--settle <seconds>' argument '-5' is invalid"],
   ['--threads abc', audit('--threads', 'abc'), "'--threads <n>' argument 'abc' is invalid"],
   ['--concurrency 0', audit('--concurrency', '0'), "'--concurrency <n>' argument '0' is invalid"],
   ['--from after --to, both dates shown as given', audit('--from', '2017-11-29', '--to', '2017-11-28'), /--from 2017-11-29 must be before --to 2017-11-28/],

@@ -72,7 +72,7 @@ publish('publishes AnomaliesDetected in total and per detector, 0 included, and 
 
 publish('adds the findings of the Correlate shards, each shard once', async () => {
   const runs = new MemoryRuns();
-  await runs.putPlan(plan());
+  await planned(runs);
   await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 2 }));
   await runs.putBatchResult('run-1', result(1, {}));
   const correlations = new MemoryAggregateStore();
