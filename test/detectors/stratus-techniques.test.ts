@@ -24,7 +24,11 @@ const data = { eventCategory: 'Data', managementEvent: false };
 
 const DOCUMENTED: Record<string, () => CloudTrailRecord[]> = {
   'aws.credential-access.ec2-get-password-data': () => many(3, (i) => aFailed(aCall('ec2', 'GetPasswordData', { instanceId: instances(i) }), 'Client.UnauthorizedOperation')),
-  'aws.credential-access.ec2-steal-instance-credentials': () => [aRecord({ eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', userIdentity: anInstanceSession(), sourceIPAddress: '203.0.113.66' })],
+  // The instance's own agent call (through SSM, which Stratus uses to read the credentials), then the thief's.
+  'aws.credential-access.ec2-steal-instance-credentials': () => [
+    aRecord({ eventTime: '2026-11-30T10:00:00Z', eventSource: 'ssm.amazonaws.com', eventName: 'UpdateInstanceInformation', userIdentity: anInstanceSession(), sourceIPAddress: '198.51.100.10' }),
+    aRecord({ eventTime: '2026-11-30T10:05:00Z', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', userIdentity: anInstanceSession(), sourceIPAddress: '203.0.113.66' }),
+  ],
   'aws.credential-access.secretsmanager-batch-retrieve-secrets': () =>
     many(5, () => aCall('secretsmanager', 'BatchGetSecretValue', { filters: [{ key: 'tag-key', values: ['StratusRedTeam'] }] }, { readOnly: true })),
   'aws.credential-access.secretsmanager-retrieve-secrets': () => many(20, (i) => aCall('secretsmanager', 'GetSecretValue', { secretId: `arn:aws:secretsmanager:us-east-1:123456789012:secret:stratus-${i}` })),
