@@ -57,7 +57,7 @@ let jsonBytes = 0;
 let findings = 0;
 let stateWrites = 0;
 let stateWriteUnits = 0;
-let byDetector: Record<string, number> = {};
+const byDetector: Record<string, number> = {};
 let suppressed = 0;
 let rssBefore = process.memoryUsage().rss;
 

@@ -110,7 +110,7 @@ export function formatDetectors(detectors: readonly Detector[], verbose: boolean
   }
   const item = (text: string) => wrap(text, width, '    - ', '      ');
   return (
-    detectors
+    `${detectors
       .map((d) => {
         const m = d.meta;
         return [
@@ -125,7 +125,7 @@ export function formatDetectors(detectors: readonly Detector[], verbose: boolean
       })
       // Rule files are the user's own: their text is escaped like log content.
       .map(escapeLines)
-      .join('\n\n') + `\n\n${footer}`
+      .join('\n\n')}\n\n${footer}`
   );
 }
 

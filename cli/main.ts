@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, } from 'commander';
 import { queryFindings } from '../functions/adapters/findings-query.ts';
 import { ConfigError, InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';

@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
 import { parseInstant } from '../functions/core/run-input.ts';
 import { InvalidInputError } from '../functions/core/errors.ts';
 import { didYouMean } from '../functions/core/did-you-mean.ts';

@@ -168,7 +168,7 @@ export function csvCell(value: unknown): string {
 
 /** Rows of objects as CSV with a header line (RFC 4180, CRLF). */
 export function toCsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
-  return [columns.map(csvCell).join(','), ...rows.map((row) => columns.map((c) => csvCell(row[c])).join(','))].join('\r\n') + '\r\n';
+  return `${[columns.map(csvCell).join(','), ...rows.map((row) => columns.map((c) => csvCell(row[c])).join(','))].join('\r\n')}\r\n`;
 }
 
 /** Everything about one finding for a person: the finding, its reason, the runbook, the whole record. */

@@ -146,7 +146,7 @@ async function readIndex(client: DynamoDBDocumentClient, table: string, index: I
     values[':until'] = query.until ?? '9999';
     keyCondition += ' AND #t BETWEEN :since AND :until';
   }
-  LIGHT_FIELDS.forEach((field, i) => (names[`#f${i}`] = field));
+  for (const [i, field] of LIGHT_FIELDS.entries()) names[`#f${i}`] = field;
   const input: QueryCommandInput = {
     TableName: table,
     IndexName: index.name,

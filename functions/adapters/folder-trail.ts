@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { open, opendir, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, opendir, realpath, stat } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { mb } from '../core/cloudtrail.ts';
 import { LogObjectError, ObjectTooLargeError } from '../core/errors.ts';
@@ -66,7 +67,7 @@ export class FolderTrail implements TrailLister, ObjectReader {
 
   async read(key: string, options: ReadOptions = {}): Promise<Uint8Array> {
     if (await this.throughLink(key.split('/').slice(0, -1).join('/'))) throw symlinkError(key);
-    let handle;
+    let handle: FileHandle;
     try {
       // O_NOFOLLOW: a link in the last component fails with ELOOP instead of being followed.
       handle = await open(this.path(key), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -112,7 +113,7 @@ function tooLarge(key: string, size: number, limit: number): ObjectTooLargeError
 
 /** Keys under `dir`, each with whether it is a symbolic link (never followed). */
 async function* walk(dir: string, key: string): AsyncGenerator<[string, boolean]> {
-  let handle;
+  let handle: Dir;
   try {
     handle = await opendir(dir);
   } catch (error) {

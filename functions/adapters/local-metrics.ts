@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { evaluateAlarm, type AlarmEvaluation, type AlarmRule } from '../core/alarms.ts';
 import type { MetricDatum, MetricsSink } from '../core/ports.ts';
@@ -24,7 +24,7 @@ export class LocalMetrics implements MetricsSink {
     // After a torn write the file ends mid-line: start on a fresh line, or this run's first datum
     // would be glued to the torn one and lost with it.
     const separator = (await endsMidLine(this.file)) ? '\n' : '';
-    await appendFile(this.file, separator + data.map((d) => JSON.stringify({ namespace, ...d })).join('\n') + '\n');
+    await appendFile(this.file, `${separator + data.map((d) => JSON.stringify({ namespace, ...d })).join('\n')}\n`);
   }
 
   /** Every datum published so far; unreadable lines are skipped and counted in {@link unreadableLines}. */
@@ -71,7 +71,7 @@ function parseDatum(line: string): (MetricDatum & { namespace: string }) | undef
 }
 
 async function endsMidLine(file: string): Promise<boolean> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {

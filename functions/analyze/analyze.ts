@@ -3,7 +3,7 @@ import { cutToBytes } from '../core/bounded.ts';
 import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import { FindingRefusedError, LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
-import type { AggregateStore, BatchResult, FindingsStore, ObjectReader, RunStore, WorkItem } from '../core/ports.ts';
+import type { AggregateStore, BatchResult, FindingsStore, ObjectReader, PutOutcome, RunStore, WorkItem } from '../core/ports.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';
 import { LargeObjectGate, readBounded } from './bounded-read.ts';
@@ -73,7 +73,7 @@ export async function analyzeObjects(
   const storedIds = new Set<string>();
 
   const store = async (finding: Finding) => {
-    let outcome;
+    let outcome: PutOutcome;
     try {
       outcome = await writeLimit(() => ports.findings.putIfNew(finding));
     } catch (error) {

@@ -138,7 +138,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
     meta: spec.meta,
     observe(record, objectKey): readonly Observation<BurstAggregate>[] | undefined {
       const wanted = typeof record.eventSource === 'string' ? names.get(record.eventSource) : undefined;
-      if (!wanted || !wanted.has(record.eventName as string)) return undefined;
+      if (!wanted?.has(record.eventName as string)) return undefined;
       if (spec.counts && !spec.counts(record)) return undefined;
       const start = windowStart(record.eventTime, windowMinutes);
       if (!start) return undefined;

@@ -144,7 +144,7 @@ export function apiCallDetector(
       const source = record.eventSource;
       if (typeof source !== 'string') return undefined;
       const wanted = names.get(source);
-      if (!wanted || !wanted.has(record.eventName as string)) return undefined;
+      if (!wanted?.has(record.eventName as string)) return undefined;
       const verdict = explain(asObject(record.requestParameters), record);
       if (verdict === undefined) return undefined;
       return judge(meta, record, typeof verdict === 'string' ? { reason: verdict } : verdict);

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { type AggregateStore, type BatchResult, type CorrelateResult, type FindingsCounter, type MetricDatum, type MetricsSink, type RunPlan, type RunStore } from '../core/ports.ts';
+import type { AggregateStore, BatchResult, CorrelateResult, FindingsCounter, MetricDatum, MetricsSink, RunPlan, RunStore } from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';

@@ -98,7 +98,7 @@ flags.run();
 // ---------------------------------------------------------------------------------------------
 const usage = suite('usage errors: exit 2 and one line');
 
-USAGE_ERRORS.forEach(([name, args, expected], i) => {
+USAGE_ERRORS.forEach(([name, _args, expected], i) => {
   usage(name, async () => {
     const run = await runs().usage[i]!;
     assert.is(run.code, 2, `exit ${run.code}: ${run.stderr}`);

@@ -13,7 +13,7 @@ import type { Finding } from '../../functions/core/findings.ts';
 import type { FindingsStore, ObjectReader } from '../../functions/core/ports.ts';
 import { buildLogKey } from '../../functions/core/trail-keys.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
-import { MemoryFindings, MemoryRuns, MemoryTrail } from '../helpers/fakes.ts';
+import { MemoryTrail } from '../helpers/fakes.ts';
 import { localHarness } from '../helpers/local.ts';
 import { analyzeAndCorrelate } from '../helpers/correlate.ts';
 import { aCall, aRecord, anIamUser, anInstanceSession } from '../helpers/records.ts';

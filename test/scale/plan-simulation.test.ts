@@ -216,6 +216,7 @@ simulation("planning holds memory per day folder only while listing: a 500-accou
     // Empty day folders: the listing waits for the gate, then finds nothing.
     async *listObjects() {
       await gate;
+      yield* [];
     },
   };
   gc();

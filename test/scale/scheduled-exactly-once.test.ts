@@ -207,7 +207,7 @@ class Simulation {
     // A key read again after a run recorded it was analysed twice.
     const recordedBefore = new Set(this.recordedBy.keys());
     const input = fate === 'narrowed' ? { mode: 'scheduled' as const, accounts: [this.rng.pick(this.timeline.accounts)] } : { mode: 'scheduled' as const };
-    let plan;
+    let plan: Awaited<ReturnType<typeof planRun>>;
     try {
       plan = await planRun({ lister: trail, runs: store, now }, { ...this.config, trailPrefix: this.timeline.trailPrefix }, input, record.runId);
     } catch (error) {

@@ -142,8 +142,8 @@ ExampleRules('each example rule matches its positive events and not its negative
   for (const detector of detectors) {
     if (detector.kind !== 'stateless') continue;
     const cases = CASES[detector.meta.id]!;
-    cases.positive.forEach((record, index) => assert.ok(detector.detect(record), `${detector.meta.id} misses positive #${index + 1}`));
-    cases.negative.forEach((record, index) => assert.is(detector.detect(record), undefined, `${detector.meta.id} matches negative #${index + 1}`));
+    for (const [index, record] of cases.positive.entries()) assert.ok(detector.detect(record), `${detector.meta.id} misses positive #${index + 1}`);
+    for (const [index, record] of cases.negative.entries()) assert.is(detector.detect(record), undefined, `${detector.meta.id} matches negative #${index + 1}`);
   }
 });
 
