@@ -35,7 +35,8 @@ const { values } = parseArgs({
 const megabytes = Number(values.mb);
 if (!Number.isFinite(megabytes) || megabytes <= 0) throw new Error(`--mb must be a positive number, got ${values.mb}`);
 const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
 
 interface Result {
   stateWrites?: number;
@@ -47,19 +48,36 @@ interface Result {
   suppressed?: number;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    execFile(command, args, { cwd: root, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${command} ${args.join(' ')} failed: ${stderr || error.message}`));
-      else done({ stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: root, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } },
+      (error, stdout, stderr) => {
+        if (error) fail(new Error(`${command} ${args.join(' ')} failed: ${stderr || error.message}`));
+        else done({ stdout, stderr });
+      },
+    );
   });
 }
 const lastLine = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, any>;
 
 const pin = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0'] : [];
 async function measure(mode: string, pinned: boolean): Promise<Result & { jsonBytes: number; rssBeforeBytes: number }> {
-  const [command, ...rest] = [...(pinned ? pin : []), process.execPath, '--import', 'tsx', 'bench/measure.ts', mode, corpusDir];
+  const [command, ...rest] = [
+    ...(pinned ? pin : []),
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/measure.ts',
+    mode,
+    corpusDir,
+  ];
   return lastLine((await run(command!, rest)).stdout) as Result & { jsonBytes: number; rssBeforeBytes: number };
 }
 
@@ -67,21 +85,40 @@ async function audit(entry: string): Promise<Result> {
   const store = await mkdtemp(join(tmpdir(), 'trail-auditor-bench-'));
   try {
     const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'peak-rss-kb=%M'] : [];
-    const args = [...time, process.execPath, entry, 'audit', '--trail', corpusDir, '--store', store, '--suppressions', 'bench/suppressions.yml', '--json'];
+    const args = [
+      ...time,
+      process.execPath,
+      entry,
+      'audit',
+      '--trail',
+      corpusDir,
+      '--store',
+      store,
+      '--suppressions',
+      'bench/suppressions.yml',
+      '--json',
+    ];
     const started = process.hrtime.bigint();
     const out = await run(args[0]!, args.slice(1));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = lastLine(out.stdout);
     if (summary.status !== 'SUCCEEDED') throw new Error(`the audit did not succeed: ${out.stdout}`);
     const rss = /peak-rss-kb=(\d+)/.exec(out.stderr);
-    return { seconds, records: summary.records, byDetector: summary.findings.byDetector, suppressed: summary.findings.suppressed, ...(rss ? { peakRssBytes: Number(rss[1]) * 1024 } : {}) };
+    return {
+      seconds,
+      records: summary.records,
+      byDetector: summary.findings.byDetector,
+      suppressed: summary.findings.suppressed,
+      ...(rss ? { peakRssBytes: Number(rss[1]) * 1024 } : {}),
+    };
   } finally {
     await rm(store, { recursive: true, force: true });
   }
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 1) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -104,11 +141,16 @@ if (values.corpus) {
   await ensureCorpus(corpusDir, megabytes).catch((error: Error) => fail(error.message));
 }
 const corpus = await countCorpus(corpusDir);
-if (corpus.keys.length === 0) fail(`${corpusDir} holds no CloudTrail log files (AWSLogs/.../CloudTrail/<region>/YYYY/MM/DD/*.json.gz)`);
+if (corpus.keys.length === 0)
+  fail(`${corpusDir} holds no CloudTrail log files (AWSLogs/.../CloudTrail/<region>/YYYY/MM/DD/*.json.gz)`);
 const records = corpus.generated ? `, ${corpus.generated.records.toLocaleString('en-US')} records` : '';
-console.log(`  ${corpus.keys.length.toLocaleString('en-US')} log files${records}, ${fmt(mb(corpus.gzipBytes))} MB gzip, largest file ${fmt(mb(corpus.largestGzipBytes), 2)} MB gzip`);
+console.log(
+  `  ${corpus.keys.length.toLocaleString('en-US')} log files${records}, ${fmt(mb(corpus.gzipBytes))} MB gzip, largest file ${fmt(mb(corpus.largestGzipBytes), 2)} MB gzip`,
+);
 const cores = availableParallelism();
-console.log(`Machine: ${cores} cores, Node.js ${process.version}; one-core figures ${pin.length ? 'pinned with taskset -c 0' : 'not pinned (no taskset)'}; ${rounds} rounds\n`);
+console.log(
+  `Machine: ${cores} cores, Node.js ${process.version}; one-core figures ${pin.length ? 'pinned with taskset -c 0' : 'not pinned (no taskset)'}; ${rounds} rounds\n`,
+);
 
 // The audit runs the compiled CLI, as installed; build it from the current sources first.
 await run(process.execPath, ['scripts/build.mjs']);
@@ -118,13 +160,24 @@ const figures: { id: string; label: string; once: () => Promise<Result> }[] = [
   { id: 'a2', label: '(a2) the same floor, 2 worker threads', once: () => measure('floor2', false) },
   { id: 'b', label: '(b) Analyze core, all detectors, memory store, 1 core', once: () => measure('analyze', true) },
 ];
-if (!values['skip-audit']) figures.push({ id: 'c', label: `(c) local audit, ${cores} cores (compiled CLI, dynalite)`, once: () => audit('cli/bin.js') });
-if (values['compare-cli']) figures.push({ id: 'c0', label: "(c') the same audit, --compare-cli", once: () => audit(resolve(values['compare-cli']!)) });
+if (!values['skip-audit'])
+  figures.push({
+    id: 'c',
+    label: `(c) local audit, ${cores} cores (compiled CLI, dynalite)`,
+    once: () => audit('cli/bin.js'),
+  });
+if (values['compare-cli'])
+  figures.push({
+    id: 'c0',
+    label: "(c') the same audit, --compare-cli",
+    once: () => audit(resolve(values['compare-cli']!)),
+  });
 if (!values['skip-duckdb']) {
   figures.push({
     id: 'd',
     label: '(d) DuckDB read_json + the 2 workshop rules in SQL, 2 thr.',
-    once: async () => lastLine((await run(process.execPath, ['--import', 'tsx', 'bench/duckdb.ts', corpusDir, '2'])).stdout) as Result,
+    once: async () =>
+      lastLine((await run(process.execPath, ['--import', 'tsx', 'bench/duckdb.ts', corpusDir, '2'])).stdout) as Result,
   });
 }
 
@@ -152,8 +205,11 @@ for (const figure of figures) {
     `${figure.label.padEnd(60)} ${fmt(seconds, 2).padStart(7)} (${range.padStart(11)}) ${fmt(list[0]!.records / seconds, 0).padStart(10)} ${`${fmt(floorSeconds / seconds, 2)}x`.padStart(10)} ${rss ? fmt(mb(rss), 0).padStart(12) : '           -'}`,
   );
 }
-const ratio = (id: string) => (results.has(id) ? floorSeconds / median(results.get(id)!.map((r) => r.seconds)) : undefined);
-console.log(`\ntargets: (b) >= 1.0x: ${fmt(ratio('b')!, 2)}x;  (c) >= 1.4x: ${ratio('c') ? `${fmt(ratio('c')!, 2)}x` : '-'};  (c) vs (d): ${ratio('c') && ratio('d') ? `${fmt(ratio('c')! / ratio('d')!, 2)}x DuckDB's throughput` : '-'}`);
+const ratio = (id: string) =>
+  results.has(id) ? floorSeconds / median(results.get(id)!.map((r) => r.seconds)) : undefined;
+console.log(
+  `\ntargets: (b) >= 1.0x: ${fmt(ratio('b')!, 2)}x;  (c) >= 1.4x: ${ratio('c') ? `${fmt(ratio('c')!, 2)}x` : '-'};  (c) vs (d): ${ratio('c') && ratio('d') ? `${fmt(ratio('c')! / ratio('d')!, 2)}x DuckDB's throughput` : '-'}`,
+);
 const growth = largest.peakRssBytes! - largest.rssBeforeBytes;
 console.log(
   `one Analyze over the largest file (${fmt(mb(largest.jsonBytes), 2)} MB JSON): RSS grew ${fmt(mb(growth), 1)} MB = ${fmt(growth / largest.jsonBytes, 2)} x its JSON size (target < 3; the process's own baseline, ${fmt(mb(largest.rssBeforeBytes), 0)} MB of Node.js and code, not counted)`,
@@ -168,9 +224,14 @@ const columns = ['b', 'c', 'c0', 'd'].filter((id) => results.has(id));
 const last = (id: string) => results.get(id)!.at(-1)!;
 const ids = [...new Set(columns.flatMap((id) => Object.keys(last(id).byDetector ?? {})))].sort();
 console.log(`\nfindings by detector      ${columns.map((id) => `(${id})`.padStart(9)).join('')}`);
-for (const id of ids) console.log(`  ${id.padEnd(44)}${columns.map((c) => String(last(c).byDetector?.[id] ?? '-').padStart(9)).join('')}`);
-console.log(`  ${'suppressed (counted, not stored)'.padEnd(44)}${columns.map((c) => String(last(c).suppressed ?? '-').padStart(9)).join('')}`);
-console.log(`(the workshop's instance-creds-used-outside-ec2 is counted, not stored, in (b) and (c) by bench/suppressions.yml; (d) counts its matches)`);
+for (const id of ids)
+  console.log(`  ${id.padEnd(44)}${columns.map((c) => String(last(c).byDetector?.[id] ?? '-').padStart(9)).join('')}`);
+console.log(
+  `  ${'suppressed (counted, not stored)'.padEnd(44)}${columns.map((c) => String(last(c).suppressed ?? '-').padStart(9)).join('')}`,
+);
+console.log(
+  `(the workshop's instance-creds-used-outside-ec2 is counted, not stored, in (b) and (c) by bench/suppressions.yml; (d) counts its matches)`,
+);
 
 // Cost in AWS from (b): Analyze at 1,769 MB has one vCPU, which is what (b) measured.
 const analyzeSeconds = median(results.get('b')!.map((r) => r.seconds));

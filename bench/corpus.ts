@@ -49,7 +49,9 @@ function hex(rand: () => number, n: number): string {
 /** One realistic management event of about 1.5 KB. */
 export function syntheticRecord(rand: () => number, account: string, region: string, time: Date): CloudTrailRecord {
   const signal = rand() < 0.0002;
-  const [source, name] = signal ? SIGNALS[Math.floor(rand() * SIGNALS.length)]! : CALLS[Math.floor(rand() * CALLS.length)]!;
+  const [source, name] = signal
+    ? SIGNALS[Math.floor(rand() * SIGNALS.length)]!
+    : CALLS[Math.floor(rand() * CALLS.length)]!;
   const kind = rand();
   // A fleet of 40 instances, each calling from its own address with hourly sessions.
   const fleet = Math.floor(rand() * 40);
@@ -64,7 +66,13 @@ export function syntheticRecord(rand: () => number, account: string, region: str
           accountId: account,
           accessKeyId: `ASIAEXAMPLE${fleet.toString().padStart(9, '0')}`,
           sessionContext: {
-            sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEAPPROLE01', arn: `arn:aws:iam::${account}:role/AppServerRole`, accountId: account, userName: 'AppServerRole' },
+            sessionIssuer: {
+              type: 'Role',
+              principalId: 'AROAEXAMPLEAPPROLE01',
+              arn: `arn:aws:iam::${account}:role/AppServerRole`,
+              accountId: account,
+              userName: 'AppServerRole',
+            },
             webIdFederationData: {},
             attributes: { creationDate: hour.toISOString().replace('.000', ''), mfaAuthenticated: 'false' },
             ec2RoleDelivery: '2.0',
@@ -87,10 +95,23 @@ export function syntheticRecord(rand: () => number, account: string, region: str
     eventSource: source,
     eventName: name,
     awsRegion: region,
-    sourceIPAddress: kind < 0.4 ? `192.0.2.${fleet + 1}` : kind < 0.8 ? `192.0.2.${Math.floor(rand() * 20) + 100}` : 'cloudformation.amazonaws.com',
-    userAgent: kind < 0.4 ? 'aws-sdk-java/2.25.10 Linux/6.1.72 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy' : 'aws-cli/2.15.30 Python/3.11.8 Linux/6.1.72 exe/x86_64.amzn.2 prompt/off command/ec2.describe-instances',
+    sourceIPAddress:
+      kind < 0.4
+        ? `192.0.2.${fleet + 1}`
+        : kind < 0.8
+          ? `192.0.2.${Math.floor(rand() * 20) + 100}`
+          : 'cloudformation.amazonaws.com',
+    userAgent:
+      kind < 0.4
+        ? 'aws-sdk-java/2.25.10 Linux/6.1.72 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy'
+        : 'aws-cli/2.15.30 Python/3.11.8 Linux/6.1.72 exe/x86_64.amzn.2 prompt/off command/ec2.describe-instances',
     requestParameters: {
-      filterSet: { items: [{ name: 'tag:Environment', valueSet: { items: [{ value: 'production' }] } }, { name: 'instance-state-name', valueSet: { items: [{ value: 'running' }] } }] },
+      filterSet: {
+        items: [
+          { name: 'tag:Environment', valueSet: { items: [{ value: 'production' }] } },
+          { name: 'instance-state-name', valueSet: { items: [{ value: 'running' }] } },
+        ],
+      },
       maxResults: 1000,
       resourceArn: `arn:aws:${source.split('.')[0]}:${region}:${account}:resource/${hex(rand, 24)}`,
     },
@@ -102,7 +123,11 @@ export function syntheticRecord(rand: () => number, account: string, region: str
     managementEvent: true,
     recipientAccountId: account,
     eventCategory: 'Management',
-    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${source.split('.')[0]}.${region}.amazonaws.com` },
+    tlsDetails: {
+      tlsVersion: 'TLSv1.3',
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      clientProvidedHostHeader: `${source.split('.')[0]}.${region}.amazonaws.com`,
+    },
     sessionCredentialFromConsole: undefined,
   };
 }
@@ -143,7 +168,9 @@ export async function ensureCorpus(dir: string, megabytes: number, seed = 341): 
   }
   const manifest = await readManifest(dir);
   if (manifest?.megabytes === megabytes && manifest.seed === seed) return manifest;
-  throw new Error(`${dir} exists but is not the bench's ${megabytes} MB corpus (no matching ${MANIFEST}); remove it or pass --corpus to read it`);
+  throw new Error(
+    `${dir} exists but is not the bench's ${megabytes} MB corpus (no matching ${MANIFEST}); remove it or pass --corpus to read it`,
+  );
 }
 
 async function readManifest(dir: string): Promise<(CorpusStats & { megabytes: number; seed: number }) | undefined> {
@@ -168,7 +195,9 @@ async function generateCorpus(dir: string, megabytes: number, seed: number): Pro
     // Log-uniform size: many small files, a few of up to 2,000 records.
     const count = Math.max(1, Math.min(2000, Math.round(Math.exp(rand() * Math.log(2000)))));
     const stamp = new Date(clock);
-    const records = Array.from({ length: count }, (_, i) => syntheticRecord(rand, account, region, new Date(clock - 300_000 + i * 97)));
+    const records = Array.from({ length: count }, (_, i) =>
+      syntheticRecord(rand, account, region, new Date(clock - 300_000 + i * 97)),
+    );
     const json = JSON.stringify({ Records: records });
     const body = gzipSync(json);
     const key = buildLogKey({ trailPrefix: '', account }, region, stamp, hex(rand, 16));

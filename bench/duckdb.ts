@@ -17,7 +17,8 @@ const { keys, gzipBytes } = await countCorpus(dir);
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const files = `[${keys.map((key) => quote(`${dir}/${key}`)).join(',')}]`;
 
-const RECORD = 'STRUCT(eventID VARCHAR, eventSource VARCHAR, eventName VARCHAR, userIdentity STRUCT(type VARCHAR, arn VARCHAR, accessKeyId VARCHAR))';
+const RECORD =
+  'STRUCT(eventID VARCHAR, eventSource VARCHAR, eventName VARCHAR, userIdentity STRUCT(type VARCHAR, arn VARCHAR, accessKeyId VARCHAR))';
 // deleting-logs and instance-creds-used-outside-ec2 exactly as functions/detectors/ states them;
 // a finding is one per (detector, eventID), as in the findings table.
 const sql = `
@@ -50,7 +51,10 @@ console.log(
     files: keys.length,
     records: Number(row!.records),
     gzipBytes,
-    byDetector: { 'deleting-logs': Number(row!.deleting_logs), 'instance-creds-used-outside-ec2': Number(row!.instance_creds) },
+    byDetector: {
+      'deleting-logs': Number(row!.deleting_logs),
+      'instance-creds-used-outside-ec2': Number(row!.instance_creds),
+    },
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,

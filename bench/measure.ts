@@ -112,7 +112,13 @@ if (mode === 'floor') {
   };
   // Work items of 500 objects, as the default plan makes them: state writes are per key per work item.
   for (let start = 0, batch = 0; start < chosen.length; start += 500, batch++) {
-    const result = await analyzeObjects(ports, { detectors, suppressor, readConcurrency: 4, writeConcurrency: 16 }, 'bench', batch, chosen.slice(start, start + 500));
+    const result = await analyzeObjects(
+      ports,
+      { detectors, suppressor, readConcurrency: 4, writeConcurrency: 16 },
+      'bench',
+      batch,
+      chosen.slice(start, start + 500),
+    );
     records += result.records;
     jsonBytes += result.bytes;
     findings += result.findings.new;
@@ -121,7 +127,11 @@ if (mode === 'floor') {
   }
   // The correlation stage over the same in-memory store.
   for (let shard = 0; shard < CORRELATION_SHARDS; shard++) {
-    const result = await correlateShard({ aggregates, findings: store, now: () => new Date() }, { detectors, suppressor, concurrency: 16 }, { runId: 'bench', shard });
+    const result = await correlateShard(
+      { aggregates, findings: store, now: () => new Date() },
+      { detectors, suppressor, concurrency: 16 },
+      { runId: 'bench', shard },
+    );
     findings += result.findings.new;
     suppressed += result.findings.suppressed;
     for (const [id, n] of Object.entries(result.byDetector)) byDetector[id] = (byDetector[id] ?? 0) + n;

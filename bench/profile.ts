@@ -39,23 +39,48 @@ const work = await mkdtemp(join(tmpdir(), 'trail-auditor-profile-'));
 const marksFile = join(work, 'marks.jsonl');
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   new Promise<string>((done, fail) =>
-    execFile(process.execPath, args, { cwd: root, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      error ? fail(new Error(stderr || error.message)) : done(stdout),
+    execFile(
+      process.execPath,
+      args,
+      { cwd: root, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => (error ? fail(new Error(stderr || error.message)) : done(stdout)),
     ),
   );
 
 await run(['scripts/build.mjs']);
 const started = Number(process.hrtime.bigint() / 1000n);
 const stdout = await run(
-  ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profiles')}`, 'cli/bin.js', 'audit', '--trail', corpusDir, '--store', join(work, 'store'),
-    '--suppressions', 'bench/suppressions.yml', '--settle', '0', '--threads', values.threads, '--json'],
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${join(work, 'profiles')}`,
+    'cli/bin.js',
+    'audit',
+    '--trail',
+    corpusDir,
+    '--store',
+    join(work, 'store'),
+    '--suppressions',
+    'bench/suppressions.yml',
+    '--settle',
+    '0',
+    '--threads',
+    values.threads,
+    '--json',
+  ],
   { TRAIL_AUDITOR_TIMING: marksFile },
 );
 const ended = Number(process.hrtime.bigint() / 1000n);
 const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { status: string; records: number };
 
-interface Mark { us: number; thread: number; event: string }
-const marks = (await readFile(marksFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Mark);
+interface Mark {
+  us: number;
+  thread: number;
+  event: string;
+}
+const marks = (await readFile(marksFile, 'utf8'))
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line) as Mark);
 const markOf = (thread: number, event: string) => marks.find((m) => m.thread === thread && m.event === event)?.us;
 
 interface Profile {
@@ -109,7 +134,10 @@ async function attribute(profile: Profile, readyAt: number | undefined): Promise
   for (const node of profile.nodes) {
     const f = node.callFrame;
     const source = (await sourceOf(f.url, f.lineNumber, f.columnNumber)) ?? f.url;
-    names.set(node.id, `${f.functionName || '(anonymous)'} ${source.replace(/^.*?(functions|cli|node_modules)\//, '$1/')}`);
+    names.set(
+      node.id,
+      `${f.functionName || '(anonymous)'} ${source.replace(/^.*?(functions|cli|node_modules)\//, '$1/')}`,
+    );
   }
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -132,13 +160,19 @@ for (const file of files) {
   const thread = Number(file.split('.')[4]);
   const profile = JSON.parse(await readFile(join(work, 'profiles', file), 'utf8')) as Profile;
   const ready = thread === 0 ? markOf(0, 'store-open') : markOf(thread, 'worker-ready');
-  columns.push({ name: thread === 0 ? 'main' : `worker ${thread}`, totals: await attribute(profile, ready), wall: profile.endTime - profile.startTime });
+  columns.push({
+    name: thread === 0 ? 'main' : `worker ${thread}`,
+    totals: await attribute(profile, ready),
+    wall: profile.endTime - profile.startTime,
+  });
 }
 
 const s = (us: number) => (us / 1e6).toFixed(2);
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(0)} %`;
 const allThreads = columns.reduce((sum, c) => sum + c.wall, 0);
-console.log(`Audit of ${corpus.keys.length} files, ${summary.records.toLocaleString('en-US')} records, ${summary.status}: ${s(ended - started)} s wall, ${values.threads} worker threads; profiles in ${work}\n`);
+console.log(
+  `Audit of ${corpus.keys.length} files, ${summary.records.toLocaleString('en-US')} records, ${summary.status}: ${s(ended - started)} s wall, ${values.threads} worker threads; profiles in ${work}\n`,
+);
 console.log(`| part | ${columns.map((c) => `${c.name} (s)`).join(' | ')} | all threads (s) | share |`);
 console.log(`|---|${columns.map(() => '---:').join('|')}|---:|---:|`);
 for (const category of CATEGORIES) {
@@ -160,13 +194,17 @@ const phases: [string, number | undefined, number | undefined][] = [
   ['after Publish: alarms, close store and pool, exit', at('publish:end'), ended],
 ];
 console.log('\n| wall-clock phase | seconds |\n|---|---:|');
-for (const [name, from, to] of phases) if (from !== undefined && to !== undefined) console.log(`| ${name} | ${s(to - from)} |`);
+for (const [name, from, to] of phases)
+  if (from !== undefined && to !== undefined) console.log(`| ${name} | ${s(to - from)} |`);
 const workersReady = marks.filter((m) => m.event === 'worker-ready').map((m) => s(m.us - started));
 const poolStart = at('pool-start');
-console.log(`\npool started at ${poolStart ? s(poolStart - started) : '-'} s, workers ready at ${workersReady.join(', ')} s after launch; work items: ${marks.filter((m) => m.event === 'analyze:start').length} in workers`);
+console.log(
+  `\npool started at ${poolStart ? s(poolStart - started) : '-'} s, workers ready at ${workersReady.join(', ')} s after launch; work items: ${marks.filter((m) => m.event === 'analyze:start').length} in workers`,
+);
 const top = Number(values.top);
 if (top > 0) {
   console.log(`\n| function, all threads (self time) | seconds |\n|---|---:|`);
-  for (const [name, us] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${name} | ${s(us)} |`);
+  for (const [name, us] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`| ${name} | ${s(us)} |`);
 }
 if (!values.keep) await rm(work, { recursive: true, force: true });

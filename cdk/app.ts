@@ -1,5 +1,11 @@
 import { pathToFileURL } from 'node:url';
-import { App, Validations, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import {
+  App,
+  Validations,
+  type IPolicyValidationContext,
+  type IPolicyValidationPlugin,
+  type PolicyValidationPluginReport,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../functions/core/errors.ts';
 import { AuditorStack } from './auditor-stack.ts';
@@ -7,7 +13,10 @@ import { stackConfigFromContext, unknownContextKeys, type StackConfig } from './
 import { checkRuleFiles } from './rule-files.ts';
 
 /** Builds the app from its context; `nag: false` leaves cdk-nag out (the tests add it themselves). */
-export function buildApp(app: App = new App(), options: { nag?: boolean } = {}): { app: App; stack: AuditorStack; config: StackConfig; nag?: CountingPlugin } {
+export function buildApp(
+  app: App = new App(),
+  options: { nag?: boolean } = {},
+): { app: App; stack: AuditorStack; config: StackConfig; nag?: CountingPlugin } {
   const config = stackConfigFromContext((key) => app.node.tryGetContext(key));
   const stack = new AuditorStack(app, config.stackName, {
     config,
@@ -51,13 +60,18 @@ export class CountingPlugin implements IPolicyValidationPlugin {
 }
 
 /** What `cdk synth` runs: warnings for unused context, rule files loaded, synth, one line on cdk-nag. */
-export async function synthesize(app: App = new App(), log: (line: string) => void = (line) => console.error(line)): Promise<void> {
-  for (const warning of unknownContextKeys(app.node.getAllContext() as Record<string, unknown>)) log(`trail-auditor: warning: ${warning}`);
+export async function synthesize(
+  app: App = new App(),
+  log: (line: string) => void = (line) => console.error(line),
+): Promise<void> {
+  for (const warning of unknownContextKeys(app.node.getAllContext() as Record<string, unknown>))
+    log(`trail-auditor: warning: ${warning}`);
   const { config, nag } = buildApp(app);
   // The rule files load here as a cold start will load them, so a bad one fails the synth.
   await checkRuleFiles(config);
   app.synth();
-  if (nag && nag.runs > 0 && nag.violations === 0) log(`trail-auditor: cdk-nag (${nag.name}) checked the stack: nothing to report`);
+  if (nag && nag.runs > 0 && nag.violations === 0)
+    log(`trail-auditor: cdk-nag (${nag.name}) checked the stack: nothing to report`);
 }
 
 // Entry point of `cdk synth|deploy|destroy` (cdk.json): run only when executed, not imported.

@@ -36,7 +36,11 @@ export class AuditorStack extends Stack {
   readonly alarms: AuditAlarms;
 
   constructor(scope: Construct, id: string, props: AuditorStackProps) {
-    super(scope, id, { description: 'trail-auditor: scheduled CloudTrail anomaly detection (Step Functions, Lambda, DynamoDB, CloudWatch)', ...props });
+    super(scope, id, {
+      description:
+        'trail-auditor: scheduled CloudTrail anomaly detection (Step Functions, Lambda, DynamoDB, CloudWatch)',
+      ...props,
+    });
     const { config } = props;
     const logRetention = config.logRetentionDays as RetentionDays;
 
@@ -134,10 +138,17 @@ export class AuditorStack extends Stack {
 
     if (config.demoActivity) new DemoActivity(this, 'DemoActivity', { logRetention });
 
-    new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn, description: 'npx trail-auditor backfill --state-machine <this> --from ... --to ...' });
-    new CfnOutput(this, 'FindingsTableName', { value: this.store.findings.tableName, description: 'npx trail-auditor findings --table <this>' });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: stateMachine.stateMachineArn,
+      description: 'npx trail-auditor backfill --state-machine <this> --from ... --to ...',
+    });
+    new CfnOutput(this, 'FindingsTableName', {
+      value: this.store.findings.tableName,
+      description: 'npx trail-auditor findings --table <this>',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     // With the parameter, its value is the bucket name already (and the ids would collide).
-    if (config.trail.kind === 'create' || config.trail.bucketName) new CfnOutput(this, 'TrailBucketName', { value: trailBucketName });
+    if (config.trail.kind === 'create' || config.trail.bucketName)
+      new CfnOutput(this, 'TrailBucketName', { value: trailBucketName });
   }
 }

@@ -11,7 +11,9 @@ import { BUILT_IN_DETECTORS } from '../functions/detectors/index.ts';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Log retention periods CloudWatch Logs accepts (days). */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** Attribute the findings table expires items on when `findingsTtlDays` is set. */
 export const FINDINGS_TTL_ATTRIBUTE = FINDINGS_TABLE.ttlAttribute;
@@ -96,20 +98,30 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
   if (bucketName && createTrail) throw new ConfigError('set trailBucketName or createTrail=true, not both');
   // Neither: the bucket is named at deploy time (the TrailBucketName parameter), so a fresh clone
   // synthesizes with no context; nothing is guessed (no billable trail, nobody else's bucket).
-  if (bucketName && !new RegExp(BUCKET_NAME_PATTERN).test(bucketName)) throw new ConfigError(`trailBucketName ${JSON.stringify(bucketName)} is not an S3 bucket name`);
+  if (bucketName && !new RegExp(BUCKET_NAME_PATTERN).test(bucketName))
+    throw new ConfigError(`trailBucketName ${JSON.stringify(bucketName)} is not an S3 bucket name`);
   const kmsKeyArn = optionalString(get, 'trailKmsKeyArn');
-  if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(kmsKeyArn)) throw new ConfigError(`trailKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got ${kmsKeyArn}`);
-  if (kmsKeyArn && createTrail) throw new ConfigError('trailKmsKeyArn belongs to an existing trail bucket (trailBucketName)');
+  if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(kmsKeyArn))
+    throw new ConfigError(
+      `trailKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got ${kmsKeyArn}`,
+    );
+  if (kmsKeyArn && createTrail)
+    throw new ConfigError('trailKmsKeyArn belongs to an existing trail bucket (trailBucketName)');
 
   const stackName = optionalString(get, 'stackName') ?? 'TrailAuditor';
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,59}$/.test(stackName)) throw new ConfigError(`stackName ${JSON.stringify(stackName)}: letters, digits and hyphens, starting with a letter, at most 60`);
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,59}$/.test(stackName))
+    throw new ConfigError(
+      `stackName ${JSON.stringify(stackName)}: letters, digits and hyphens, starting with a letter, at most 60`,
+    );
 
   const scheduleMinutes = int(get, 'scheduleMinutes', 15, 1, 1440);
   const notificationEmail = optionalString(get, 'notificationEmail');
-  if (notificationEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(notificationEmail)) throw new ConfigError(`notificationEmail ${JSON.stringify(notificationEmail)} is not an email address`);
+  if (notificationEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(notificationEmail))
+    throw new ConfigError(`notificationEmail ${JSON.stringify(notificationEmail)} is not an email address`);
 
   const findingsRetention = optionalString(get, 'findingsRetention') ?? 'retain';
-  if (findingsRetention !== 'retain' && findingsRetention !== 'destroy') throw new ConfigError(`findingsRetention must be "retain" or "destroy", got ${JSON.stringify(findingsRetention)}`);
+  if (findingsRetention !== 'retain' && findingsRetention !== 'destroy')
+    throw new ConfigError(`findingsRetention must be "retain" or "destroy", got ${JSON.stringify(findingsRetention)}`);
   const findingsTtlDays = get('findingsTtlDays') === undefined ? undefined : int(get, 'findingsTtlDays', 0, 1, 36500);
 
   const logRetentionDays = int(get, 'logRetentionDays', 90, 1, 3653);
@@ -120,7 +132,9 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
   const sigmaRulesDir = optionalPath(get, 'sigmaRulesDir', rootDir, 'directory');
   const config: StackConfig = {
     stackName,
-    trail: createTrail ? { kind: 'create' } : { kind: 'existing', ...(bucketName ? { bucketName } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}) },
+    trail: createTrail
+      ? { kind: 'create' }
+      : { kind: 'existing', ...(bucketName ? { bucketName } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}) },
     scheduleMinutes,
     ...(notificationEmail ? { notificationEmail } : {}),
     detectorAlarms: detectorAlarms(get, Boolean(sigmaRulesDir)),
@@ -183,9 +197,12 @@ function auditConfig(get: (key: string) => unknown): AuditConfig {
       (audit as unknown as Record<string, unknown>)[field] = number(raw, field);
     }
   }
-  if (audit.metricsNamespace.length === 0 || audit.metricsNamespace.length > 255) throw new ConfigError('metricsNamespace must be 1 to 255 characters');
-  if (audit.trailPrefix.startsWith('/')) throw new ConfigError(`trailPrefix ${JSON.stringify(audit.trailPrefix)} must not start with "/"`);
-  if (audit.mapConcurrency > 10_000) throw new ConfigError(`mapConcurrency must be at most 10000 (Distributed Map limit), got ${audit.mapConcurrency}`);
+  if (audit.metricsNamespace.length === 0 || audit.metricsNamespace.length > 255)
+    throw new ConfigError('metricsNamespace must be 1 to 255 characters');
+  if (audit.trailPrefix.startsWith('/'))
+    throw new ConfigError(`trailPrefix ${JSON.stringify(audit.trailPrefix)} must not start with "/"`);
+  if (audit.mapConcurrency > 10_000)
+    throw new ConfigError(`mapConcurrency must be at most 10000 (Distributed Map limit), got ${audit.mapConcurrency}`);
   return validateConfig(audit);
 }
 
@@ -210,7 +227,8 @@ function bool(get: (key: string) => unknown, key: string, fallback: boolean): bo
 
 function number(raw: unknown, key: string): number {
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`${key} must be a number, got ${JSON.stringify(raw)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ConfigError(`${key} must be a number, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -218,12 +236,14 @@ function int(get: (key: string) => unknown, key: string, fallback: number, min: 
   const raw = get(key);
   if (raw === undefined) return fallback;
   const value = number(raw, key);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
 function list(raw: unknown, key: string): string[] {
-  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) return raw.map((item) => item.trim()).filter(Boolean);
+  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string'))
+    return raw.map((item) => item.trim()).filter(Boolean);
   if (typeof raw === 'string') {
     const text = raw.trim();
     if (text.startsWith('[')) {
@@ -233,17 +253,26 @@ function list(raw: unknown, key: string): string[] {
         throw new ConfigError(`${key}: ${text} is not a JSON array of strings`, { cause: error });
       }
     }
-    return text.split(',').map((item) => item.trim()).filter(Boolean);
+    return text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   }
   throw new ConfigError(`${key} must be a list of strings, got ${JSON.stringify(raw)}`);
 }
 
 /** A path from context (relative to the repository root, or absolute) that must exist; returned absolute. */
-function optionalPath(get: (key: string) => unknown, key: string, rootDir: string, kind: 'file' | 'directory'): string | undefined {
+function optionalPath(
+  get: (key: string) => unknown,
+  key: string,
+  rootDir: string,
+  kind: 'file' | 'directory',
+): string | undefined {
   const raw = optionalString(get, key);
   if (!raw) return undefined;
   const absolute = isAbsolute(raw) ? raw : resolve(rootDir, raw);
-  if (!existsSync(absolute)) throw new ConfigError(`${key}: ${raw} does not exist (relative paths start at ${rootDir})`);
+  if (!existsSync(absolute))
+    throw new ConfigError(`${key}: ${raw} does not exist (relative paths start at ${rootDir})`);
   const stat = statSync(absolute);
   if (kind === 'file' ? !stat.isFile() : !stat.isDirectory()) throw new ConfigError(`${key}: ${raw} is not a ${kind}`);
   return absolute;

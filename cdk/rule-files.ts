@@ -32,9 +32,15 @@ export async function checkRuleFiles(config: StackConfig): Promise<void> {
     const clash = sigmaIds.find((id) => builtIn.includes(id));
     if (clash) throw new ConfigError(`sigmaRulesDir: rule id ${clash} is already a built-in detector`);
     const unknown = config.detectorAlarms.find((id) => !builtIn.includes(id) && !sigmaIds.includes(id));
-    if (unknown) throw new ConfigError(`detectorAlarms: ${unknown} is neither a built-in detector nor a rule in ${config.sigmaRulesDir}`);
+    if (unknown)
+      throw new ConfigError(
+        `detectorAlarms: ${unknown} is neither a built-in detector nor a rule in ${config.sigmaRulesDir}`,
+      );
   }
-  if (config.suppressionsFile) await asConfigError('suppressionsFile', () => loadSuppressions(config.suppressionsFile!, { detectorIds: [...builtIn, ...sigmaIds] }));
+  if (config.suppressionsFile)
+    await asConfigError('suppressionsFile', () =>
+      loadSuppressions(config.suppressionsFile!, { detectorIds: [...builtIn, ...sigmaIds] }),
+    );
   if (config.awsIpRangesFile) await asConfigError('awsIpRangesFile', () => loadAwsIpRanges(config.awsIpRangesFile!));
 }
 

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, ListStateMachinesCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListStateMachinesCommand,
+  StartExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { sfnClient } from '../functions/adapters/clients.ts';
 import { parseRunInput } from '../functions/core/run-input.ts';
 import { InvalidInputError } from '../functions/core/errors.ts';
@@ -27,7 +32,10 @@ export const POLL_MS = 5000;
 export async function startBackfill(
   options: BackfillOptions,
   client: SFNClient = sfnClient(),
-  io: { log: (line: string) => void; sleep: (ms: number) => Promise<void> } = { log: console.log, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+  io: { log: (line: string) => void; sleep: (ms: number) => Promise<void> } = {
+    log: console.log,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  },
 ): Promise<number> {
   const input = parseRunInput({
     mode: 'backfill',
@@ -40,13 +48,17 @@ export async function startBackfill(
   const arn = await resolveStateMachine(client, options.stateMachine);
   const chunks = splitRange(input.from, input.to, options.daysPerExecution ?? DEFAULT_DAYS_PER_EXECUTION);
   if (chunks.length > 1 && !options.json) {
-    io.log(`The range is split into ${chunks.length} executions of at most ${options.daysPerExecution ?? DEFAULT_DAYS_PER_EXECUTION} days (each execution's work list must fit Step Functions' 256 KB state limit).`);
+    io.log(
+      `The range is split into ${chunks.length} executions of at most ${options.daysPerExecution ?? DEFAULT_DAYS_PER_EXECUTION} days (each execution's work list must fit Step Functions' 256 KB state limit).`,
+    );
   }
   let code = 0;
   for (const chunk of chunks) {
     const chunkInput = { ...input, ...chunk };
     const name = `backfill-${chunk.from.slice(0, 10)}-${randomUUID().slice(0, 8)}`;
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify(chunkInput) }));
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify(chunkInput) }),
+    );
     const executionArn = started.executionArn!;
     if (!options.wait) {
       io.log(options.json ? JSON.stringify({ executionArn, input: chunkInput }) : `Started ${executionArn}`);
@@ -68,7 +80,8 @@ export const DEFAULT_DAYS_PER_EXECUTION = 30;
 
 /** Splits [from, to) into consecutive ranges of at most `days` days. */
 export function splitRange(from: string, to: string, days: number): { from: string; to: string }[] {
-  if (!Number.isFinite(days) || days <= 0) throw new InvalidInputError(`--days-per-execution must be a positive number, got ${days}`);
+  if (!Number.isFinite(days) || days <= 0)
+    throw new InvalidInputError(`--days-per-execution must be a positive number, got ${days}`);
   const step = days * 86_400_000;
   const end = Date.parse(to);
   const chunks: { from: string; to: string }[] = [];
@@ -91,7 +104,16 @@ async function follow(
       continue;
     }
     const summary = execution.output ? (JSON.parse(execution.output) as Record<string, unknown>) : undefined;
-    if (options.json) io.log(JSON.stringify({ executionArn, status: execution.status, summary, error: execution.error, cause: execution.cause }));
+    if (options.json)
+      io.log(
+        JSON.stringify({
+          executionArn,
+          status: execution.status,
+          summary,
+          error: execution.error,
+          cause: execution.cause,
+        }),
+      );
     else {
       // For people: failure keys, reasons and causes come from the trail, so they are escaped.
       io.log(`Execution ${execution.status}`);

@@ -18,7 +18,10 @@ function attack(detector: Detector): string {
  * fire on its documented CloudTrail events and their ATT&CK techniques, then every detector.
  * Pure, so a test can compare it with the committed file.
  */
-export function renderCoverage(detectors: readonly Detector[] = BUILT_IN_DETECTORS, techniques = STRATUS_AWS_TECHNIQUES): string {
+export function renderCoverage(
+  detectors: readonly Detector[] = BUILT_IN_DETECTORS,
+  techniques = STRATUS_AWS_TECHNIQUES,
+): string {
   const lines = [
     '# Detection coverage',
     '',
@@ -37,9 +40,17 @@ export function renderCoverage(detectors: readonly Detector[] = BUILT_IN_DETECTO
     const attackIds = [...new Set(covering.map((detector) => detector.meta.mitre.id))].join(', ') || '-';
     lines.push(`| \`${id}\` ${title} | ${ids} | ${attackIds} |`);
   }
-  lines.push('', '## Built-in detectors', '', '| Detector | Kind | Severity | ATT&CK technique |', '| --- | --- | --- | --- |');
+  lines.push(
+    '',
+    '## Built-in detectors',
+    '',
+    '| Detector | Kind | Severity | ATT&CK technique |',
+    '| --- | --- | --- | --- |',
+  );
   for (const detector of detectors) {
-    lines.push(`| \`${detector.meta.id}\` ${detector.meta.title} | ${detector.kind} | ${detector.meta.severity} | ${attack(detector)} |`);
+    lines.push(
+      `| \`${detector.meta.id}\` ${detector.meta.title} | ${detector.kind} | ${detector.meta.severity} | ${attack(detector)} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

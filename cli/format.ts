@@ -22,7 +22,9 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066
 export function escapeControl(text: string): string {
   return text.replace(UNSAFE, (c) => {
     const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    return code <= 0xff
+      ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
+      : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
   });
 }
 
@@ -32,7 +34,14 @@ export function escapeLines(text: string): string {
 }
 
 /** The `--json` object of `audit` and `demo`: the contract scripts rely on. */
-export function summaryJson(summary: RunSummary | undefined, runId: string, mode: string, status: string, alarms: AlarmEvaluation[], error?: { error: string; cause: string }) {
+export function summaryJson(
+  summary: RunSummary | undefined,
+  runId: string,
+  mode: string,
+  status: string,
+  alarms: AlarmEvaluation[],
+  error?: { error: string; cause: string },
+) {
   const main = alarms[0];
   return {
     runId,
@@ -55,19 +64,28 @@ export function summaryJson(summary: RunSummary | undefined, runId: string, mode
 }
 
 /** A run summary for people. */
-export function formatSummary(summary: RunSummary | undefined, status: string, alarms: AlarmEvaluation[], error?: { error: string; cause: string }): string {
+export function formatSummary(
+  summary: RunSummary | undefined,
+  status: string,
+  alarms: AlarmEvaluation[],
+  error?: { error: string; cause: string },
+): string {
   const lines: string[] = [];
   if (summary) {
     const w = summary.window;
     lines.push(`Run ${summary.runId} (${summary.mode}): ${status}`);
     lines.push(`  window    ${w.start ?? 'beginning of trail'} .. ${w.end}`);
     const o = summary.objects;
-    lines.push(`  objects   ${o.listed} listed, ${o.analyzed} analyzed, ${o.skipped} skipped (not log files), ${o.failed} failed`);
+    lines.push(
+      `  objects   ${o.listed} listed, ${o.analyzed} analyzed, ${o.skipped} skipped (not log files), ${o.failed} failed`,
+    );
     lines.push(`  records   ${summary.records}`);
     const f = summary.findings;
     lines.push(`  findings  ${f.new} new, ${f.duplicate} already stored, ${f.suppressed} suppressed`);
-    for (const [id, n] of Object.entries(f.byDetector).sort()) lines.push(`              ${String(n).padStart(4)}  ${id}`);
-    for (const [rule, n] of Object.entries(summary.suppressedByRule).sort()) lines.push(`  suppressed ${String(n).padStart(4)} by ${rule}`);
+    for (const [id, n] of Object.entries(f.byDetector).sort())
+      lines.push(`              ${String(n).padStart(4)}  ${id}`);
+    for (const [rule, n] of Object.entries(summary.suppressedByRule).sort())
+      lines.push(`  suppressed ${String(n).padStart(4)} by ${rule}`);
     if (summary.failures.length > 0) {
       lines.push(`  failures  (${o.failed} objects could not be analyzed; the rest of the run went on)`);
       for (const failure of summary.failures) lines.push(`    ${failure.key}: ${failure.reason}`);
@@ -82,7 +100,8 @@ export function formatSummary(summary: RunSummary | undefined, status: string, a
       // Listed, and every log object already in the store's ledger.
       lines.push('  (nothing new since the last scheduled run in this store)');
     }
-    if (!summary.complete) lines.push(`  incomplete: ${summary.batches.reported} of ${summary.batches.planned} work items reported`);
+    if (!summary.complete)
+      lines.push(`  incomplete: ${summary.batches.reported} of ${summary.batches.planned} work items reported`);
   } else lines.push(`Run ${status}`);
   if (error) lines.push(`  error     ${error.error}: ${error.cause}`);
   for (const alarm of alarms) lines.push(`  alarm     ${alarm.name}: ${alarm.state} (${alarm.reason})`);
@@ -93,7 +112,15 @@ export function formatSummary(summary: RunSummary | undefined, status: string, a
 /** Findings as a table, newest first. */
 export function formatFindings(findings: readonly Finding[]): string {
   if (findings.length === 0) return 'No findings.';
-  const rows = findings.map((f) => [f.eventTime, f.severity, f.detector, `${f.eventSource.split('.')[0]}:${f.eventName}`, f.sourceIPAddress, shortPrincipal(f.principal), f.errorCode ?? '']);
+  const rows = findings.map((f) => [
+    f.eventTime,
+    f.severity,
+    f.detector,
+    `${f.eventSource.split('.')[0]}:${f.eventName}`,
+    f.sourceIPAddress,
+    shortPrincipal(f.principal),
+    f.errorCode ?? '',
+  ]);
   return table(['EVENT TIME', 'SEVERITY', 'DETECTOR', 'CALL', 'SOURCE IP', 'PRINCIPAL', 'ERROR'], rows);
 }
 
@@ -104,29 +131,38 @@ export function formatDetectors(detectors: readonly Detector[], verbose: boolean
     width,
   );
   if (!verbose) {
-    const rows = detectors.map((d) => [d.meta.id, d.meta.severity, d.meta.mitre.id || '-', d.meta.failedCalls, d.meta.title]);
+    const rows = detectors.map((d) => [
+      d.meta.id,
+      d.meta.severity,
+      d.meta.mitre.id || '-',
+      d.meta.failedCalls,
+      d.meta.title,
+    ]);
     // The title gives way first, then the id (Sigma ids can be long).
     return `${fitTable(['ID', 'SEVERITY', 'ATT&CK', 'FAILED CALLS', 'TITLE'], rows, width, [4, 0])}\n\n${footer}`;
   }
   const item = (text: string) => wrap(text, width, '    - ', '      ');
-  return (
-    `${detectors
-      .map((d) => {
-        const m = d.meta;
-        return [
-          wrap(`${m.id} — ${m.title}`, width, '', '  '),
-          wrap(`severity: ${m.severity}; ATT&CK ${m.mitre.id} ${m.mitre.name}; failed calls: ${m.failedCalls}${m.source ? `; source: ${m.source}` : ''}`, width, '  ', '    '),
-          wrap(m.description, width, '  '),
-          ...(m.weaknesses?.length ? ['  weaknesses:', ...m.weaknesses.map(item)] : []),
-          ...(m.falsePositives.length ? ['  false positives:', ...m.falsePositives.map(item)] : []),
-          wrap(`runbook: ${m.runbook}`, width, '  ', '    '),
-          ...(m.references.length ? ['  references:', ...m.references.map(item)] : []),
-        ].join('\n');
-      })
-      // Rule files are the user's own: their text is escaped like log content.
-      .map(escapeLines)
-      .join('\n\n')}\n\n${footer}`
-  );
+  return `${detectors
+    .map((d) => {
+      const m = d.meta;
+      return [
+        wrap(`${m.id} — ${m.title}`, width, '', '  '),
+        wrap(
+          `severity: ${m.severity}; ATT&CK ${m.mitre.id} ${m.mitre.name}; failed calls: ${m.failedCalls}${m.source ? `; source: ${m.source}` : ''}`,
+          width,
+          '  ',
+          '    ',
+        ),
+        wrap(m.description, width, '  '),
+        ...(m.weaknesses?.length ? ['  weaknesses:', ...m.weaknesses.map(item)] : []),
+        ...(m.falsePositives.length ? ['  false positives:', ...m.falsePositives.map(item)] : []),
+        wrap(`runbook: ${m.runbook}`, width, '  ', '    '),
+        ...(m.references.length ? ['  references:', ...m.references.map(item)] : []),
+      ].join('\n');
+    })
+    // Rule files are the user's own: their text is escaped like log content.
+    .map(escapeLines)
+    .join('\n\n')}\n\n${footer}`;
 }
 
 function shortPrincipal(arn: string): string {
@@ -138,6 +174,10 @@ function shortPrincipal(arn: string): string {
 export function table(header: string[], rows: string[][]): string {
   rows = rows.map((row) => row.map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { queryFindings } from '../functions/adapters/findings-query.ts';
 import { ConfigError, InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
 import { loadDetectors } from '../functions/detectors/load.ts';
@@ -8,7 +8,18 @@ import { SAMPLE, writeSampleTrail } from './demo/sample-trail.ts';
 import { escapeControl, formatDetectors, formatFindings, formatSummary, summaryJson } from './format.ts';
 import type { LocalAuditRequest } from './local/audit.ts';
 import { LOCAL_TABLES, StoreError, openLocalStore } from './local/store.ts';
-import { USAGE_EXIT_CODE, UsageError, checkRange, commanderExitCode, examples, list, oneLineUsageErrors, outputWidth, requiredOption, wholeNumber } from './options.ts';
+import {
+  USAGE_EXIT_CODE,
+  UsageError,
+  checkRange,
+  commanderExitCode,
+  examples,
+  list,
+  oneLineUsageErrors,
+  outputWidth,
+  requiredOption,
+  wholeNumber,
+} from './options.ts';
 import { progressReporter } from './progress.ts';
 import { registerFindingsCommand } from './commands/findings.ts';
 import { registerReportCommand } from './commands/report.ts';
@@ -16,12 +27,15 @@ import { registerReportCommand } from './commands/report.ts';
 const DEFAULT_STORE = '.trail-auditor';
 /** The demo's own store, so its 2017 sample findings never mix with the user's audits. */
 const DEMO_STORE = '.trail-auditor/demo';
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 const program = oneLineUsageErrors(
   new Command()
     .name('trail-auditor')
-    .description('Audits AWS CloudTrail logs for attack signals: locally over a folder, or in AWS through the deployed state machine.')
+    .description(
+      'Audits AWS CloudTrail logs for attack signals: locally over a folder, or in AWS through the deployed state machine.',
+    )
     .version(VERSION, '-V, --version', 'print the version'),
 );
 // `trail-auditor detectors | head` closes the pipe early: that is the reader's choice, not an error.
@@ -46,9 +60,15 @@ function scopeOptions(command: Command): Command {
 function ruleOptions(command: Command): Command {
   return command
     .option('--sigma <dir>', 'also evaluate the Sigma rules (product aws, service cloudtrail) in this folder')
-    .option('--strict-sigma', 'stop (exit 2) when a Sigma rule cannot be loaded, instead of running the rest and listing it')
+    .option(
+      '--strict-sigma',
+      'stop (exit 2) when a Sigma rule cannot be loaded, instead of running the rest and listing it',
+    )
     .option('--suppressions <file>', 'suppression file (YAML or JSON): matches it silences are counted, not stored')
-    .option('--aws-ip-ranges <file>', "AWS's published ip-ranges.json, extra evidence for ec2-instance-credentials-off-instance")
+    .option(
+      '--aws-ip-ranges <file>',
+      "AWS's published ip-ranges.json, extra evidence for ec2-instance-credentials-off-instance",
+    )
     .option('--detector-alarm <ids>', 'comma-separated detector ids that get an alarm of their own', list);
 }
 
@@ -56,7 +76,9 @@ examples(
   ruleOptions(
     program
       .command('demo')
-      .description("Writes a sample trail that replays the re:Invent 2017 SID 341 workshop's attack amid ordinary traffic, audits it, and prints the findings and the alarm state (what `npm start` runs).")
+      .description(
+        "Writes a sample trail that replays the re:Invent 2017 SID 341 workshop's attack amid ordinary traffic, audits it, and prints the findings and the alarm state (what `npm start` runs).",
+      )
       .option('--store <dir>', 'local store folder of the demo (kept apart from your own audits)', DEMO_STORE)
       .option('--json', 'print the run summary as one JSON object on the last line'),
   ),
@@ -69,9 +91,13 @@ examples(
     console.log(`Sample trail written to ${trail}`);
     console.log(`Auditing it as a backfill of ${SAMPLE.from} .. ${SAMPLE.to} (store: ${store})\n`);
   }
-  const code = await runAudit({ ...commonRequest(options, store), trail, input: { mode: 'backfill', from: SAMPLE.from, to: SAMPLE.to } }, options, {
-    showFindings: true,
-  });
+  const code = await runAudit(
+    { ...commonRequest(options, store), trail, input: { mode: 'backfill', from: SAMPLE.from, to: SAMPLE.to } },
+    options,
+    {
+      showFindings: true,
+    },
+  );
   if (!options.json) {
     console.log(`
 What happened: a generator created a log group and a trail, used an EC2 instance's stolen role
@@ -97,7 +123,11 @@ examples(
       .option('--to <iso>', 'backfill end: ISO date-time (exclusive) or date (that whole day included)')
       .option('--store <dir>', 'local store folder (findings, run state, metrics)', DEFAULT_STORE)
       .option('--concurrency <n>', 'work items analyzed at once', wholeNumber(1, 10_000))
-      .option('--threads <n>', 'worker threads for Analyze when a run has several work items (0: this thread only; default: 2 per core)', wholeNumber(0, 256))
+      .option(
+        '--threads <n>',
+        'worker threads for Analyze when a run has several work items (0: this thread only; default: 2 per core)',
+        wholeNumber(0, 256),
+      )
       .option('--json', 'print the run summary as one JSON object on the last line of stdout'),
   ),
   [
@@ -128,10 +158,21 @@ examples(
     .option('--sigma <dir>', 'include the Sigma rules in this folder')
     .option('-v, --verbose', 'every field: description, weaknesses, false positives, runbook, references')
     .option('--json', 'the metadata as JSON'),
-  ['trail-auditor detectors', 'trail-auditor detectors -v --sigma ./rules', "trail-auditor detectors --json | jq -r '.[].id'"],
+  [
+    'trail-auditor detectors',
+    'trail-auditor detectors -v --sigma ./rules',
+    "trail-auditor detectors --json | jq -r '.[].id'",
+  ],
 ).action(async (options) => {
   const detectors = await loadDetectors(options.sigma ? { sigmaDir: options.sigma } : {});
-  if (options.json) console.log(JSON.stringify(detectors.map((d) => ({ kind: d.kind, ...d.meta })), null, 2));
+  if (options.json)
+    console.log(
+      JSON.stringify(
+        detectors.map((d) => ({ kind: d.kind, ...d.meta })),
+        null,
+        2,
+      ),
+    );
   else console.log(formatDetectors(detectors, Boolean(options.verbose), outputWidth()));
 });
 
@@ -145,9 +186,16 @@ examples(
   )
     .reduce(
       (command, [flags, description]) => requiredOption(command, flags, description),
-      scopeOptions(program.command('backfill')).description('Starts a backfill execution of the deployed state machine (standard AWS credentials and region).'),
+      scopeOptions(program.command('backfill')).description(
+        'Starts a backfill execution of the deployed state machine (standard AWS credentials and region).',
+      ),
     )
-    .option('--days-per-execution <n>', 'split longer ranges into several executions of at most this many days', wholeNumber(1, 3660), 30)
+    .option(
+      '--days-per-execution <n>',
+      'split longer ranges into several executions of at most this many days',
+      wholeNumber(1, 3660),
+      30,
+    )
     .option('--wait', 'follow the execution(s) and print the run summary')
     .option('--json', 'print the summary as JSON'),
   [
@@ -170,7 +218,11 @@ function commonRequest(options: Record<string, unknown>, store: string): Omit<Lo
   return request;
 }
 
-async function runAudit(request: LocalAuditRequest, options: { json?: boolean }, show: { showFindings: boolean }): Promise<number> {
+async function runAudit(
+  request: LocalAuditRequest,
+  options: { json?: boolean },
+  show: { showFindings: boolean },
+): Promise<number> {
   // Progress goes to stderr, on a terminal only, so stdout stays a clean report.
   const progress = progressReporter(process.stderr);
   request.onProgress = (p) => progress.update(p);
@@ -181,20 +233,37 @@ async function runAudit(request: LocalAuditRequest, options: { json?: boolean },
   const took = progress.finish();
   for (const line of sigmaReportLines(sigma)) process.stderr.write(`${line}\n`);
   if (result.unreadableMetricLines) {
-    console.error(`trail-auditor: skipped ${result.unreadableMetricLines} unreadable line(s) of ${escapeControl(resolve(request.store, 'metrics.jsonl'))} (a write cut short); alarms use the rest`);
+    console.error(
+      `trail-auditor: skipped ${result.unreadableMetricLines} unreadable line(s) of ${escapeControl(resolve(request.store, 'metrics.jsonl'))} (a write cut short); alarms use the rest`,
+    );
   }
   const sigmaSummary = { loaded: sigma.loaded, refused: sigma.refused, warnings: sigma.warnings };
   if (options.json) {
-    const summary = summaryJson(result.summary, result.runId, String(request.input.mode), result.status, result.alarms, result.error);
+    const summary = summaryJson(
+      result.summary,
+      result.runId,
+      String(request.input.mode),
+      result.status,
+      result.alarms,
+      result.error,
+    );
     console.log(JSON.stringify(request.sigmaDir ? { ...summary, sigma: sigmaSummary } : summary));
   } else {
     console.log(formatSummary(result.summary, result.status, result.alarms, result.error));
-    if (request.sigmaDir) console.log(`Sigma rules: ${sigma.loaded} loaded, ${sigma.refused.length} refused, ${sigma.warnings.length} can never match (listed on stderr)`);
+    if (request.sigmaDir)
+      console.log(
+        `Sigma rules: ${sigma.loaded} loaded, ${sigma.refused.length} refused, ${sigma.warnings.length} can never match (listed on stderr)`,
+      );
     console.log(took);
     if (show.showFindings && result.summary) {
       const store = await openLocalStore(request.store);
       try {
-        const found = await queryFindings(store.client, LOCAL_TABLES.findings, { since: SAMPLE.from, until: SAMPLE.to, limit: 1000 }, detectors.map((d) => d.meta.id));
+        const found = await queryFindings(
+          store.client,
+          LOCAL_TABLES.findings,
+          { since: SAMPLE.from, until: SAMPLE.to, limit: 1000 },
+          detectors.map((d) => d.meta.id),
+        );
         console.log(`\nFindings stored for the sample trail (${found.length}):\n${formatFindings(found)}`);
       } finally {
         await store.close();
@@ -216,7 +285,10 @@ try {
   } else {
     const usage = USAGE_ERRORS.some((type) => error instanceof type);
     // One line, control characters escaped; the stack only on request.
-    const text = usage || error instanceof StoreError ? messageOf(error) : `${(error as Error).name ?? 'Error'}: ${messageOf(error)}`;
+    const text =
+      usage || error instanceof StoreError
+        ? messageOf(error)
+        : `${(error as Error).name ?? 'Error'}: ${messageOf(error)}`;
     console.error(`trail-auditor: ${escapeControl(text)}`);
     if (process.env.TRAIL_AUDITOR_DEBUG) console.error(error);
     process.exitCode = usage ? USAGE_EXIT_CODE : 1;

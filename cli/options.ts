@@ -34,7 +34,11 @@ export function wholeNumber(min: number, max: number = Number.MAX_SAFE_INTEGER):
   return (value) => {
     const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be a whole number >= ${min}` : `must be a whole number from ${min} to ${max}`);
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `must be a whole number >= ${min}`
+          : `must be a whole number from ${min} to ${max}`,
+      );
     }
     return n;
   };
@@ -45,18 +49,28 @@ export function wholeNumber(min: number, max: number = Number.MAX_SAFE_INTEGER):
  * date-time; from before to. The message quotes what the user typed, so the two dates differ
  * even when a date-only `--to` means the end of that day.
  */
-export function checkRange(from: string | undefined, to: string | undefined, required = false): { from: string; to: string } | undefined {
+export function checkRange(
+  from: string | undefined,
+  to: string | undefined,
+  required = false,
+): { from: string; to: string } | undefined {
   if (from === undefined && to === undefined) {
     if (required) throw new UsageError('--from and --to are required');
     return undefined;
   }
   if (from === undefined || to === undefined) {
-    throw new UsageError(required ? `--${from === undefined ? 'from' : 'to'} is required` : '--from and --to go together: give both for a backfill, or neither for a scheduled run');
+    throw new UsageError(
+      required
+        ? `--${from === undefined ? 'from' : 'to'} is required`
+        : '--from and --to go together: give both for a backfill, or neither for a scheduled run',
+    );
   }
   const start = instant(from, '--from', false);
   const end = instant(to, '--to', true);
   if (start.getTime() >= end.getTime()) {
-    const endNote = /T/.test(to) ? '' : ` (a date --to includes that whole day, up to ${end.toISOString().replace('.000Z', 'Z')})`;
+    const endNote = /T/.test(to)
+      ? ''
+      : ` (a date --to includes that whole day, up to ${end.toISOString().replace('.000Z', 'Z')})`;
     throw new UsageError(`--from ${from} must be before --to ${to}${endNote}`);
   }
   return { from, to };
@@ -67,7 +81,9 @@ function instant(value: string, name: string, endOfDay: boolean): Date {
     return parseInstant(value, name, endOfDay);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    throw new UsageError(`${name} ${JSON.stringify(value)} is not an ISO date (2017-11-28) or date-time with a zone (2017-11-28T19:00:00Z)`);
+    throw new UsageError(
+      `${name} ${JSON.stringify(value)} is not an ISO date (2017-11-28) or date-time with a zone (2017-11-28T19:00:00Z)`,
+    );
   }
 }
 
@@ -79,7 +95,9 @@ export function checkIds(ids: readonly string[], known: readonly string[], optio
   for (const id of ids) {
     if (known.includes(id)) continue;
     const near = didYouMean(id, known);
-    throw new UsageError(`${option}: unknown detector ${JSON.stringify(id)}${near ? ` (did you mean ${near}?)` : ''}; \`trail-auditor detectors\` lists them`);
+    throw new UsageError(
+      `${option}: unknown detector ${JSON.stringify(id)}${near ? ` (did you mean ${near}?)` : ''}; \`trail-auditor detectors\` lists them`,
+    );
   }
 }
 
@@ -95,7 +113,12 @@ const REQUIRED = new WeakMap<Command, string[]>();
  * (see {@link oneLineUsageErrors}) rather than by commander's requiredOption, which reports a
  * typo such as `--trial` as a missing `--trail` instead of suggesting the right spelling.
  */
-export function requiredOption(command: Command, flags: string, description: string, parse?: (value: string) => unknown): Command {
+export function requiredOption(
+  command: Command,
+  flags: string,
+  description: string,
+  parse?: (value: string) => unknown,
+): Command {
   command.option(flags, `(required) ${description}`, parse as (value: string, previous: unknown) => unknown);
   const option = command.options.at(-1)!;
   REQUIRED.set(command, [...(REQUIRED.get(command) ?? []), option.attributeName()]);
@@ -104,7 +127,10 @@ export function requiredOption(command: Command, flags: string, description: str
 
 function checkRequired(command: Command): void {
   for (const option of command.options) {
-    if (REQUIRED.get(command)?.includes(option.attributeName()) && command.getOptionValue(option.attributeName()) === undefined) {
+    if (
+      REQUIRED.get(command)?.includes(option.attributeName()) &&
+      command.getOptionValue(option.attributeName()) === undefined
+    ) {
       throw new UsageError(`error: required option '${option.flags}' not specified (see --help)`);
     }
   }
@@ -132,7 +158,8 @@ export function oneLineUsageErrors(program: Command): Command {
  * --version, 2 for usage errors (already printed).
  */
 export function commanderExitCode(error: CommanderError): number {
-  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+    return 0;
   return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
 }
 

@@ -48,9 +48,11 @@ export function progressReporter(stream: ProgressStream, now: () => number = Dat
 /** `  analyzing 1,200/5,000 objects (24%)  31,000 records/s  ETA 1m 05s` */
 export function progressLine(progress: RunProgress, elapsedMs: number): string {
   const { objects, items } = progress;
-  const share = objects.planned > 0 ? objects.done / objects.planned : items.planned > 0 ? items.done / items.planned : 0;
+  const share =
+    objects.planned > 0 ? objects.done / objects.planned : items.planned > 0 ? items.done / items.planned : 0;
   const parts = [`  analyzing ${count(objects.done)}/${count(objects.planned)} objects (${Math.floor(share * 100)}%)`];
-  if (elapsedMs > 0 && progress.records > 0) parts.push(`${count(Math.round((progress.records * 1000) / elapsedMs))} records/s`);
+  if (elapsedMs > 0 && progress.records > 0)
+    parts.push(`${count(Math.round((progress.records * 1000) / elapsedMs))} records/s`);
   if (share > 0 && share < 1) parts.push(`ETA ${duration((elapsedMs * (1 - share)) / share)}`);
   return parts.join('  ');
 }

@@ -15,7 +15,13 @@ export function truncate(text: string, width: number): string {
  * `shrink` columns give way in the order listed, each down to its header's width (at least
  * `floor`), their long cells ending with an ellipsis. Other columns keep their width.
  */
-export function fitTable(header: readonly string[], rows: readonly (readonly string[])[], width: number, shrink: readonly number[], floor = 12): string {
+export function fitTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  width: number,
+  shrink: readonly number[],
+  floor = 12,
+): string {
   const length = (s: string) => [...s].length;
   const widths = header.map((h, i) => Math.max(length(h), ...rows.map((r) => length(r[i] ?? ''))));
   let excess = widths.reduce((sum, w) => sum + w, 0) + GAP * (widths.length - 1) - width;

@@ -11,9 +11,26 @@ import { CloudWatchMetrics } from './adapters/cloudwatch.ts';
 import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from './adapters/dynamodb.ts';
 import { S3Trail } from './adapters/s3.ts';
 import { analyzeStep, type Suppressor } from './analyze/analyze.ts';
-import { aggregateTtlDaysFromEnv, configFromEnv, requireEnv, ruleFilesFromEnv, type AuditConfig } from './core/config.ts';
+import {
+  aggregateTtlDaysFromEnv,
+  configFromEnv,
+  requireEnv,
+  ruleFilesFromEnv,
+  type AuditConfig,
+} from './core/config.ts';
 import type { Detector } from './core/detector.ts';
-import type { AggregateStore, BatchResult, CorrelateResult, FindingsCounter, FindingsStore, MetricsSink, ObjectReader, RunStore, TrailLister, WorkItem } from './core/ports.ts';
+import type {
+  AggregateStore,
+  BatchResult,
+  CorrelateResult,
+  FindingsCounter,
+  FindingsStore,
+  MetricsSink,
+  ObjectReader,
+  RunStore,
+  TrailLister,
+  WorkItem,
+} from './core/ports.ts';
 import { loadSuppressions } from './core/suppressions.ts';
 import { correlateStep, type CorrelateItem } from './correlate/correlate.ts';
 import { loadDetectorSet, type DetectorSources, type SigmaLoadReport } from './detectors/load.ts';
@@ -97,7 +114,13 @@ export function composeSteps(env: Environment): Steps {
     Plan: planStep({ lister: env.trail.lister, runs: stores.runs, now }, config),
     Analyze: analyzeStep(
       { runs: stores.runs, reader: env.trail.reader, findings: stores.findings, aggregates: stores.aggregates, now },
-      { detectors: rules.detectors, readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency, ...retention, ...suppression },
+      {
+        detectors: rules.detectors,
+        readConcurrency: config.readConcurrency,
+        writeConcurrency: config.writeConcurrency,
+        ...retention,
+        ...suppression,
+      },
     ),
     Correlate: correlateStep(
       { aggregates: stores.aggregates, findings: stores.findings, now },

@@ -26,7 +26,9 @@ const result = await build({
   // files, piscina starts its worker from its own file, and the interpreter is loaded on first use.
   external: ['dynalite', 'piscina', 'aws-local-stepfunctions'],
   // CommonJS dependencies call require() for Node.js built-ins; an ES module bundle needs one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'none',
@@ -35,5 +37,7 @@ const result = await build({
 });
 
 // The sources each output was built from, so that cli/bin.js can tell a stale build in a clone.
-const inputs = Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/')).map((path) => relative(root, `${root}/${path}`));
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((path) => !path.startsWith('node_modules/'))
+  .map((path) => relative(root, `${root}/${path}`));
 await writeFile(`${root}/${outdir}/inputs.json`, `${JSON.stringify(inputs)}\n`);

@@ -6,7 +6,12 @@ import { awsStep, loadRuleSet } from '../functions/compose.ts';
 import { ConfigError, RuleLoadError } from '../functions/core/errors.ts';
 import { tempDir } from './helpers/local.ts';
 
-const DEPLOYED = { STATE_TABLE: 'state', FINDINGS_TABLE: 'findings', TRAIL_BUCKET: 'trail-bucket', AWS_REGION: 'us-east-1' };
+const DEPLOYED = {
+  STATE_TABLE: 'state',
+  FINDINGS_TABLE: 'findings',
+  TRAIL_BUCKET: 'trail-bucket',
+  AWS_REGION: 'us-east-1',
+};
 
 const rules = suite('loadRuleSet');
 
@@ -14,7 +19,10 @@ rules('refuses a suppression that names a detector that does not exist, with the
   const { dir, cleanup } = await tempDir();
   try {
     const file = join(dir, 'suppressions.yml');
-    await writeFile(file, 'suppressions:\n  - id: typo\n    detector: deleting-log\n    all: true\n    reason: expected\n');
+    await writeFile(
+      file,
+      'suppressions:\n  - id: typo\n    detector: deleting-log\n    all: true\n    reason: expected\n',
+    );
     const error = await loadRuleSet({ suppressionsFile: file }).catch((e: unknown) => e);
     assert.instance(error, RuleLoadError);
     assert.match(String((error as Error).message), file);
@@ -35,7 +43,10 @@ rules('accepts a suppression of a Sigma rule loaded with it', async () => {
     const loaded = await loadRuleSet({ sigmaDir: join(dir, 'sigma') });
     const sigmaId = loaded.detectors.at(-1)!.meta.id;
     const file = join(dir, 'suppressions.yml');
-    await writeFile(file, `suppressions:\n  - id: quiet\n    detector: ${sigmaId}\n    all: true\n    reason: expected\n`);
+    await writeFile(
+      file,
+      `suppressions:\n  - id: quiet\n    detector: ${sigmaId}\n    all: true\n    reason: expected\n`,
+    );
     const withSuppressions = await loadRuleSet({ sigmaDir: join(dir, 'sigma'), suppressionsFile: file });
     assert.ok(withSuppressions.suppressor);
   } finally {
@@ -60,7 +71,10 @@ deployed('a Lambda with a suppression file naming an unknown detector fails its 
   const { dir, cleanup } = await tempDir();
   try {
     const file = join(dir, 'suppressions.yml');
-    await writeFile(file, 'suppressions:\n  - id: typo\n    detector: cloudtrail-loging-stopped\n    all: true\n    reason: expected\n');
+    await writeFile(
+      file,
+      'suppressions:\n  - id: typo\n    detector: cloudtrail-loging-stopped\n    all: true\n    reason: expected\n',
+    );
     const error = await awsStep('Analyze', { ...DEPLOYED, SUPPRESSIONS_FILE: file }).catch((e: unknown) => e);
     assert.instance(error, RuleLoadError);
     assert.match(String((error as Error).message), 'unknown detector "cloudtrail-loging-stopped"');

@@ -74,9 +74,17 @@ export class AuditAlarms extends Construct {
       return alarm;
     };
 
-    this.anomalies = fromRule('AnomaliesDetected', WORKSHOP_ALARM, 'The workshop alarm: at least one new finding from any detector. Query the findings table for details.');
+    this.anomalies = fromRule(
+      'AnomaliesDetected',
+      WORKSHOP_ALARM,
+      'The workshop alarm: at least one new finding from any detector. Query the findings table for details.',
+    );
     this.byDetector = props.detectorIds.map((detectorId) =>
-      fromRule(`AnomaliesDetected-${detectorId}`, detectorAlarm(detectorId), `At least one new finding from detector ${detectorId}.`),
+      fromRule(
+        `AnomaliesDetected-${detectorId}`,
+        detectorAlarm(detectorId),
+        `At least one new finding from detector ${detectorId}.`,
+      ),
     );
 
     const runAlarm = (alarmId: string, metric: Metric, what: string): Alarm => {
@@ -92,7 +100,15 @@ export class AuditAlarms extends Construct {
       alarm.addAlarmAction(action);
       return alarm;
     };
-    this.runFailed = runAlarm('RunFailed', props.stateMachine.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) }), 'failed');
-    this.runTimedOut = runAlarm('RunTimedOut', props.stateMachine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5) }), 'timed out');
+    this.runFailed = runAlarm(
+      'RunFailed',
+      props.stateMachine.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) }),
+      'failed',
+    );
+    this.runTimedOut = runAlarm(
+      'RunTimedOut',
+      props.stateMachine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5) }),
+      'timed out',
+    );
   }
 }

@@ -57,7 +57,11 @@ export class AuditFunctions extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     // Source maps (bundled) make stack traces in the logs point at the TypeScript.
-    const common = { ...auditEnvironment(props.audit), STATE_TABLE: props.stateTable.tableName, NODE_OPTIONS: '--enable-source-maps' };
+    const common = {
+      ...auditEnvironment(props.audit),
+      STATE_TABLE: props.stateTable.tableName,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
     const logsRoot = awsLogsPrefix(props.audit.trailPrefix);
 
     const sigma: Record<string, string> = props.sigmaRulesDir ? { SIGMA_RULES_DIR: BUNDLED_PATHS.sigmaRulesDir } : {};
@@ -74,13 +78,17 @@ export class AuditFunctions extends Construct {
         TRAIL_BUCKET: props.trailBucketName,
         FINDINGS_TABLE: props.findingsTable.tableName,
         ...sigma,
-        ...(props.suppressionsFile ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) } : {}),
+        ...(props.suppressionsFile
+          ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) }
+          : {}),
         ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
         ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
       },
       copy: [
         ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
-        ...(props.suppressionsFile ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }] : []),
+        ...(props.suppressionsFile
+          ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }]
+          : []),
         ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
       ],
     });
@@ -92,13 +100,17 @@ export class AuditFunctions extends Construct {
         ...common,
         FINDINGS_TABLE: props.findingsTable.tableName,
         ...sigma,
-        ...(props.suppressionsFile ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) } : {}),
+        ...(props.suppressionsFile
+          ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) }
+          : {}),
         ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
         ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
       },
       copy: [
         ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
-        ...(props.suppressionsFile ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }] : []),
+        ...(props.suppressionsFile
+          ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }]
+          : []),
         ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
       ],
     });
@@ -140,9 +152,19 @@ export class AuditFunctions extends Construct {
 
     // Tables: the exact item operations of the adapters in functions/adapters/dynamodb.ts.
     // Plan also reads the ledger (Query) and gives the scheduled-run lease up when it fails (UpdateItem).
-    tableAccess(this.plan, props.stateTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
+    tableAccess(
+      this.plan,
+      props.stateTable,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      props.tableKey,
+    );
     // Analyze writes its correlation aggregates with BatchWriteItem (DynamoAggregateStore).
-    tableAccess(this.analyze, props.stateTable, ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], props.tableKey);
+    tableAccess(
+      this.analyze,
+      props.stateTable,
+      ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      props.tableKey,
+    );
     tableAccess(this.analyze, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
     // Correlate queries the touched keys and each key's aggregates, puts its shard's result, and
     // puts findings; it never updates or deletes an item.
@@ -150,9 +172,20 @@ export class AuditFunctions extends Construct {
     tableAccess(this.correlate, props.findingsTable, ['dynamodb:PutItem'], props.tableKey);
     // Publish reads the run, writes the ledger (BatchWriteItem) and moves the schedule's start and
     // the lease (conditional UpdateItem).
-    tableAccess(this.publish, props.stateTable, ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], props.tableKey);
+    tableAccess(
+      this.publish,
+      props.stateTable,
+      ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      props.tableKey,
+    );
     // Publish counts the run's findings through the by-run index (DynamoFindingsCounter).
-    tableAccess(this.publish, props.findingsTable, ['dynamodb:Query'], props.tableKey, `${props.findingsTable.tableArn}/index/${FINDINGS_TABLE.indexes.byRun.name}`);
+    tableAccess(
+      this.publish,
+      props.findingsTable,
+      ['dynamodb:Query'],
+      props.tableKey,
+      `${props.findingsTable.tableArn}/index/${FINDINGS_TABLE.indexes.byRun.name}`,
+    );
 
     this.publish.addToRolePolicy(
       new PolicyStatement({
@@ -171,10 +204,18 @@ export class AuditFunctions extends Construct {
   private step(
     name: 'Plan' | 'Analyze' | 'Correlate' | 'Publish',
     props: AuditFunctionsProps,
-    options: { memoryMb: number; timeout: Duration; environment: Record<string, string>; copy?: { from: string; to: string }[] },
+    options: {
+      memoryMb: number;
+      timeout: Duration;
+      environment: Record<string, string>;
+      copy?: { from: string; to: string }[];
+    },
   ): NodejsFunction {
     const folder = name.toLowerCase();
-    const logGroup = new LogGroup(this, `${name}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new LogGroup(this, `${name}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     // An explicit role: the default one carries the AWSLambdaBasicExecutionRole managed policy
     // (logs:* on every log group); this one writes to its own log group only.
     const role = new Role(this, `${name}Role`, {
@@ -227,13 +268,26 @@ export class AuditFunctions extends Construct {
 }
 
 /** Item-level access to one table (and its key), on the table ARN or one index ARN: no Scan. */
-function tableAccess(fn: NodejsFunction, table: ITable, actions: string[], key: IKey | undefined, resource: string = table.tableArn): void {
+function tableAccess(
+  fn: NodejsFunction,
+  table: ITable,
+  actions: string[],
+  key: IKey | undefined,
+  resource: string = table.tableArn,
+): void {
   fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [resource] }));
   if (key) {
     const write = actions.some((action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query');
     // What CDK's own table grants ask of the key, spelled out (no action wildcards).
     const read = ['kms:Decrypt', 'kms:DescribeKey'];
-    const writeToo = [...read, 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+    const writeToo = [
+      ...read,
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+    ];
     fn.addToRolePolicy(new PolicyStatement({ actions: write ? writeToo : read, resources: [key.keyArn] }));
   }
 }

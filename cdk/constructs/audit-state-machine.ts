@@ -4,7 +4,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFINITION_PLACEHOLDERS, readDefinition, type DefinitionPlaceholder } from '../../functions/core/definition.ts';
+import {
+  DEFINITION_PLACEHOLDERS,
+  readDefinition,
+  type DefinitionPlaceholder,
+} from '../../functions/core/definition.ts';
 import { acknowledgeWildcard, nagArn } from './audit-functions.ts';
 
 export interface AuditStateMachineProps {
@@ -34,7 +38,9 @@ export class AuditStateMachine extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const definitionSubstitutions = Object.fromEntries(DEFINITION_PLACEHOLDERS.map((placeholder) => [placeholder, props.functions[placeholder].functionArn]));
+    const definitionSubstitutions = Object.fromEntries(
+      DEFINITION_PLACEHOLDERS.map((placeholder) => [placeholder, props.functions[placeholder].functionArn]),
+    );
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: name,
       stateMachineType: StateMachineType.STANDARD,
@@ -49,16 +55,34 @@ export class AuditStateMachine extends Construct {
     // A string body hides its Tasks from CDK, so the invoke grants are explicit: the unqualified
     // ARNs the definition names, nothing else (no `:*` versions or aliases).
     role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: DEFINITION_PLACEHOLDERS.map((placeholder) => props.functions[placeholder].functionArn) }),
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: DEFINITION_PLACEHOLDERS.map((placeholder) => props.functions[placeholder].functionArn),
+      }),
     );
 
     // The Distributed Map runs its items as child executions of this same machine. Its ARN is
     // built from the fixed name, not referenced, which would make the role depend on the machine
     // that depends on the role.
-    const selfArn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const childExecutions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const selfArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const childExecutions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${name}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [selfArn] }));
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [childExecutions] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [childExecutions],
+      }),
+    );
 
     acknowledgeWildcard(
       role,

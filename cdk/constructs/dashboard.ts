@@ -1,5 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { AlarmStatusWidget, Dashboard, GraphWidget, MathExpression, Metric, SingleValueWidget, TextWidget, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  type IAlarm,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -22,7 +31,8 @@ export class AuditDashboard extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const period = Duration.minutes(15);
-    const metric = (metricName: string, label: string) => new Metric({ namespace: props.namespace, metricName, statistic: 'Sum', period, label });
+    const metric = (metricName: string, label: string) =>
+      new Metric({ namespace: props.namespace, metricName, statistic: 'Sum', period, label });
 
     // SEARCH finds every detector that has published (built-in and Sigma rules alike), with no
     // list to keep in step with the registry.
@@ -47,7 +57,13 @@ export class AuditDashboard extends Construct {
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 3 }));
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'New findings per detector', left: [perDetector], stacked: true, width: 16, height: 7 }),
-      new SingleValueWidget({ title: 'New findings (total)', metrics: [metric(ANOMALIES_METRIC, 'AnomaliesDetected')], setPeriodToTimeRange: true, width: 8, height: 7 }),
+      new SingleValueWidget({
+        title: 'New findings (total)',
+        metrics: [metric(ANOMALIES_METRIC, 'AnomaliesDetected')],
+        setPeriodToTimeRange: true,
+        width: 8,
+        height: 7,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -79,7 +95,10 @@ export class AuditDashboard extends Construct {
       }),
       new GraphWidget({
         title: 'Run duration (ms)',
-        left: [sm.metricTime({ statistic: 'Average', period, label: 'Average' }), sm.metricTime({ statistic: 'Maximum', period, label: 'Maximum' })],
+        left: [
+          sm.metricTime({ statistic: 'Average', period, label: 'Average' }),
+          sm.metricTime({ statistic: 'Maximum', period, label: 'Maximum' }),
+        ],
         width: 8,
         height: 6,
       }),

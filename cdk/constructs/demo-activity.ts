@@ -58,13 +58,26 @@ export class DemoActivity extends Construct {
     // CreateTrail checks that CloudTrail may write to the bucket.
     const cloudtrail = new ServicePrincipal('cloudtrail.amazonaws.com');
     const sourceAccount = { StringEquals: { 'aws:SourceAccount': stack.account } };
-    this.bucket.addToResourcePolicy(new PolicyStatement({ principals: [cloudtrail], actions: ['s3:GetBucketAcl'], resources: [this.bucket.bucketArn], conditions: sourceAccount }));
     this.bucket.addToResourcePolicy(
-      new PolicyStatement({ principals: [cloudtrail], actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`AWSLogs/${stack.account}/*`)], conditions: sourceAccount }),
+      new PolicyStatement({
+        principals: [cloudtrail],
+        actions: ['s3:GetBucketAcl'],
+        resources: [this.bucket.bucketArn],
+        conditions: sourceAccount,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [cloudtrail],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`AWSLogs/${stack.account}/*`)],
+        conditions: sourceAccount,
+      }),
     );
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'Demo bucket holding one object (the copied demo credentials); access to it is the attack CloudTrail records, and it is deleted with the stack.',
+      reason:
+        'Demo bucket holding one object (the copied demo credentials); access to it is the attack CloudTrail records, and it is deleted with the stack.',
     });
 
     // The victim instance: no inbound access at all, IMDSv2 required, in a one-subnet VPC without NAT.
@@ -74,11 +87,21 @@ export class DemoActivity extends Construct {
       subnetConfiguration: [{ name: 'Public', subnetType: SubnetType.PUBLIC, cidrMask: 28 }],
       restrictDefaultSecurityGroup: false,
     });
-    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'Demo VPC with one instance and no inbound rules; CloudTrail, not flow logs, is what the demo exercises.' });
-    const instanceRole = new Role(this, 'InstanceRole', { assumedBy: new ServicePrincipal('ec2.amazonaws.com'), description: 'trail-auditor demo: the role whose credentials get stolen' });
-    instanceRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(CREDENTIALS_KEY)] }));
+    Validations.of(vpc).acknowledge({
+      id: 'AwsSolutions-VPC7',
+      reason: 'Demo VPC with one instance and no inbound rules; CloudTrail, not flow logs, is what the demo exercises.',
+    });
+    const instanceRole = new Role(this, 'InstanceRole', {
+      assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+      description: 'trail-auditor demo: the role whose credentials get stolen',
+    });
+    instanceRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(CREDENTIALS_KEY)] }),
+    );
     // What the thief does with them: a data event (ListObjects) and a management read (GetBucketPolicy).
-    instanceRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketPolicy'], resources: [this.bucket.bucketArn] }));
+    instanceRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketPolicy'], resources: [this.bucket.bucketArn] }),
+    );
 
     const userData = UserData.forLinux();
     userData.addCommands(
@@ -119,24 +142,64 @@ export class DemoActivity extends Construct {
       role: instanceRole,
       userData,
       userDataCausesReplacement: true,
-      blockDevices: [{ deviceName: '/dev/xvda', volume: BlockDeviceVolume.ebs(8, { encrypted: true, volumeType: EbsDeviceVolumeType.GP3 }) }],
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: BlockDeviceVolume.ebs(8, { encrypted: true, volumeType: EbsDeviceVolumeType.GP3 }),
+        },
+      ],
     });
     Validations.of(this.instance).acknowledge(
-      { id: 'AwsSolutions-EC28', reason: 'Demo instance: detailed monitoring would add cost and nothing the demo needs.' },
-      { id: 'AwsSolutions-EC29', reason: 'Demo instance: it must go away with `cdk destroy`, so no termination protection or Auto Scaling group.' },
+      {
+        id: 'AwsSolutions-EC28',
+        reason: 'Demo instance: detailed monitoring would add cost and nothing the demo needs.',
+      },
+      {
+        id: 'AwsSolutions-EC29',
+        reason:
+          'Demo instance: it must go away with `cdk destroy`, so no termination protection or Auto Scaling group.',
+      },
     );
 
     // The attacker: every 5 minutes, from outside the instance.
-    const logGroup = new LogGroup(this, 'GeneratorLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new Role(this, 'GeneratorRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: 'trail-auditor demo activity generator' });
+    const logGroup = new LogGroup(this, 'GeneratorLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(this, 'GeneratorRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'trail-auditor demo activity generator',
+    });
     logGroup.grantWrite(role);
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(CREDENTIALS_KEY)] }));
-    const logGroups = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${DEMO_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(CREDENTIALS_KEY)] }),
+    );
+    const logGroups = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${DEMO_NAME_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const trails = stack.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: `${DEMO_NAME_PREFIX}*` });
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:DeleteLogGroup'], resources: [logGroups] }));
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cloudtrail:CreateTrail', 'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail'], resources: [trails] }));
-    acknowledgeWildcard(role, `Resource::${nagArn(this, logGroups)}`, `The generator creates and deletes log groups with random names; the grant is limited to names starting ${DEMO_NAME_PREFIX}.`);
-    acknowledgeWildcard(role, `Resource::${nagArn(this, trails)}`, `The generator creates, stops and deletes trails with random names; the grant is limited to names starting ${DEMO_NAME_PREFIX}.`);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:DeleteLogGroup'], resources: [logGroups] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['cloudtrail:CreateTrail', 'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail'],
+        resources: [trails],
+      }),
+    );
+    acknowledgeWildcard(
+      role,
+      `Resource::${nagArn(this, logGroups)}`,
+      `The generator creates and deletes log groups with random names; the grant is limited to names starting ${DEMO_NAME_PREFIX}.`,
+    );
+    acknowledgeWildcard(
+      role,
+      `Resource::${nagArn(this, trails)}`,
+      `The generator creates, stops and deletes trails with random names; the grant is limited to names starting ${DEMO_NAME_PREFIX}.`,
+    );
 
     this.generator = new LambdaFn(this, 'Generator', {
       description: 'trail-auditor demo: the workshop attack, every 5 minutes',
@@ -150,7 +213,10 @@ export class DemoActivity extends Construct {
       logGroup,
       environment: { DEMO_BUCKET: this.bucket.bucketName, DEMO_NAME_PREFIX, CREDENTIALS_KEY },
     });
-    new Rule(this, 'Every5Minutes', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(this.generator)] });
+    new Rule(this, 'Every5Minutes', {
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(this.generator)],
+    });
   }
 }
 

@@ -29,18 +29,26 @@ export interface TableOptions {
 export function tableOptions(command: Command, defaultStore: string): Command {
   return command
     .option('--store <dir>', 'local store folder', defaultStore)
-    .option('--table <name>', 'the deployed findings table instead of a local store (standard AWS credentials and region)');
+    .option(
+      '--table <name>',
+      'the deployed findings table instead of a local store (standard AWS credentials and region)',
+    );
 }
 
 /**
  * Runs `work` against the findings table the options name. A local store folder that does not
  * exist is refused (opening it would create an empty store and answer "No findings.").
  */
-export async function withFindingsTable<T>(options: TableOptions, work: (client: DynamoDBDocumentClient, table: string) => Promise<T>): Promise<T> {
+export async function withFindingsTable<T>(
+  options: TableOptions,
+  work: (client: DynamoDBDocumentClient, table: string) => Promise<T>,
+): Promise<T> {
   if (options.table) return work(documentClient(), options.table);
   const dir = resolve(options.store);
   if (!existsSync(join(dir, 'dynamodb'))) {
-    throw new FindingsUsageError(`no local store at ${dir}: audit into it first (trail-auditor audit --trail <dir> --store ${options.store}), or pass --table`);
+    throw new FindingsUsageError(
+      `no local store at ${dir}: audit into it first (trail-auditor audit --trail <dir> --store ${options.store}), or pass --table`,
+    );
   }
   const store = await openLocalStore(dir);
   try {
@@ -50,37 +58,52 @@ export async function withFindingsTable<T>(options: TableOptions, work: (client:
   }
 }
 
-const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+const list = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
 
 /** A whole positive number (for --limit). */
 export function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a whole number above 0');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError('expected a whole number above 0');
   return n;
 }
 
 /** The filters `findings` and `report` share. */
 export function filterOptions(command: Command): Command {
-  return command
-    .option('--detector <id>', 'only this detector')
-    .option('--accounts <ids>', 'only these 12-digit account ids (comma-separated; repeatable)', list)
-    .addOption(new Option('--account <ids>', 'same as --accounts').argParser(list))
-    .option('--principal <who>', 'only this principal: full ARN, or as the table shows it (user/alice, root, assumed-role/Role/session)')
-    .option('--run <id>', 'only findings first stored by this run')
-    .addOption(new Option('--status <state>', 'only findings in this review state').choices(REVIEW_STATUSES))
-    .addOption(new Option('--severity <level>', 'only this severity and above').choices(SEVERITIES))
-    // --from/--to, as in audit and backfill; --since/--until stay as hidden aliases.
-    .option('--from <iso>', 'events at or after this time')
-    .option('--to <iso>', 'events at or before this time (a date: through the end of that day)')
-    .addOption(new Option('--since <iso>').hideHelp())
-    .addOption(new Option('--until <iso>').hideHelp());
+  return (
+    command
+      .option('--detector <id>', 'only this detector')
+      .option('--accounts <ids>', 'only these 12-digit account ids (comma-separated; repeatable)', list)
+      .addOption(new Option('--account <ids>', 'same as --accounts').argParser(list))
+      .option(
+        '--principal <who>',
+        'only this principal: full ARN, or as the table shows it (user/alice, root, assumed-role/Role/session)',
+      )
+      .option('--run <id>', 'only findings first stored by this run')
+      .addOption(new Option('--status <state>', 'only findings in this review state').choices(REVIEW_STATUSES))
+      .addOption(new Option('--severity <level>', 'only this severity and above').choices(SEVERITIES))
+      // --from/--to, as in audit and backfill; --since/--until stay as hidden aliases.
+      .option('--from <iso>', 'events at or after this time')
+      .option('--to <iso>', 'events at or before this time (a date: through the end of that day)')
+      .addOption(new Option('--since <iso>').hideHelp())
+      .addOption(new Option('--until <iso>').hideHelp())
+  );
 }
 
 /** The query the filter options describe; a reversed time range is a usage error. */
 export function queryOf(options: Record<string, unknown>): FindingsQuery {
   const query: FindingsQuery = {};
   if (typeof options.detector === 'string') query.detector = options.detector;
-  const accounts = [...((options.accounts as string[] | undefined) ?? []), ...((options.account as string[] | undefined) ?? [])];
+  const accounts = [
+    ...((options.accounts as string[] | undefined) ?? []),
+    ...((options.account as string[] | undefined) ?? []),
+  ];
   if (accounts.length > 0) query.accounts = [...new Set(accounts)];
   if (typeof options.principal === 'string') query.principal = options.principal;
   if (typeof options.run === 'string') query.runId = options.run;
@@ -91,7 +114,8 @@ export function queryOf(options: Record<string, unknown>): FindingsQuery {
   const from = options.from ?? options.since;
   const to = options.to ?? options.until;
   try {
-    if (typeof from === 'string') query.since = wholeSeconds(Math.ceil(parseInstant(from, 'from', false).getTime() / 1000) * 1000);
+    if (typeof from === 'string')
+      query.since = wholeSeconds(Math.ceil(parseInstant(from, 'from', false).getTime() / 1000) * 1000);
     if (typeof to === 'string') {
       query.until = wholeSeconds(parseInstant(to, 'to', true).getTime() - (/T/.test(to) ? 0 : 1000));
     }

@@ -48,7 +48,10 @@ export function findingsTable(findings: readonly Finding[]): string {
     `${f.eventSource.split('.')[0]}:${f.eventName}`,
     f.errorCode ?? '',
   ]);
-  return table(['ID', 'EVENT TIME', 'SEVERITY', 'STATUS', 'DETECTOR', 'ACCOUNT', 'PRINCIPAL', 'SOURCE IP', 'CALL', 'ERROR'], rows);
+  return table(
+    ['ID', 'EVENT TIME', 'SEVERITY', 'STATUS', 'DETECTOR', 'ACCOUNT', 'PRINCIPAL', 'SOURCE IP', 'CALL', 'ERROR'],
+    rows,
+  );
 }
 
 /** Repeats folded into one row: same detector, principal and account, each within `windowMs` of the last. */
@@ -96,7 +99,9 @@ export function groupFindings(findings: readonly LightFinding[], windowMs: numbe
     }
     close();
   }
-  return groups.sort((a, b) => (a.lastTime < b.lastTime ? 1 : a.lastTime > b.lastTime ? -1 : a.latest < b.latest ? -1 : 1));
+  return groups.sort((a, b) =>
+    a.lastTime < b.lastTime ? 1 : a.lastTime > b.lastTime ? -1 : a.latest < b.latest ? -1 : 1,
+  );
 }
 
 function toGroup(items: LightFinding[]): FindingGroup {
@@ -104,7 +109,10 @@ function toGroup(items: LightFinding[]): FindingGroup {
   const last = items[items.length - 1]!;
   const statuses: Record<string, number> = {};
   for (const f of items) statuses[f.status ?? 'open'] = (statuses[f.status ?? 'open'] ?? 0) + 1;
-  const severity = items.reduce((worst, f) => (SEVERITIES.indexOf(f.severity) > SEVERITIES.indexOf(worst) ? f.severity : worst), first.severity);
+  const severity = items.reduce(
+    (worst, f) => (SEVERITIES.indexOf(f.severity) > SEVERITIES.indexOf(worst) ? f.severity : worst),
+    first.severity,
+  );
   return {
     detector: first.detector,
     title: first.title,
@@ -136,7 +144,10 @@ export function groupsTable(groups: readonly FindingGroup[]): string {
     shortPrincipal(g.principal),
     g.sourceIPs.length > 3 ? `${g.sourceIPs.slice(0, 3).join(',')} +${g.sourceIPs.length - 3}` : g.sourceIPs.join(','),
   ]);
-  return table(['LATEST', 'COUNT', 'FIRST', 'LAST', 'SEVERITY', 'STATUS', 'DETECTOR', 'ACCOUNT', 'PRINCIPAL', 'SOURCE IPS'], rows);
+  return table(
+    ['LATEST', 'COUNT', 'FIRST', 'LAST', 'SEVERITY', 'STATUS', 'DETECTOR', 'ACCOUNT', 'PRINCIPAL', 'SOURCE IPS'],
+    rows,
+  );
 }
 
 /** A finding for scripts: `record` as an object (a string only when it was cut and is not JSON). */
@@ -152,8 +163,27 @@ export function findingJson(f: Finding): Record<string, unknown> {
 
 /** Columns of the CSV export, in order. */
 export const CSV_COLUMNS = [
-  'shortId', 'id', 'eventTime', 'severity', 'status', 'detector', 'title', 'account', 'principal', 'sourceIPAddress', 'eventSource',
-  'eventName', 'awsRegion', 'userAgent', 'errorCode', 'reason', 'reviewedBy', 'reviewedAt', 'reviewNote', 'objectKey', 'runId',
+  'shortId',
+  'id',
+  'eventTime',
+  'severity',
+  'status',
+  'detector',
+  'title',
+  'account',
+  'principal',
+  'sourceIPAddress',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'userAgent',
+  'errorCode',
+  'reason',
+  'reviewedBy',
+  'reviewedAt',
+  'reviewNote',
+  'objectKey',
+  'runId',
 ] as const;
 
 /**
@@ -187,7 +217,11 @@ export function showFinding(f: Finding, detector: Detector | undefined): string 
     `  reason     ${f.reason ?? '(the detector gives none beyond its title)'}`,
   ].map(escapeControl);
   lines.push('', `Runbook (${escapeControl(f.detector)}):`);
-  lines.push(detector ? escapeLines(indent(detector.meta.runbook)) : '  (not a built-in detector: pass --sigma <dir> with its rule to see the rule\'s runbook)');
+  lines.push(
+    detector
+      ? escapeLines(indent(detector.meta.runbook))
+      : "  (not a built-in detector: pass --sigma <dir> with its rule to see the rule's runbook)",
+  );
   lines.push('', `Record${f.recordTruncated ? ' (cut to fit the item)' : ''}:`);
   const json = findingJson(f).record;
   // JSON.stringify escapes C0 but not DEL, C1 or bidi characters: each line is escaped too.

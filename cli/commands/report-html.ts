@@ -14,7 +14,13 @@ export interface ReportData {
   rows: readonly Finding[];
 }
 
-const SEVERITY_COLOURS: Record<string, string> = { critical: '#7b1fa2', high: '#c62828', medium: '#ef6c00', low: '#f9a825', info: '#607d8b' };
+const SEVERITY_COLOURS: Record<string, string> = {
+  critical: '#7b1fa2',
+  high: '#c62828',
+  medium: '#ef6c00',
+  low: '#f9a825',
+  info: '#607d8b',
+};
 const PALETTE = ['#1565c0', '#2e7d32', '#ad1457', '#6a1b9a', '#00838f', '#4e342e', '#558b2f', '#283593', '#9e9e9e'];
 
 /** HTML text and attribute escape: everything from the store is data, never markup. */
@@ -24,7 +30,12 @@ export function escapeHtml(text: string): string {
 
 /** JSON safe inside a <script> element: no `</script>`, no `<!--`, no line separators. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -68,20 +79,62 @@ export function renderReport(data: ReportData): string {
 <div class="card"><span class="n" id="total">${matches.length}</span> findings</div>
 ${severities.map((s) => `<div class="card" style="border-color:${SEVERITY_COLOURS[s]}"><span class="n" data-severity-count="${s}">${bySeverity.get(s)}</span> ${s}</div>`).join('\n')}
 </section>
-<section><h2>Over time, by severity</h2>${timeChart(matches, severities, (f) => f.severity, (s) => SEVERITY_COLOURS[s] ?? '#999')}</section>
-<section><h2>Over time, by detector</h2>${timeChart(matches, [...topDetectors, 'other'], (f) => (topDetectors.includes(f.detector) ? f.detector : 'other'), (d) => PALETTE[Math.min(topDetectors.indexOf(d) < 0 ? PALETTE.length - 1 : topDetectors.indexOf(d), PALETTE.length - 1)]!)}</section>
+<section><h2>Over time, by severity</h2>${timeChart(
+    matches,
+    severities,
+    (f) => f.severity,
+    (s) => SEVERITY_COLOURS[s] ?? '#999',
+  )}</section>
+<section><h2>Over time, by detector</h2>${timeChart(
+    matches,
+    [...topDetectors, 'other'],
+    (f) => (topDetectors.includes(f.detector) ? f.detector : 'other'),
+    (d) =>
+      PALETTE[
+        Math.min(topDetectors.indexOf(d) < 0 ? PALETTE.length - 1 : topDetectors.indexOf(d), PALETTE.length - 1)
+      ]!,
+  )}</section>
 <section class="tops">
 ${topTable('Detectors', 'detector', byDetector, 20)}
-${topTable('Principals', 'principal', countBy(matches, (f) => shortPrincipal(f.principal)), 10)}
-${topTable('Source addresses', 'source', countBy(matches, (f) => f.sourceIPAddress), 10)}
-${topTable('Accounts', 'account', countBy(matches, (f) => f.account), 10)}
+${topTable(
+  'Principals',
+  'principal',
+  countBy(matches, (f) => shortPrincipal(f.principal)),
+  10,
+)}
+${topTable(
+  'Source addresses',
+  'source',
+  countBy(matches, (f) => f.sourceIPAddress),
+  10,
+)}
+${topTable(
+  'Accounts',
+  'account',
+  countBy(matches, (f) => f.account),
+  10,
+)}
 </section>
 <section><h2>Findings</h2>
 <p class="note">${rows.length < matches.length ? `The newest ${rows.length} of ${matches.length} (--limit to change). ` : ''}Click a heading to sort; type to filter.</p>
 <div class="controls"><input id="filter" type="search" placeholder="filter: any text" aria-label="filter">
-<select id="severity" aria-label="severity"><option value="">any severity</option>${[...SEVERITIES].reverse().map((s) => `<option>${s}</option>`).join('')}</select>
+<select id="severity" aria-label="severity"><option value="">any severity</option>${[...SEVERITIES]
+    .reverse()
+    .map((s) => `<option>${s}</option>`)
+    .join('')}</select>
 <span id="shown"></span></div>
-<table id="findings"><thead><tr>${['id', 'eventTime', 'severity', 'status', 'detector', 'account', 'principal', 'sourceIPAddress', 'call', 'userAgent']
+<table id="findings"><thead><tr>${[
+    'id',
+    'eventTime',
+    'severity',
+    'status',
+    'detector',
+    'account',
+    'principal',
+    'sourceIPAddress',
+    'call',
+    'userAgent',
+  ]
     .map((c) => `<th data-key="${c}">${c}</th>`)
     .join('')}</tr></thead><tbody></tbody></table></section>
 <script type="application/json" id="data">${scriptJson(rows)}</script>
@@ -103,13 +156,21 @@ function top(counts: Map<string, number>, n: number): [string, number][] {
 
 function topTable(title: string, kind: string, counts: Map<string, number>, n: number): string {
   const rows = top(counts, n)
-    .map(([name, count]) => `<tr data-${kind}="${escapeHtml(name)}"><td>${escapeHtml(name)}</td><td class="n">${count}</td></tr>`)
+    .map(
+      ([name, count]) =>
+        `<tr data-${kind}="${escapeHtml(name)}"><td>${escapeHtml(name)}</td><td class="n">${count}</td></tr>`,
+    )
     .join('');
   return `<div><h2>${title}</h2><table class="top"><tbody>${rows}</tbody></table></div>`;
 }
 
 /** Stacked bars per time bucket (hour, day or week, whichever gives at most ~60 bars). */
-function timeChart(matches: readonly LightFinding[], series: string[], seriesOf: (f: LightFinding) => string, colour: (s: string) => string): string {
+function timeChart(
+  matches: readonly LightFinding[],
+  series: string[],
+  seriesOf: (f: LightFinding) => string,
+  colour: (s: string) => string,
+): string {
   const times = matches.map((f) => Date.parse(f.eventTime)).filter(Number.isFinite);
   if (times.length === 0) return '<p class="note">No findings with a valid event time.</p>';
   const min = Math.min(...times);
@@ -120,7 +181,11 @@ function timeChart(matches: readonly LightFinding[], series: string[], seriesOf:
   const counts = Array.from({ length: buckets }, () => new Map<string, number>());
   for (const f of matches) {
     const t = Date.parse(f.eventTime);
-    if (Number.isFinite(t)) counts[Math.floor((t - start) / bucket)]!.set(seriesOf(f), (counts[Math.floor((t - start) / bucket)]!.get(seriesOf(f)) ?? 0) + 1);
+    if (Number.isFinite(t))
+      counts[Math.floor((t - start) / bucket)]!.set(
+        seriesOf(f),
+        (counts[Math.floor((t - start) / bucket)]!.get(seriesOf(f)) ?? 0) + 1,
+      );
   }
   const peak = Math.max(...counts.map((c) => [...c.values()].reduce((a, b) => a + b, 0)));
   const width = 720;
@@ -135,14 +200,17 @@ function timeChart(matches: readonly LightFinding[], series: string[], seriesOf:
       const h = Math.max(1, Math.round((n / peak) * (height - 10)));
       y -= h;
       const label = `${new Date(start + i * bucket).toISOString().slice(0, 16).replace('T', ' ')} ${s}: ${n}`;
-      bars.push(`<rect x="${i * (barWidth + 2)}" y="${y}" width="${barWidth}" height="${h}" fill="${colour(s)}"><title>${escapeHtml(label)}</title></rect>`);
+      bars.push(
+        `<rect x="${i * (barWidth + 2)}" y="${y}" width="${barWidth}" height="${h}" fill="${colour(s)}"><title>${escapeHtml(label)}</title></rect>`,
+      );
     }
   });
   const legend = series
     .filter((s) => counts.some((c) => c.has(s)))
     .map((s) => `<span class="key"><i style="background:${colour(s)}"></i>${escapeHtml(s)}</span>`)
     .join(' ');
-  const unit = bucket === 3_600_000 ? 'hour' : bucket === 86_400_000 ? 'day' : bucket === 7 * 86_400_000 ? 'week' : '30 days';
+  const unit =
+    bucket === 3_600_000 ? 'hour' : bucket === 86_400_000 ? 'day' : bucket === 7 * 86_400_000 ? 'week' : '30 days';
   return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="findings per ${unit}">${bars.join('')}</svg>
 <p class="note">one bar per ${unit} from ${escapeHtml(new Date(start).toISOString())}, peak ${peak}</p><p>${legend}</p>`;
 }

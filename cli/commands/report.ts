@@ -9,9 +9,15 @@ import { renderReport } from './report-html.ts';
 /** Registers `report`: one self-contained HTML page of the findings the filters select. */
 export function registerReportCommand(program: Command, defaultStore: string): void {
   filterOptions(tableOptions(program.command('report'), defaultStore))
-    .description('Writes one self-contained HTML page (no network fetches) of the findings: over time by severity and detector, top principals, addresses and accounts, and a sortable, filterable table.')
+    .description(
+      'Writes one self-contained HTML page (no network fetches) of the findings: over time by severity and detector, top principals, addresses and accounts, and a sortable, filterable table.',
+    )
     .requiredOption('--html <file>', 'the page to write')
-    .addOption(new Option('--limit <n>', 'rows in the page\'s table (the counts and charts always cover every match)').default(5000).argParser(positiveInteger))
+    .addOption(
+      new Option('--limit <n>', "rows in the page's table (the counts and charts always cover every match)")
+        .default(5000)
+        .argParser(positiveInteger),
+    )
     .addHelpText(
       'after',
       `
@@ -22,13 +28,24 @@ Examples:
     )
     .action(async (options) => {
       const query = queryOf(options);
-      const page = await withFindingsTable(options, (client, table) => findFindings(client, table, { ...query, limit: options.limit as number }));
+      const page = await withFindingsTable(options, (client, table) =>
+        findFindings(client, table, { ...query, limit: options.limit as number }),
+      );
       const scope = Object.entries(query)
         .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`)
         .join(', ');
-      const html = renderReport({ generatedAt: new Date().toISOString(), scope: scope || 'every stored finding', matches: page.matches, rows: page.findings });
+      const html = renderReport({
+        generatedAt: new Date().toISOString(),
+        scope: scope || 'every stored finding',
+        matches: page.matches,
+        rows: page.findings,
+      });
       const file = resolve(options.html);
       await writeFile(file, html);
-      console.log(escapeControl(`Wrote ${file}: ${page.total} findings${page.findings.length < page.total ? `, the newest ${page.findings.length} in its table` : ''}.`));
+      console.log(
+        escapeControl(
+          `Wrote ${file}: ${page.total} findings${page.findings.length < page.total ? `, the newest ${page.findings.length} in its table` : ''}.`,
+        ),
+      );
     });
 }

@@ -147,7 +147,13 @@ const byGenerator = (at: string, source: string, name: string, params?: Record<s
   name,
   ...(params ? { params } : {}),
 });
-const stolen = (at: string, source: string, name: string, params: Record<string, unknown>, dataEvent = false): Call => ({
+const stolen = (
+  at: string,
+  source: string,
+  name: string,
+  params: Record<string, unknown>,
+  dataEvent = false,
+): Call => ({
   at,
   who: instanceSession,
   from: SAMPLE.attackerAddress,
@@ -167,9 +173,14 @@ export function sampleFiles(): { stamp: string; region: string; uniqueId: string
       region: SAMPLE.region,
       uniqueId: 'A1b2C3d4E5f6G7h8',
       records: [
-        onInstance('19:00:12', 'ssm.amazonaws.com', 'UpdateInstanceInformation', { instanceId: SAMPLE.instanceId, agentVersion: '2.2.93.0' }),
+        onInstance('19:00:12', 'ssm.amazonaws.com', 'UpdateInstanceInformation', {
+          instanceId: SAMPLE.instanceId,
+          agentVersion: '2.2.93.0',
+        }),
         byAlice('19:00:40', 'ec2.amazonaws.com', 'DescribeInstances'),
-        onInstance('19:01:03', 'ec2.amazonaws.com', 'DescribeTags', { filterSet: { items: [{ name: 'resource-id', valueSet: { items: [{ value: SAMPLE.instanceId }] } }] } }),
+        onInstance('19:01:03', 'ec2.amazonaws.com', 'DescribeTags', {
+          filterSet: { items: [{ name: 'resource-id', valueSet: { items: [{ value: SAMPLE.instanceId }] } }] },
+        }),
         byGenerator('19:01:30', 'logs.amazonaws.com', 'CreateLogGroup', { logGroupName: SAMPLE.logGroup }),
         byGenerator('19:01:31', 'cloudtrail.amazonaws.com', 'CreateTrail', {
           name: SAMPLE.trailName,
@@ -200,7 +211,10 @@ export function sampleFiles(): { stamp: string; region: string; uniqueId: string
       uniqueId: 'Q9w8E7r6T5y4U3i2',
       records: [
         byGenerator('19:05:10', 'cloudtrail.amazonaws.com', 'StopLogging', { name: trailArn }),
-        onInstance('19:05:12', 'ssm.amazonaws.com', 'UpdateInstanceInformation', { instanceId: SAMPLE.instanceId, agentVersion: '2.2.93.0' }),
+        onInstance('19:05:12', 'ssm.amazonaws.com', 'UpdateInstanceInformation', {
+          instanceId: SAMPLE.instanceId,
+          agentVersion: '2.2.93.0',
+        }),
         byGenerator('19:05:40', 'logs.amazonaws.com', 'DeleteLogGroup', { logGroupName: SAMPLE.logGroup }),
         byGenerator('19:05:41', 'cloudtrail.amazonaws.com', 'DeleteTrail', { name: trailArn }),
         // Near misses the workshop's rules must not report.
@@ -233,7 +247,11 @@ export async function writeSampleTrail(dir: string): Promise<string[]> {
     keys.push(key);
   }
   const digestKey = `AWSLogs/${ACCOUNT}/CloudTrail-Digest/${SAMPLE.region}/2017/11/28/${ACCOUNT}_CloudTrail-Digest_${SAMPLE.region}_${SAMPLE.trailName}_${SAMPLE.region}_20171128T192000Z.json.gz`;
-  await writeFileAt(join(dir, ...digestKey.split('/')), gzipSync(JSON.stringify({ awsAccountId: ACCOUNT, digestStartTime: '2017-11-28T18:20:00Z' })), new Date('2017-11-28T19:20:00Z'));
+  await writeFileAt(
+    join(dir, ...digestKey.split('/')),
+    gzipSync(JSON.stringify({ awsAccountId: ACCOUNT, digestStartTime: '2017-11-28T18:20:00Z' })),
+    new Date('2017-11-28T19:20:00Z'),
+  );
   return keys;
 }
 

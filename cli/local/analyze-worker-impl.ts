@@ -34,7 +34,12 @@ export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: Wo
       aggregates: new DynamoAggregateStore(client, LOCAL_TABLES.state, DEFAULT_AGGREGATE_TTL_DAYS),
       now: () => new Date(),
     },
-    { detectors, readConcurrency: setup.config.readConcurrency, writeConcurrency: setup.config.writeConcurrency, ...(suppressor ? { suppressor } : {}) },
+    {
+      detectors,
+      readConcurrency: setup.config.readConcurrency,
+      writeConcurrency: setup.config.writeConcurrency,
+      ...(suppressor ? { suppressor } : {}),
+    },
   );
   mark('worker-ready');
   return timed('analyze', analyze);

@@ -63,7 +63,11 @@ export async function localAudit(
   };
   const { detectors, sigma } = await loadDetectorSet(sources);
   // An alarm on a misspelt id would never fire: refuse it, with the nearest id.
-  checkIds(request.detectorAlarms ?? [], detectors.map((d) => d.meta.id), '--detector-alarm');
+  checkIds(
+    request.detectorAlarms ?? [],
+    detectors.map((d) => d.meta.id),
+    '--detector-alarm',
+  );
   const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
   mark('audit-start');
@@ -115,9 +119,12 @@ export async function localAudit(
  */
 export function sigmaReportLines(sigma: SigmaLoadReport): string[] {
   return [
-    ...sigma.refused.map((refusal) => `sigma: refused ${escapeControls(refusal.file)}: ${escapeControls(refusal.reason)}`),
+    ...sigma.refused.map(
+      (refusal) => `sigma: refused ${escapeControls(refusal.file)}: ${escapeControls(refusal.reason)}`,
+    ),
     ...sigma.warnings.map(
-      (warning) => `sigma: warning ${escapeControls(warning.file)}: ${warning.rule} can never match on ${escapeControls(warning.field)}: ${escapeControls(warning.reason)}`,
+      (warning) =>
+        `sigma: warning ${escapeControls(warning.file)}: ${warning.rule} can never match on ${escapeControls(warning.field)}: ${escapeControls(warning.reason)}`,
     ),
   ];
 }
@@ -132,7 +139,11 @@ export function escapeControls(text: string): string {
 }
 
 /** The same lister; calls `onLarge` once, when what it listed exceeds one work item's limits. */
-function startWhenLarge(lister: TrailLister, limits: Pick<AuditConfig, 'batchMaxObjects' | 'batchMaxBytes'>, onLarge: () => void): TrailLister {
+function startWhenLarge(
+  lister: TrailLister,
+  limits: Pick<AuditConfig, 'batchMaxObjects' | 'batchMaxBytes'>,
+  onLarge: () => void,
+): TrailLister {
   let objects = 0;
   let bytes = 0;
   return {

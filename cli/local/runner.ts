@@ -8,7 +8,14 @@ import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions
 import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
 import { DEFAULT_AGGREGATE_TTL_DAYS, type AuditConfig } from '../../functions/core/config.ts';
 import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
-import type { BatchResult, FindingsStore, ObjectReader, RunStore, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import type {
+  BatchResult,
+  FindingsStore,
+  ObjectReader,
+  RunStore,
+  TrailLister,
+  WorkItem,
+} from '../../functions/core/ports.ts';
 import { correlateStep } from '../../functions/correlate/correlate.ts';
 import { planStep } from '../../functions/plan/plan.ts';
 import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
@@ -89,7 +96,12 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const config = options.config;
 
   const plan = timed('plan', planStep({ lister: options.lister, runs, now }, config));
-  const aggregates = new DynamoAggregateStore(client, LOCAL_TABLES.state, options.aggregateTtlDays ?? DEFAULT_AGGREGATE_TTL_DAYS, now);
+  const aggregates = new DynamoAggregateStore(
+    client,
+    LOCAL_TABLES.state,
+    options.aggregateTtlDays ?? DEFAULT_AGGREGATE_TTL_DAYS,
+    now,
+  );
   const analyzePorts: AnalyzePorts = { runs, reader, findings, aggregates, now };
   const analyze =
     options.analyze ??
@@ -99,24 +111,46 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
       writeConcurrency: config.writeConcurrency,
       ...(options.suppressor ? { suppressor: options.suppressor } : {}),
     });
-  const correlate = options.correlate ?? correlateStep(
-    { aggregates, findings, now },
-    { detectors: options.detectors, concurrency: config.writeConcurrency, ...(options.suppressor ? { suppressor: options.suppressor } : {}) },
-  );
+  const correlate =
+    options.correlate ??
+    correlateStep(
+      { aggregates, findings, now },
+      {
+        detectors: options.detectors,
+        concurrency: config.writeConcurrency,
+        ...(options.suppressor ? { suppressor: options.suppressor } : {}),
+      },
+    );
   const counter = new DynamoFindingsCounter(client, LOCAL_TABLES.findings);
-  const publish = timed('publish', publishStep({ runs, findings: counter, correlations: aggregates, metrics, now }, { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) }));
+  const publish = timed(
+    'publish',
+    publishStep(
+      { runs, findings: counter, correlations: aggregates, metrics, now },
+      { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) },
+    ),
+  );
 
   let planned = 0;
   let published: RunSummary | undefined;
-  const progress: RunProgress = { items: { done: 0, planned: 0 }, objects: { done: 0, planned: 0 }, records: 0, bytes: 0 };
+  const progress: RunProgress = {
+    items: { done: 0, planned: 0 },
+    objects: { done: 0, planned: 0 },
+    records: 0,
+    bytes: 0,
+  };
   const arns = Object.fromEntries(
-    Object.values(TASK_STATES).map((name) => [name, `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`]),
+    Object.values(TASK_STATES).map((name) => [
+      name,
+      `arn:aws:lambda:us-east-1:123456789012:function:trail-auditor-${name}`,
+    ]),
   );
   // Loaded here, not at start-up, so `--help` and `findings` never pay for the interpreter.
   const { StateMachine } = await import('aws-local-stepfunctions');
   // The definition is checked with asl-validator by its own test; validating it again on every
   // run compiles the ASL schema, which costs more CPU than Plan and the interpreter together.
-  const machine = new StateMachine(JSON.parse(substitute(readDefinition(), arns)), { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(JSON.parse(substitute(readDefinition(), arns)), {
+    validationOptions: { noValidate: true },
+  });
   const execution = machine.run(options.input as never, {
     context: { Execution: { Name: runId, StartTime: now().toISOString() } },
     overrides: {
@@ -163,10 +197,21 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const summary = published ?? (await rebuildSummary(runs, counter, runId));
   const alarms = await metrics.evaluate(config.metricsNamespace, now());
   const unreadable = metrics.unreadableLines;
-  return { runId, status, ...(error ? { error } : {}), ...(summary ? { summary } : {}), alarms, ...(unreadable ? { unreadableMetricLines: unreadable } : {}) };
+  return {
+    runId,
+    status,
+    ...(error ? { error } : {}),
+    ...(summary ? { summary } : {}),
+    alarms,
+    ...(unreadable ? { unreadableMetricLines: unreadable } : {}),
+  };
 }
 
-async function rebuildSummary(runs: RunStore, counter: DynamoFindingsCounter, runId: string): Promise<RunSummary | undefined> {
+async function rebuildSummary(
+  runs: RunStore,
+  counter: DynamoFindingsCounter,
+  runId: string,
+): Promise<RunSummary | undefined> {
   const plan = await runs.getPlan(runId);
   if (!plan) return undefined;
   const summary = summarize(plan, await runs.listBatchResults(runId));
@@ -185,5 +230,9 @@ function failureOf(failure: unknown): { error: string; cause: string } {
   const name = (caught as { name?: string }).name ?? 'Error';
   const message = (caught as { message?: string }).message ?? String(caught);
   const nested = (caught as { cause?: unknown }).cause;
-  return { error: name, cause: nested === undefined ? message : `${message} (${typeof nested === 'string' ? nested : JSON.stringify(nested)})` };
+  return {
+    error: name,
+    cause:
+      nested === undefined ? message : `${message} (${typeof nested === 'string' ? nested : JSON.stringify(nested)})`,
+  };
 }

@@ -1,7 +1,13 @@
 import { mkdir, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { Level } from 'level';
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
@@ -44,7 +50,12 @@ export interface OpenStoreOptions {
 export async function openLocalStore(dir: string, options: OpenStoreOptions = {}): Promise<LocalStore> {
   const path = join(dir, 'dynamodb');
   if (options.mustExist && !(await isDirectory(path))) {
-    throw new StoreError(dir, (await isDirectory(dir)) ? 'holds no trail-auditor store (no dynamodb folder): run an audit with this --store first' : 'does not exist');
+    throw new StoreError(
+      dir,
+      (await isDirectory(dir))
+        ? 'holds no trail-auditor store (no dynamodb folder): run an audit with this --store first'
+        : 'does not exist',
+    );
   }
   await mkdir(path, { recursive: true });
   await checkOpenable(dir, path);
@@ -108,9 +119,17 @@ async function checkOpenable(dir: string, path: string): Promise<void> {
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') {
-      throw new StoreError(dir, 'is in use by another trail-auditor process (one process at a time per store); wait for it to finish, or use another --store', { cause: error });
+      throw new StoreError(
+        dir,
+        'is in use by another trail-auditor process (one process at a time per store); wait for it to finish, or use another --store',
+        { cause: error },
+      );
     }
-    throw new StoreError(dir, `is damaged or unreadable (${cause?.message ?? (error as Error).message}); move it aside and audit again to rebuild it`, { cause: error });
+    throw new StoreError(
+      dir,
+      `is damaged or unreadable (${cause?.message ?? (error as Error).message}); move it aside and audit again to rebuild it`,
+      { cause: error },
+    );
   } finally {
     await db.close().catch(() => undefined);
   }
@@ -127,7 +146,10 @@ async function isDirectory(path: string): Promise<boolean> {
 /** The two tables, with the same keys and GSIs as the deployed stack. */
 export function tableDefinitions(): CreateTableCommandInput[] {
   const indexes = Object.values(FINDINGS_TABLE.indexes);
-  const attributes = new Set<string>([FINDINGS_TABLE.partitionKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
+  const attributes = new Set<string>([
+    FINDINGS_TABLE.partitionKey,
+    ...indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ]);
   return [
     {
       TableName: LOCAL_TABLES.findings,

@@ -25,7 +25,8 @@ export function openTrail(spec: string): OpenedTrail {
   const folder = resolve(spec);
   // A mistyped path would otherwise audit nothing and report success.
   if (!existsSync(folder)) throw new InvalidInputError(`trail folder not found: ${folder}`);
-  if (!statSync(folder).isDirectory()) throw new InvalidInputError(`--trail must be a folder or an s3:// URL, not a file: ${folder}`);
+  if (!statSync(folder).isDirectory())
+    throw new InvalidInputError(`--trail must be a folder or an s3:// URL, not a file: ${folder}`);
   // `aws s3 sync s3://bucket/AWSLogs ./trail` drops the AWSLogs level: accept both.
   const trail = holdsAccountFolders(folder) ? new AwsLogsFolder(new FolderTrail(folder)) : new FolderTrail(folder);
   return { lister: trail, reader: trail, trailPrefix: '', description: folder };
@@ -34,7 +35,9 @@ export function openTrail(spec: string): OpenedTrail {
 /** No `AWSLogs` folder, but account (or organisation) folders at the top: a sync of s3://bucket/AWSLogs. */
 function holdsAccountFolders(folder: string): boolean {
   if (!existsSync(folder) || existsSync(join(folder, 'AWSLogs'))) return false;
-  return readdirSync(folder, { withFileTypes: true }).some((entry) => entry.isDirectory() && /^(\d{12}|o-[a-z0-9]{10,32})$/.test(entry.name));
+  return readdirSync(folder, { withFileTypes: true }).some(
+    (entry) => entry.isDirectory() && /^(\d{12}|o-[a-z0-9]{10,32})$/.test(entry.name),
+  );
 }
 
 const AWS_LOGS = 'AWSLogs/';

@@ -45,7 +45,14 @@ export class DynamoAggregateStore implements AggregateStore {
     const items: Item[] = aggregates.map(({ detector, key, aggregate }) => {
       const json = JSON.stringify(aggregate);
       const body = json.length >= GZIP_FROM_BYTES ? { aggz: gzipSync(json) } : { agg: json };
-      return { pk: `AGG#${keyDigest(detector, key)}`, sk: `${runId}#${pad(batch, 6)}`, detector, key, ...body, [STATE_TABLE.ttlAttribute]: expiresAt };
+      return {
+        pk: `AGG#${keyDigest(detector, key)}`,
+        sk: `${runId}#${pad(batch, 6)}`,
+        detector,
+        key,
+        ...body,
+        [STATE_TABLE.ttlAttribute]: expiresAt,
+      };
     });
     // The touched list goes last: Correlate only looks for keys it names, so a crash half-way
     // leaves nothing half-visible (the retry writes everything again).
@@ -80,7 +87,10 @@ export class DynamoAggregateStore implements AggregateStore {
     for (let start = 0; start < items.length; start += BATCH_WRITE_MAX) {
       let requests = items.slice(start, start + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 1; requests.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_ATTEMPTS) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after ${UNPROCESSED_ATTEMPTS} attempts`);
+        if (attempt > UNPROCESSED_ATTEMPTS)
+          throw new Error(
+            `BatchWriteItem left ${requests.length} items unprocessed after ${UNPROCESSED_ATTEMPTS} attempts`,
+          );
         if (attempt > 1) await this.sleep(Math.min(2000, 25 * 2 ** attempt) * Math.random());
         const answer = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
         requests = (answer.UnprocessedItems?.[this.table] ?? []) as typeof requests;
@@ -92,7 +102,10 @@ export class DynamoAggregateStore implements AggregateStore {
     for await (const items of this.query(`RUN#${runId}`, 'TOUCHED#')) {
       const page: { detector: string; key: string }[] = [];
       for (const item of items) {
-        for (const [detector, key] of JSON.parse(gunzipSync(item.keys as Uint8Array).toString('utf8')) as [string, string][]) {
+        for (const [detector, key] of JSON.parse(gunzipSync(item.keys as Uint8Array).toString('utf8')) as [
+          string,
+          string,
+        ][]) {
           if (shardOf(detector, key, shards) === shard) page.push({ detector, key });
         }
       }
@@ -117,7 +130,12 @@ export class DynamoAggregateStore implements AggregateStore {
     await this.client.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `RUN#${runId}`, sk: `CORRELATE#${pad(result.shard, 3)}`, result: JSON.stringify(result), [STATE_TABLE.ttlAttribute]: this.expiresAt(STATE_TABLE.runRetentionDays) },
+        Item: {
+          pk: `RUN#${runId}`,
+          sk: `CORRELATE#${pad(result.shard, 3)}`,
+          result: JSON.stringify(result),
+          [STATE_TABLE.ttlAttribute]: this.expiresAt(STATE_TABLE.runRetentionDays),
+        },
       }),
     );
   }

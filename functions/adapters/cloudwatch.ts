@@ -23,6 +23,8 @@ function toCloudWatch(datum: MetricDatum): CwDatum {
     Value: datum.value,
     Unit: datum.unit,
     Timestamp: datum.timestamp,
-    ...(datum.dimensions ? { Dimensions: Object.entries(datum.dimensions).map(([Name, Value]) => ({ Name, Value })) } : {}),
+    ...(datum.dimensions
+      ? { Dimensions: Object.entries(datum.dimensions).map(([Name, Value]) => ({ Name, Value })) }
+      : {}),
   };
 }

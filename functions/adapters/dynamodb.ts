@@ -1,10 +1,25 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { FindingRefusedError, messageOf } from '../core/errors.ts';
 import type { Finding } from '../core/findings.ts';
-import { folderOf, type BatchResult, type FindingsCounter, type FindingsStore, type PutOutcome, type RunPlan, type RunStore } from '../core/ports.ts';
+import {
+  folderOf,
+  type BatchResult,
+  type FindingsCounter,
+  type FindingsStore,
+  type PutOutcome,
+  type RunPlan,
+  type RunStore,
+} from '../core/ports.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from './tables.ts';
 
 /** The findings table, written with a conditional put per (detector, eventID). */
@@ -23,13 +38,21 @@ export class DynamoFindingsStore implements FindingsStore {
           // Absent: a new finding. Same run and object: this run's own put, retried after a crash
           // half-way through the work item, so it still counts once. Anything else: a duplicate.
           ConditionExpression: 'attribute_not_exists(#id) OR (#runId = :runId AND #objectKey = :objectKey)',
-          ExpressionAttributeNames: { '#id': FINDINGS_TABLE.partitionKey, '#runId': 'runId', '#objectKey': 'objectKey' },
+          ExpressionAttributeNames: {
+            '#id': FINDINGS_TABLE.partitionKey,
+            '#runId': 'runId',
+            '#objectKey': 'objectKey',
+          },
           ExpressionAttributeValues: { ':runId': finding.runId, ':objectKey': finding.objectKey },
         }),
       );
       return 'created';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'duplicate';
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      )
+        return 'duplicate';
       // Refused for what the item holds (too large, a key over its limit): no retry can fix it.
       // Throttling and 5xx have other names and still fail the work item, which is retried.
       if ((error as Error).name === 'ValidationException') {
@@ -101,11 +124,18 @@ export class DynamoRunStore implements RunStore {
   }
 
   private async put(pk: string, sk: string, attributes: Record<string, unknown>): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { pk, sk, ...attributes, [STATE_TABLE.ttlAttribute]: this.expiresAt() } }));
+    await this.client.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk, sk, ...attributes, [STATE_TABLE.ttlAttribute]: this.expiresAt() },
+      }),
+    );
   }
 
   private async get(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-    const answer = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }));
+    const answer = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }),
+    );
     return answer.Item;
   }
 
@@ -197,7 +227,11 @@ export class DynamoRunStore implements RunStore {
           this.batchWrite(
             chunk.map((key) => {
               const folder = folderOf(key);
-              return { PutRequest: { Item: { pk: LEDGER + folder, sk: key.slice(folder.length), [STATE_TABLE.ttlAttribute]: expiresAt } } };
+              return {
+                PutRequest: {
+                  Item: { pk: LEDGER + folder, sk: key.slice(folder.length), [STATE_TABLE.ttlAttribute]: expiresAt },
+                },
+              };
             }),
           ),
         ),
@@ -211,7 +245,8 @@ export class DynamoRunStore implements RunStore {
   private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     let pending = requests;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === 8) throw new Error(`the ledger write left ${pending.length} items unprocessed after ${attempt} attempts`);
+      if (attempt === 8)
+        throw new Error(`the ledger write left ${pending.length} items unprocessed after ${attempt} attempts`);
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
       const answer = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
       pending = (answer.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];

@@ -1,4 +1,11 @@
-import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  type BatchGetCommandOutput,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { SEVERITIES, type Severity } from '../core/detector.ts';
 import type { Finding } from '../core/findings.ts';
 import { REVIEW_STATUSES, type ReviewStatus } from '../core/review.ts';
@@ -25,7 +32,17 @@ export interface FindingsQuery {
 }
 
 /** The fields every finding is filtered, counted, sorted and grouped on: read for every match. */
-export const LIGHT_FIELDS = ['id', 'eventTime', 'detector', 'severity', 'title', 'account', 'principal', 'sourceIPAddress', 'status'] as const;
+export const LIGHT_FIELDS = [
+  'id',
+  'eventTime',
+  'detector',
+  'severity',
+  'title',
+  'account',
+  'principal',
+  'sourceIPAddress',
+  'status',
+] as const;
 /** A finding with only {@link LIGHT_FIELDS}. */
 export type LightFinding = Pick<Finding, (typeof LIGHT_FIELDS)[number]>;
 
@@ -51,33 +68,60 @@ type Index = (typeof FINDINGS_TABLE.indexes)[keyof typeof FINDINGS_TABLE.indexes
  * Every match is read with its light fields only (so `total` is exact and memory stays small
  * whatever the limit); then the newest `limit` are fetched whole.
  */
-export async function findFindings(client: DynamoDBDocumentClient, table: string, query: FindingsQuery): Promise<FindingsPage> {
+export async function findFindings(
+  client: DynamoDBDocumentClient,
+  table: string,
+  query: FindingsQuery,
+): Promise<FindingsPage> {
   const limit = query.limit ?? 100;
-  const pages = await Promise.all(plansFor(query).map((plan) => readIndex(client, table, plan.index, plan.value, query)));
+  const pages = await Promise.all(
+    plansFor(query).map((plan) => readIndex(client, table, plan.index, plan.value, query)),
+  );
   const seen = new Set<string>();
   const matches = pages
     .flat()
     .filter((f) => matchesQuery(f, query) && !seen.has(f.id) && seen.add(f.id))
     .sort(newestFirst);
-  const findings = await getWhole(client, table, matches.slice(0, limit).map((f) => f.id));
+  const findings = await getWhole(
+    client,
+    table,
+    matches.slice(0, limit).map((f) => f.id),
+  );
   return { findings, total: matches.length, matches };
 }
 
 /** {@link findFindings}' findings only. The detector ids of the first version are no longer needed. */
-export async function queryFindings(client: DynamoDBDocumentClient, table: string, query: FindingsQuery, _detectorIds?: readonly string[]): Promise<Finding[]> {
+export async function queryFindings(
+  client: DynamoDBDocumentClient,
+  table: string,
+  query: FindingsQuery,
+  _detectorIds?: readonly string[],
+): Promise<Finding[]> {
   return (await findFindings(client, table, query)).findings;
 }
 
 /** One finding by its full id, or undefined. */
-export async function getFinding(client: DynamoDBDocumentClient, table: string, id: string): Promise<Finding | undefined> {
-  const answer = await client.send(new GetCommand({ TableName: table, Key: { [FINDINGS_TABLE.partitionKey]: id }, ConsistentRead: true }));
+export async function getFinding(
+  client: DynamoDBDocumentClient,
+  table: string,
+  id: string,
+): Promise<Finding | undefined> {
+  const answer = await client.send(
+    new GetCommand({ TableName: table, Key: { [FINDINGS_TABLE.partitionKey]: id }, ConsistentRead: true }),
+  );
   return answer.Item as Finding | undefined;
 }
 
 /** Findings stored at exactly this event time, in any review state (how a short id is resolved). */
-export async function findingsAt(client: DynamoDBDocumentClient, table: string, eventTime: string): Promise<LightFinding[]> {
+export async function findingsAt(
+  client: DynamoDBDocumentClient,
+  table: string,
+  eventTime: string,
+): Promise<LightFinding[]> {
   const query: FindingsQuery = { since: eventTime, until: eventTime };
-  const pages = await Promise.all(REVIEW_STATUSES.map((status) => readIndex(client, table, FINDINGS_TABLE.indexes.byStatus, status, query)));
+  const pages = await Promise.all(
+    REVIEW_STATUSES.map((status) => readIndex(client, table, FINDINGS_TABLE.indexes.byStatus, status, query)),
+  );
   return pages.flat();
 }
 
@@ -136,7 +180,13 @@ function matchesQuery(f: LightFinding, query: FindingsQuery): boolean {
  * end: an early stop at the limit (as the first version did) returns the wrong items from an
  * index not sorted by event time, and cannot say how many matched.
  */
-async function readIndex(client: DynamoDBDocumentClient, table: string, index: Index, value: string, query: FindingsQuery): Promise<LightFinding[]> {
+async function readIndex(
+  client: DynamoDBDocumentClient,
+  table: string,
+  index: Index,
+  value: string,
+  query: FindingsQuery,
+): Promise<LightFinding[]> {
   const names: Record<string, string> = { '#pk': index.partitionKey };
   const values: Record<string, unknown> = { ':pk': value };
   let keyCondition = '#pk = :pk';
@@ -180,10 +230,14 @@ async function readIndex(client: DynamoDBDocumentClient, table: string, index: I
 async function getWhole(client: DynamoDBDocumentClient, table: string, ids: string[]): Promise<Finding[]> {
   const byId = new Map<string, Finding>();
   for (let i = 0; i < ids.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => ({ [FINDINGS_TABLE.partitionKey]: id }));
+    let keys: Record<string, unknown>[] | undefined = ids
+      .slice(i, i + 100)
+      .map((id) => ({ [FINDINGS_TABLE.partitionKey]: id }));
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-      const answer: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+      const answer: BatchGetCommandOutput = await client.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }),
+      );
       for (const item of answer.Responses?.[table] ?? []) byId.set(String(item.id), item as Finding);
       keys = answer.UnprocessedKeys?.[table]?.Keys;
     }

@@ -13,12 +13,27 @@ export type ReviewOutcome = { id: string; updated: Finding } | { id: string; mis
  * Only the review attributes change, so the finding itself (and the put condition that keeps a
  * re-run from writing it again) is untouched.
  */
-export async function reviewFindings(client: DynamoDBDocumentClient, table: string, ids: readonly string[], review: Review): Promise<ReviewOutcome[]> {
+export async function reviewFindings(
+  client: DynamoDBDocumentClient,
+  table: string,
+  ids: readonly string[],
+  review: Review,
+): Promise<ReviewOutcome[]> {
   const outcomes: ReviewOutcome[] = [];
   for (const id of ids) {
-    const values: Record<string, unknown> = { ':status': review.status, ':by': review.reviewedBy, ':at': review.reviewedAt };
+    const values: Record<string, unknown> = {
+      ':status': review.status,
+      ':by': review.reviewedBy,
+      ':at': review.reviewedAt,
+    };
     let update = 'SET #status = :status, #by = :by, #at = :at';
-    const names: Record<string, string> = { '#id': FINDINGS_TABLE.partitionKey, '#status': 'status', '#by': 'reviewedBy', '#at': 'reviewedAt', '#note': 'reviewNote' };
+    const names: Record<string, string> = {
+      '#id': FINDINGS_TABLE.partitionKey,
+      '#status': 'status',
+      '#by': 'reviewedBy',
+      '#at': 'reviewedAt',
+      '#note': 'reviewNote',
+    };
     if (review.reviewNote) {
       values[':note'] = review.reviewNote.slice(0, MAX_NOTE_CHARS);
       update += ', #note = :note';
@@ -37,7 +52,11 @@ export async function reviewFindings(client: DynamoDBDocumentClient, table: stri
       );
       outcomes.push({ id, updated: answer.Attributes as Finding });
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') outcomes.push({ id, missing: true });
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      )
+        outcomes.push({ id, missing: true });
       else throw error;
     }
   }

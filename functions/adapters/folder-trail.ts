@@ -81,7 +81,8 @@ export class FolderTrail implements TrailLister, ObjectReader {
       if (options.maxBytes !== undefined && size > options.maxBytes) throw tooLarge(key, size, options.maxBytes);
       const body = await handle.readFile();
       // The file may have grown since: the limit holds for what was read.
-      if (options.maxBytes !== undefined && body.byteLength > options.maxBytes) throw tooLarge(key, body.byteLength, options.maxBytes);
+      if (options.maxBytes !== undefined && body.byteLength > options.maxBytes)
+        throw tooLarge(key, body.byteLength, options.maxBytes);
       return body;
     } finally {
       await handle.close();

@@ -64,7 +64,14 @@ function parseDatum(line: string): (MetricDatum & { namespace: string }) | undef
     return undefined;
   }
   const d = raw as Partial<MetricDatum & { namespace: string; timestamp: string }>;
-  if (typeof raw !== 'object' || raw === null || typeof d.name !== 'string' || typeof d.value !== 'number' || typeof d.namespace !== 'string') return undefined;
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    typeof d.name !== 'string' ||
+    typeof d.value !== 'number' ||
+    typeof d.namespace !== 'string'
+  )
+    return undefined;
   const timestamp = new Date(d.timestamp as string);
   if (Number.isNaN(timestamp.getTime())) return undefined;
   return { ...(raw as MetricDatum & { namespace: string }), timestamp };

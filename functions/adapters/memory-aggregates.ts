@@ -28,8 +28,13 @@ export class MemoryAggregateStore implements AggregateStore {
       // Key attributes and the TTL add about 100 bytes to each item.
       this.writeUnits += Math.ceil((bytes + key.length + 100) / 1024);
     }
-    this.touched.set(`${runId}#${batch}`, aggregates.map(({ detector, key }) => ({ detector, key })));
-    this.writeUnits += Math.ceil(gzipSync(JSON.stringify(aggregates.map(({ detector, key }) => [detector, key]))).byteLength / 1024);
+    this.touched.set(
+      `${runId}#${batch}`,
+      aggregates.map(({ detector, key }) => ({ detector, key })),
+    );
+    this.writeUnits += Math.ceil(
+      gzipSync(JSON.stringify(aggregates.map(({ detector, key }) => [detector, key]))).byteLength / 1024,
+    );
     const written = aggregates.length + 1;
     this.writes += written;
     return written;
@@ -37,12 +42,15 @@ export class MemoryAggregateStore implements AggregateStore {
 
   async *touchedKeys(runId: string, shard: number, shards: number): AsyncIterable<{ detector: string; key: string }[]> {
     for (const [id, keys] of this.touched) {
-      if (id.startsWith(`${runId}#`)) yield keys.filter(({ detector, key }) => shardOf(detector, key, shards) === shard);
+      if (id.startsWith(`${runId}#`))
+        yield keys.filter(({ detector, key }) => shardOf(detector, key, shards) === shard);
     }
   }
 
   async readAggregates(detector: string, key: string): Promise<unknown[]> {
-    return [...(this.aggregates.get(`${detector}\u0000${key}`)?.values() ?? [])].map((a) => JSON.parse(JSON.stringify(a)));
+    return [...(this.aggregates.get(`${detector}\u0000${key}`)?.values() ?? [])].map((a) =>
+      JSON.parse(JSON.stringify(a)),
+    );
   }
 
   async putCorrelateResult(runId: string, result: CorrelateResult): Promise<void> {

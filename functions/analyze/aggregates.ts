@@ -30,12 +30,20 @@ export class AggregateCollector {
         for (const { key, aggregate } of detector.observe(record, objectKey) ?? []) {
           const known = keys.get(key);
           // The work item's aggregate is the collector's own: the detector may join into it in place.
-          keys.set(key, known === undefined ? aggregate : detector.accumulate ? detector.accumulate(known, aggregate) : detector.merge(known, aggregate));
+          keys.set(
+            key,
+            known === undefined
+              ? aggregate
+              : detector.accumulate
+                ? detector.accumulate(known, aggregate)
+                : detector.merge(known, aggregate),
+          );
         }
       } catch (error) {
         // The contract says observe and merge never throw; a detector that does anyway loses
         // this record's observation, not the work item.
-        if (!this.errors.has(detector.meta.id)) this.errors.set(detector.meta.id, String((error as Error)?.message ?? error));
+        if (!this.errors.has(detector.meta.id))
+          this.errors.set(detector.meta.id, String((error as Error)?.message ?? error));
       }
     }
   }

@@ -3,7 +3,15 @@ import { cutToBytes } from '../core/bounded.ts';
 import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import { FindingRefusedError, LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
-import type { AggregateStore, BatchResult, FindingsStore, ObjectReader, PutOutcome, RunStore, WorkItem } from '../core/ports.ts';
+import type {
+  AggregateStore,
+  BatchResult,
+  FindingsStore,
+  ObjectReader,
+  PutOutcome,
+  RunStore,
+  WorkItem,
+} from '../core/ports.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';
 import { LargeObjectGate, readBounded } from './bounded-read.ts';
@@ -41,7 +49,11 @@ export interface AnalyzeOptions {
 export const MAX_REPORTED_FAILURES = 100;
 
 /** Analyzes one work item: reads its manifest batch, analyzes it, stores the batch result. */
-export async function analyzeWorkItem(ports: AnalyzePorts, options: AnalyzeOptions, item: WorkItem): Promise<BatchResult> {
+export async function analyzeWorkItem(
+  ports: AnalyzePorts,
+  options: AnalyzeOptions,
+  item: WorkItem,
+): Promise<BatchResult> {
   const keys = await ports.runs.getManifestBatch(item.runId, item.batch);
   const result = await analyzeObjects(ports, options, item.runId, item.batch, keys);
   await ports.runs.putBatchResult(item.runId, result);
@@ -79,7 +91,10 @@ export async function analyzeObjects(
     } catch (error) {
       // The store refused this item for its content: one bad record, not a failed work item.
       if (!(error instanceof FindingRefusedError)) throw error;
-      failRecord(finding.objectKey, `finding ${finding.id.slice(0, 200)} refused by the findings table (${messageOf(error)})`);
+      failRecord(
+        finding.objectKey,
+        `finding ${finding.id.slice(0, 200)} refused by the findings table (${messageOf(error)})`,
+      );
       return;
     }
     if (outcome === 'created') {
@@ -88,7 +103,13 @@ export async function analyzeObjects(
     } else result.findings.duplicate++;
   };
 
-  const onMatch = (detector: Detector, match: DetectorMatch, record: CloudTrailRecord, objectKey: string, writes: Promise<void>[]) => {
+  const onMatch = (
+    detector: Detector,
+    match: DetectorMatch,
+    record: CloudTrailRecord,
+    objectKey: string,
+    writes: Promise<void>[],
+  ) => {
     if (options.suppressor) {
       const rule = options.suppressor.match(
         {
@@ -106,7 +127,12 @@ export async function analyzeObjects(
         return;
       }
     }
-    const finding = buildFinding(detector.meta, match, record, { objectKey, runId, detectedAt, ...(options.findingsTtlDays ? { ttlDays: options.findingsTtlDays } : {}) });
+    const finding = buildFinding(detector.meta, match, record, {
+      objectKey,
+      runId,
+      detectedAt,
+      ...(options.findingsTtlDays ? { ttlDays: options.findingsTtlDays } : {}),
+    });
     if (storedIds.has(finding.id)) {
       result.findings.duplicate++;
       return;
@@ -212,7 +238,15 @@ function safeDetect(detector: StatelessDetector, record: CloudTrailRecord): Dete
   }
 }
 
-const PERMANENT_READ_ERRORS = new Set(['NoSuchKey', 'NotFound', 'AccessDenied', 'InvalidObjectState', 'ENOENT', 'EACCES', 'EISDIR']);
+const PERMANENT_READ_ERRORS = new Set([
+  'NoSuchKey',
+  'NotFound',
+  'AccessDenied',
+  'InvalidObjectState',
+  'ENOENT',
+  'EACCES',
+  'EISDIR',
+]);
 
 /**
  * Whether a read error is one no retry can fix: the object is gone (deleted or expired after the
@@ -229,14 +263,25 @@ export function isPermanentReadError(error: unknown): boolean {
  * Writes the work item's correlation aggregates: one item per key, in batches, after every
  * object was analysed (a retried work item writes them again, over its own).
  */
-async function storeAggregates(ports: AnalyzePorts, collector: AggregateCollector, runId: string, batch: number, result: BatchResult): Promise<void> {
+async function storeAggregates(
+  ports: AnalyzePorts,
+  collector: AggregateCollector,
+  runId: string,
+  batch: number,
+  result: BatchResult,
+): Promise<void> {
   if (!collector.active) return;
   const { aggregates, oversized } = collector.drain();
   for (const { detector, key } of oversized) {
-    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: `${detector}: ${key.slice(0, 200)}`, reason: 'correlation aggregate too large: not stored' });
+    if (result.failures.length < MAX_REPORTED_FAILURES)
+      result.failures.push({
+        key: `${detector}: ${key.slice(0, 200)}`,
+        reason: 'correlation aggregate too large: not stored',
+      });
   }
   for (const [detector, message] of collector.errors) {
-    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: detector, reason: `correlation observe failed: ${message.slice(0, 200)}` });
+    if (result.failures.length < MAX_REPORTED_FAILURES)
+      result.failures.push({ key: detector, reason: `correlation observe failed: ${message.slice(0, 200)}` });
   }
   result.stateWrites = await ports.aggregates.putWorkItem(runId, batch, aggregates);
 }

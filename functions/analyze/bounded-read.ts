@@ -43,19 +43,21 @@ export interface BoundedRead {
  * those of the reader and of {@link decodeLogObject}; an object over {@link DECODE_LIMITS} is
  * refused with an ObjectTooLargeError naming the limit.
  */
-export async function readBounded(
-  reader: ObjectReader,
-  key: string,
-  gate: LargeObjectGate,
-): Promise<BoundedRead> {
+export async function readBounded(reader: ObjectReader, key: string, gate: LargeObjectGate): Promise<BoundedRead> {
   try {
-    return { decoded: decodeLogObject(key, await readWithin(reader, key, SMALL_LIMITS.maxJsonBytes), SMALL_LIMITS), release: () => undefined };
+    return {
+      decoded: decodeLogObject(key, await readWithin(reader, key, SMALL_LIMITS.maxJsonBytes), SMALL_LIMITS),
+      release: () => undefined,
+    };
   } catch (error) {
     if (!(error instanceof ObjectTooLargeError)) throw error;
   }
   const release = await gate.enter();
   try {
-    return { decoded: decodeLogObject(key, await readWithin(reader, key, DECODE_LIMITS.maxJsonBytes), DECODE_LIMITS), release };
+    return {
+      decoded: decodeLogObject(key, await readWithin(reader, key, DECODE_LIMITS.maxJsonBytes), DECODE_LIMITS),
+      release,
+    };
   } catch (error) {
     release();
     throw error;
@@ -70,10 +72,13 @@ async function readWithin(reader: ObjectReader, key: string, maxBytes: number): 
   } catch (error) {
     // Node refuses to read a file over 2 GiB into one buffer: that is a size, not a fault.
     if ((error as { code?: string }).code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new ObjectTooLargeError(key, `is over 2 GB, over the ${mb(maxBytes)} limit for one log object`, { cause: error });
+      throw new ObjectTooLargeError(key, `is over 2 GB, over the ${mb(maxBytes)} limit for one log object`, {
+        cause: error,
+      });
     }
     throw error;
   }
-  if (body.byteLength > maxBytes) throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)}, over the ${mb(maxBytes)} limit for one log object`);
+  if (body.byteLength > maxBytes)
+    throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)}, over the ${mb(maxBytes)} limit for one log object`);
   return body;
 }

@@ -56,7 +56,17 @@ export class AddressRanges {
 // RFC 1918, shared address space (carrier-grade NAT, RFC 6598), loopback, link-local, and IPv6
 // unique-local and link-local: addresses that say "inside a network", never who on the Internet.
 const PRIVATE = new AddressRanges();
-for (const cidr of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', 'fc00::/7', 'fe80::/10', '::1/128']) {
+for (const cidr of [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  'fc00::/7',
+  'fe80::/10',
+  '::1/128',
+]) {
   PRIVATE.add(cidr);
 }
 
@@ -104,17 +114,21 @@ export function parseAwsIpRanges(text: string, file = 'ip-ranges.json'): AwsIpRa
   } catch (error) {
     throw new ConfigError(`${file}: invalid JSON (${messageOf(error)})`, { cause: error });
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${file}: not an ip-ranges.json object`);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError(`${file}: not an ip-ranges.json object`);
   const { prefixes, ipv6_prefixes: ipv6Prefixes, syncToken, createDate } = doc as Record<string, unknown>;
   if (!Array.isArray(prefixes)) throw new ConfigError(`${file}: no "prefixes" array`);
-  if (ipv6Prefixes !== undefined && !Array.isArray(ipv6Prefixes)) throw new ConfigError(`${file}: "ipv6_prefixes" is not an array`);
+  if (ipv6Prefixes !== undefined && !Array.isArray(ipv6Prefixes))
+    throw new ConfigError(`${file}: "ipv6_prefixes" is not an array`);
   const ranges = new AddressRanges();
   const add = (entries: unknown[], field: string, family: 'ipv4' | 'ipv6') => {
     entries.forEach((entry, index) => {
       const cidr = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)[field] : undefined;
       const parsed = typeof cidr === 'string' ? parseCidr(cidr) : undefined;
       if (!parsed || parsed.family !== family) {
-        throw new ConfigError(`${file}: ${field} of entry ${index} is not an IPv${family === 'ipv4' ? 4 : 6} CIDR (${JSON.stringify(cidr)})`);
+        throw new ConfigError(
+          `${file}: ${field} of entry ${index} is not an IPv${family === 'ipv4' ? 4 : 6} CIDR (${JSON.stringify(cidr)})`,
+        );
       }
       ranges.add(cidr as string);
     });

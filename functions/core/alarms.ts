@@ -51,8 +51,14 @@ export function evaluateAlarm(rule: AlarmRule, data: readonly MetricDatum[], at:
   const datapoints: AlarmEvaluation['datapoints'] = [];
   for (let i = rule.evaluationPeriods - 1; i >= 0; i--) {
     const start = lastStart - i * period;
-    const inPeriod = data.filter((d) => d.name === rule.metric && sameDimensions(d.dimensions, rule.dimensions) && inRange(d.timestamp, start, period));
-    datapoints.push({ periodStart: new Date(start).toISOString(), value: inPeriod.length ? inPeriod.reduce((s, d) => s + d.value, 0) : null });
+    const inPeriod = data.filter(
+      (d) =>
+        d.name === rule.metric && sameDimensions(d.dimensions, rule.dimensions) && inRange(d.timestamp, start, period),
+    );
+    datapoints.push({
+      periodStart: new Date(start).toISOString(),
+      value: inPeriod.length ? inPeriod.reduce((s, d) => s + d.value, 0) : null,
+    });
   }
   const breaching = datapoints.every((p) => p.value !== null && p.value >= rule.threshold);
   const shown = datapoints.map((p) => (p.value === null ? 'no data' : String(p.value))).join(', ');
@@ -67,8 +73,12 @@ export function evaluateAlarm(rule: AlarmRule, data: readonly MetricDatum[], at:
 }
 
 function sameDimensions(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const left = Object.entries(a ?? {}).sort().join();
-  const right = Object.entries(b ?? {}).sort().join();
+  const left = Object.entries(a ?? {})
+    .sort()
+    .join();
+  const right = Object.entries(b ?? {})
+    .sort()
+    .join();
   return left === right;
 }
 

@@ -23,7 +23,10 @@ export function cutToBytes(text: string, maxBytes: number, marker = CUT_MARKER):
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return { text, cut: false };
   const room = Math.max(0, maxBytes - Buffer.byteLength(marker));
   // A cut surrogate pair or multi-byte character decodes to U+FFFD at the end: drop it.
-  const head = Buffer.from(text.slice(0, room)).subarray(0, room).toString('utf8').replace(/\uFFFD+$/, '');
+  const head = Buffer.from(text.slice(0, room))
+    .subarray(0, room)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
   return { text: head + marker, cut: true };
 }
 
@@ -33,7 +36,11 @@ export function cutToBytes(text: string, maxBytes: number, marker = CUT_MARKER):
  * cut there, so it may not parse). `truncated` says whether either happened. Recursion is
  * bounded by `maxDepth`, so a record nested 100,000 deep cannot overflow the stack.
  */
-export function boundedJson(value: unknown, maxBytes = Number.POSITIVE_INFINITY, maxDepth = MAX_JSON_DEPTH): { json: string; truncated: boolean } {
+export function boundedJson(
+  value: unknown,
+  maxBytes = Number.POSITIVE_INFINITY,
+  maxDepth = MAX_JSON_DEPTH,
+): { json: string; truncated: boolean } {
   const parts: string[] = [];
   let length = 0;
   let truncated = false;

@@ -104,7 +104,9 @@ export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLim
       raw = gunzipSync(body, { maxOutputLength: limits.maxJsonBytes });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new ObjectTooLargeError(key, `inflates past ${mb(limits.maxJsonBytes)} (the limit for one log object)`, { cause: error });
+        throw new ObjectTooLargeError(key, `inflates past ${mb(limits.maxJsonBytes)} (the limit for one log object)`, {
+          cause: error,
+        });
       }
       throw new LogObjectError(key, `gzip data is truncated or corrupt (${messageOf(error)})`, { cause: error });
     }
@@ -114,13 +116,19 @@ export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLim
       throw new LogObjectError(key, `not gzip and not JSON (starts with bytes ${hexPrefix(body)})`);
     }
     if (body.byteLength > limits.maxJsonBytes) {
-      throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)} of JSON, over the ${mb(limits.maxJsonBytes)} limit for one log object`);
+      throw new ObjectTooLargeError(
+        key,
+        `is ${mb(body.byteLength)} of JSON, over the ${mb(limits.maxJsonBytes)} limit for one log object`,
+      );
     }
     raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
   const cost = parseCostOf(raw, limits.maxParseBytes);
   if (cost > limits.maxParseBytes) {
-    throw new ObjectTooLargeError(key, `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`);
+    throw new ObjectTooLargeError(
+      key,
+      `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`,
+    );
   }
   return parseLogJson(key, raw.toString('utf8'), raw.byteLength, limits.maxRecords);
 }
@@ -148,7 +156,12 @@ const TOKEN_BYTE = new Uint8Array(256);
 for (const byte of [0x7b, 0x5b, 0x2c, 0x3a]) TOKEN_BYTE[byte] = 1;
 
 /** Parses the JSON text of a log object; see {@link decodeLogObject}. */
-export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteLength(text), maxRecords = DECODE_LIMITS.maxRecords): DecodedLogObject {
+export function parseLogJson(
+  key: string,
+  text: string,
+  jsonBytes = Buffer.byteLength(text),
+  maxRecords = DECODE_LIMITS.maxRecords,
+): DecodedLogObject {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -164,7 +177,10 @@ export function parseLogJson(key: string, text: string, jsonBytes = Buffer.byteL
     throw new LogObjectError(key, `JSON has no "Records" array (top-level keys: ${keys})`);
   }
   if (entries.length > maxRecords) {
-    throw new ObjectTooLargeError(key, `holds ${entries.length} records, over the ${maxRecords} limit for one log object`);
+    throw new ObjectTooLargeError(
+      key,
+      `holds ${entries.length} records, over the ${maxRecords} limit for one log object`,
+    );
   }
   // Real files hold only objects: keep the parsed array then, and copy only when it must be cleaned.
   const isRecord = (entry: unknown) => entry !== null && typeof entry === 'object' && !Array.isArray(entry);
@@ -204,7 +220,16 @@ export function isFailedCall(record: CloudTrailRecord): boolean {
 function firstNonSpace(body: Uint8Array): number | undefined {
   for (let i = 0; i < body.byteLength && i < 64; i++) {
     const byte = body[i]!;
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09 && byte !== 0xef && byte !== 0xbb && byte !== 0xbf) return byte;
+    if (
+      byte !== 0x20 &&
+      byte !== 0x0a &&
+      byte !== 0x0d &&
+      byte !== 0x09 &&
+      byte !== 0xef &&
+      byte !== 0xbb &&
+      byte !== 0xbf
+    )
+      return byte;
   }
   return undefined;
 }

@@ -79,13 +79,25 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuditConfig
 /** Checks a config's values, naming the bad setting. */
 export function validateConfig(config: AuditConfig): AuditConfig {
   if (config.metricsNamespace.startsWith('AWS/')) {
-    throw new ConfigError(`metrics namespace ${config.metricsNamespace}: names starting with AWS/ are reserved by CloudWatch`);
+    throw new ConfigError(
+      `metrics namespace ${config.metricsNamespace}: names starting with AWS/ are reserved by CloudWatch`,
+    );
   }
-  for (const field of ['mapConcurrency', 'listConcurrency', 'readConcurrency', 'writeConcurrency', 'batchMaxObjects', 'batchMaxBytes'] as const) {
-    if (!Number.isInteger(config[field]) || config[field] < 1) throw new ConfigError(`${field} must be a whole number >= 1, got ${config[field]}`);
+  for (const field of [
+    'mapConcurrency',
+    'listConcurrency',
+    'readConcurrency',
+    'writeConcurrency',
+    'batchMaxObjects',
+    'batchMaxBytes',
+  ] as const) {
+    if (!Number.isInteger(config[field]) || config[field] < 1)
+      throw new ConfigError(`${field} must be a whole number >= 1, got ${config[field]}`);
   }
   if (config.toleratedFailurePercentage < 0 || config.toleratedFailurePercentage > 100) {
-    throw new ConfigError(`toleratedFailurePercentage must be between 0 and 100, got ${config.toleratedFailurePercentage}`);
+    throw new ConfigError(
+      `toleratedFailurePercentage must be between 0 and 100, got ${config.toleratedFailurePercentage}`,
+    );
   }
   return config;
 }
@@ -101,7 +113,8 @@ function parseValue(field: keyof AuditConfig, variable: string, raw: string): un
   if (field === 'trailPrefix' || field === 'metricsNamespace') return raw;
   if ((field === 'initialLookbackHours' || field === 'deliverySlackHours') && raw === 'all') return null;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${variable} must be a number >= 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigError(`${variable} must be a number >= 0, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -122,7 +135,10 @@ export function ruleFilesFromEnv(env: NodeJS.ProcessEnv = process.env): RuleFile
   if (env.AWS_IP_RANGES_FILE) files.awsIpRangesFile = env.AWS_IP_RANGES_FILE;
   if (env.FINDINGS_TTL_DAYS) {
     const days = Number(env.FINDINGS_TTL_DAYS);
-    if (!Number.isFinite(days) || days <= 0) throw new ConfigError(`FINDINGS_TTL_DAYS must be a number of days > 0, got ${JSON.stringify(env.FINDINGS_TTL_DAYS)}`);
+    if (!Number.isFinite(days) || days <= 0)
+      throw new ConfigError(
+        `FINDINGS_TTL_DAYS must be a number of days > 0, got ${JSON.stringify(env.FINDINGS_TTL_DAYS)}`,
+      );
     files.findingsTtlDays = days;
   }
   return files;
@@ -133,7 +149,8 @@ export function aggregateTtlDaysFromEnv(env: NodeJS.ProcessEnv = process.env): n
   const raw = env.AGGREGATE_TTL_DAYS;
   if (raw === undefined || raw === '') return DEFAULT_AGGREGATE_TTL_DAYS;
   const days = Number(raw);
-  if (!Number.isFinite(days) || days <= 0 || days > 365) throw new ConfigError(`AGGREGATE_TTL_DAYS must be a number of days in (0, 365], got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(days) || days <= 0 || days > 365)
+    throw new ConfigError(`AGGREGATE_TTL_DAYS must be a number of days in (0, 365], got ${JSON.stringify(raw)}`);
   return days;
 }
 

@@ -81,7 +81,10 @@ export async function correlateInMemory<A>(
     for (const record of object.records) {
       for (const observation of detector.observe(record, object.key) ?? []) {
         const known = joined.get(observation.key);
-        joined.set(observation.key, known === undefined ? observation.aggregate : detector.merge(known, observation.aggregate));
+        joined.set(
+          observation.key,
+          known === undefined ? observation.aggregate : detector.merge(known, observation.aggregate),
+        );
       }
     }
   }

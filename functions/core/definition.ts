@@ -5,11 +5,21 @@ import { fileURLToPath } from 'node:url';
 export const DEFINITION_PATH = fileURLToPath(new URL('../../statemachine/audit.asl.json', import.meta.url));
 
 /** The `${Placeholder}`s of the definition, each filled by the stack's definitionSubstitutions. */
-export const DEFINITION_PLACEHOLDERS = ['PlanFunctionArn', 'AnalyzeFunctionArn', 'CorrelateFunctionArn', 'PublishFunctionArn'] as const;
+export const DEFINITION_PLACEHOLDERS = [
+  'PlanFunctionArn',
+  'AnalyzeFunctionArn',
+  'CorrelateFunctionArn',
+  'PublishFunctionArn',
+] as const;
 export type DefinitionPlaceholder = (typeof DEFINITION_PLACEHOLDERS)[number];
 
 /** The Task states bound to step code, by placeholder. */
-export const TASK_STATES = { Plan: 'PlanFunctionArn', Analyze: 'AnalyzeFunctionArn', Correlate: 'CorrelateFunctionArn', Publish: 'PublishFunctionArn' } as const;
+export const TASK_STATES = {
+  Plan: 'PlanFunctionArn',
+  Analyze: 'AnalyzeFunctionArn',
+  Correlate: 'CorrelateFunctionArn',
+  Publish: 'PublishFunctionArn',
+} as const;
 
 /** The definition's text, placeholders unfilled. */
 export function readDefinition(): string {

@@ -120,7 +120,8 @@ export function buildFinding(
     status: 'open',
   };
   if (match.reason) finding.reason = text('reason', match.reason);
-  if (context.ttlDays) finding.expiresAt = Math.floor(Date.parse(context.detectedAt) / 1000) + Math.round(context.ttlDays * 86_400);
+  if (context.ttlDays)
+    finding.expiresAt = Math.floor(Date.parse(context.detectedAt) / 1000) + Math.round(context.ttlDays * 86_400);
   if (typeof record.errorCode === 'string' && record.errorCode) finding.errorCode = text('errorCode', record.errorCode);
   if (cutFields.length > 0) finding.cutFields = cutFields;
   return finding;

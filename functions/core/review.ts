@@ -3,7 +3,10 @@ export const REVIEW_STATUSES = ['open', 'acked', 'resolved'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 
 /** The review command that moves a finding to each state. */
-export const REVIEW_ACTIONS = { ack: 'acked', resolve: 'resolved', reopen: 'open' } as const satisfies Record<string, ReviewStatus>;
+export const REVIEW_ACTIONS = { ack: 'acked', resolve: 'resolved', reopen: 'open' } as const satisfies Record<
+  string,
+  ReviewStatus
+>;
 export type ReviewAction = keyof typeof REVIEW_ACTIONS;
 
 /** Who moved a finding to its state, when, and why (the last review only). */

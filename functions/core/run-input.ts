@@ -41,7 +41,8 @@ export function parseRunInput(raw: unknown): RunInput {
     }
     return { mode, ...scope };
   }
-  if (mode !== 'backfill') throw new InvalidInputError(`unknown mode ${JSON.stringify(mode)}: use "scheduled" or "backfill"`);
+  if (mode !== 'backfill')
+    throw new InvalidInputError(`unknown mode ${JSON.stringify(mode)}: use "scheduled" or "backfill"`);
   const from = parseInstant(input.from, 'from', false);
   const to = parseInstant(input.to, 'to', true);
   if (from.getTime() >= to.getTime()) {
@@ -78,7 +79,13 @@ function parseScope(input: Record<string, unknown>): RunScope {
 
 function parseList(value: unknown, name: string, pattern: RegExp, what: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  const list = typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
+  const list =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : value;
   if (!Array.isArray(list) || list.some((v) => typeof v !== 'string')) {
     throw new InvalidInputError(`"${name}" must be a list of ${what}`);
   }

@@ -82,10 +82,16 @@ export function parseSuppressions(text: string, file: string, options: Suppressi
   } catch (error) {
     throw new RuleLoadError(file, `not valid YAML or JSON (${messageOf(error)})`, { cause: error });
   }
-  if (doc === null || doc === undefined) throw new RuleLoadError(file, 'the file is empty; expected a "suppressions:" list');
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new RuleLoadError(file, 'expected a mapping with a "suppressions:" list at the top');
+  if (doc === null || doc === undefined)
+    throw new RuleLoadError(file, 'the file is empty; expected a "suppressions:" list');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new RuleLoadError(file, 'expected a mapping with a "suppressions:" list at the top');
   const extra = Object.keys(doc).filter((key) => key !== 'suppressions');
-  if (extra.length > 0) throw new RuleLoadError(file, `unknown top-level key ${extra.map((k) => `"${k}"`).join(', ')} (only "suppressions" is allowed)`);
+  if (extra.length > 0)
+    throw new RuleLoadError(
+      file,
+      `unknown top-level key ${extra.map((k) => `"${k}"`).join(', ')} (only "suppressions" is allowed)`,
+    );
   const entries = (doc as { suppressions?: unknown }).suppressions;
   if (!Array.isArray(entries)) throw new RuleLoadError(file, '"suppressions" must be a list of rules');
 
@@ -102,9 +108,15 @@ export function parseSuppressions(text: string, file: string, options: Suppressi
 
 type Fail = (where: string, problem: string) => RuleLoadError;
 
-function validateRule(entry: unknown, index: number, fail: Fail, knownDetectors: Set<string> | undefined): SuppressionRule {
+function validateRule(
+  entry: unknown,
+  index: number,
+  fail: Fail,
+  knownDetectors: Set<string> | undefined,
+): SuppressionRule {
   let where = `rule #${index + 1}`;
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw fail(where, 'is not a mapping of keys');
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+    throw fail(where, 'is not a mapping of keys');
   const fields = entry as Record<string, unknown>;
 
   const id = fields.id;
@@ -117,9 +129,11 @@ function validateRule(entry: unknown, index: number, fail: Fail, knownDetectors:
   }
   const detector = fields.detector;
   if (typeof detector !== 'string' || !detector) throw fail(where, 'detector is required (a detector id, or "*")');
-  if (detector !== '*' && knownDetectors && !knownDetectors.has(detector)) throw fail(where, `unknown detector "${detector}"`);
+  if (detector !== '*' && knownDetectors && !knownDetectors.has(detector))
+    throw fail(where, `unknown detector "${detector}"`);
   const reason = fields.reason;
-  if (typeof reason !== 'string' || !reason.trim()) throw fail(where, 'reason is required: say why these findings are expected');
+  if (typeof reason !== 'string' || !reason.trim())
+    throw fail(where, 'reason is required: say why these findings are expected');
 
   const rule: SuppressionRule = { id, detector, reason };
   if (fields.expires !== undefined) rule.expires = expiryOf(fields.expires, (problem) => fail(where, problem));
@@ -140,13 +154,16 @@ function validateRule(entry: unknown, index: number, fail: Fail, knownDetectors:
 
 function criterionValues(criterion: Criterion, value: unknown, fail: (problem: string) => RuleLoadError): string[] {
   if (!Array.isArray(value)) throw fail(`${criterion} must be a list`);
-  if (value.length === 0) throw fail(`${criterion} is an empty list, which would match nothing; remove it or add entries`);
+  if (value.length === 0)
+    throw fail(`${criterion} is an empty list, which would match nothing; remove it or add entries`);
   return value.map((item, i) => {
     const at = `${criterion}[${i}]`;
     if (criterion === 'accounts') {
       // Unquoted YAML turns 012345678901 into a number and drops the leading zero: restore it.
-      const account = typeof item === 'number' && Number.isSafeInteger(item) && item >= 0 ? String(item).padStart(12, '0') : item;
-      if (typeof account !== 'string' || !ACCOUNT_ID.test(account)) throw fail(`${at} ${JSON.stringify(item)} is not a 12-digit account id`);
+      const account =
+        typeof item === 'number' && Number.isSafeInteger(item) && item >= 0 ? String(item).padStart(12, '0') : item;
+      if (typeof account !== 'string' || !ACCOUNT_ID.test(account))
+        throw fail(`${at} ${JSON.stringify(item)} is not a 12-digit account id`);
       return account;
     }
     if (typeof item !== 'string' || !item) throw fail(`${at} must be a non-empty string`);
@@ -156,7 +173,9 @@ function criterionValues(criterion: Criterion, value: unknown, fail: (problem: s
 }
 
 /** An address or CIDR, parsed; undefined when malformed. */
-function addressOrCidr(text: string): { address: string; prefix: number | undefined; type: 'ipv4' | 'ipv6' } | undefined {
+function addressOrCidr(
+  text: string,
+): { address: string; prefix: number | undefined; type: 'ipv4' | 'ipv6' } | undefined {
   const slash = text.indexOf('/');
   const address = slash === -1 ? text : text.slice(0, slash);
   const family = isIP(address);
@@ -173,7 +192,8 @@ function addressOrCidr(text: string): { address: string; prefix: number | undefi
 
 /** The last moment a rule applies: the end of the day (UTC) for a date, the instant for a date-time. */
 function expiryOf(value: unknown, fail: (problem: string) => RuleLoadError): Date {
-  const bad = () => fail(`expires ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an ISO date-time with a time zone`);
+  const bad = () =>
+    fail(`expires ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an ISO date-time with a time zone`);
   // A YAML 1.1 document (`%YAML 1.1`) reads an unquoted date as a timestamp at UTC midnight.
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw bad();
@@ -191,10 +211,18 @@ function expiryOf(value: unknown, fail: (problem: string) => RuleLoadError): Dat
   }
   const stamp = DATE_TIME.exec(value);
   if (!stamp) throw bad();
-  const [year, month, date, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(stamp[i] ?? 0)) as [number, number, number, number, number, number];
+  const [year, month, date, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(stamp[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [offsetHour, offsetMinute] = [Number(stamp[7] ?? 0), Number(stamp[8] ?? 0)];
   // Date.parse rolls 2027-02-30 over to March: check the fields before trusting it.
-  if (!validDate(year, month, date) || hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59) throw bad();
+  if (!validDate(year, month, date) || hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59)
+    throw bad();
   const instant = Date.parse(value);
   if (Number.isNaN(instant)) throw bad();
   return new Date(instant);
@@ -211,7 +239,10 @@ function endOfUtcDay(year: number, month: number, date: number): Date {
 
 function hintFor(key: string): string {
   const lower = key.toLowerCase();
-  const near = [...RULE_KEYS].find((known) => known.toLowerCase() === lower || known.toLowerCase() === `${lower}s` || `${known.toLowerCase()}s` === lower);
+  const near = [...RULE_KEYS].find(
+    (known) =>
+      known.toLowerCase() === lower || known.toLowerCase() === `${lower}s` || `${known.toLowerCase()}s` === lower,
+  );
   return near ? ` (did you mean "${near}"?)` : '';
 }
 

@@ -44,7 +44,14 @@ export function parseTrailKey(key: string): TrailKey {
   if (!LOG_SUFFIXES.some((suffix) => file!.endsWith(suffix))) {
     return { kind: 'other', key, reason: 'not a .json.gz or .json log file' };
   }
-  const parsed: LogKey = { kind: 'log', key, trailPrefix, account: account!, region: region!, date: `${year}-${month}-${day}` };
+  const parsed: LogKey = {
+    kind: 'log',
+    key,
+    trailPrefix,
+    account: account!,
+    region: region!,
+    date: `${year}-${month}-${day}`,
+  };
   if (orgId) parsed.orgId = orgId;
   const stamp = STAMP_PATTERN.exec(file!);
   if (stamp) parsed.stamp = `${stamp[1]}-${stamp[2]}-${stamp[3]}T${stamp[4]}:${stamp[5]}:00Z`;

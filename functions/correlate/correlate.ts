@@ -1,7 +1,13 @@
 import pLimit from 'p-limit';
 import { principalOf } from '../core/cloudtrail.ts';
 import { messageOf } from '../core/errors.ts';
-import { correlationFindingId, CORRELATION_SHARDS, type AggregateLookup, type CorrelatingDetector, type Verdict } from '../core/correlation.ts';
+import {
+  correlationFindingId,
+  CORRELATION_SHARDS,
+  type AggregateLookup,
+  type CorrelatingDetector,
+  type Verdict,
+} from '../core/correlation.ts';
 import type { Detector } from '../core/detector.ts';
 import { buildFinding } from '../core/findings.ts';
 import type { AggregateStore, CorrelateResult, FindingsStore } from '../core/ports.ts';
@@ -45,9 +51,14 @@ const LOOKUP_CACHE_ENTRIES = 20_000;
  * A judge that throws is a counted failure of its key; store errors fail the invocation, which
  * the state machine retries (the result item is overwritten, so counts stay right).
  */
-export async function correlateShard(ports: CorrelatePorts, options: CorrelateOptions, item: CorrelateItem): Promise<CorrelateResult> {
+export async function correlateShard(
+  ports: CorrelatePorts,
+  options: CorrelateOptions,
+  item: CorrelateItem,
+): Promise<CorrelateResult> {
   const shards = options.shards ?? CORRELATION_SHARDS;
-  if (!Number.isInteger(item.shard) || item.shard < 0 || item.shard >= shards) throw new RangeError(`shard ${String(item.shard)} is not in [0, ${shards})`);
+  if (!Number.isInteger(item.shard) || item.shard < 0 || item.shard >= shards)
+    throw new RangeError(`shard ${String(item.shard)} is not in [0, ${shards})`);
   const result: CorrelateResult = {
     shard: item.shard,
     keys: { touched: 0, judged: 0 },
@@ -74,7 +85,17 @@ export async function correlateShard(ports: CorrelatePorts, options: CorrelateOp
     }
   }
   // A stable order makes logs and failures read the same on every run.
-  keys.sort((a, b) => (a.detector.meta.id === b.detector.meta.id ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.detector.meta.id < b.detector.meta.id ? -1 : 1));
+  keys.sort((a, b) =>
+    a.detector.meta.id === b.detector.meta.id
+      ? a.key < b.key
+        ? -1
+        : a.key > b.key
+          ? 1
+          : 0
+      : a.detector.meta.id < b.detector.meta.id
+        ? -1
+        : 1,
+  );
 
   const joined = new Map<string, Promise<unknown>>();
   const join = (detector: CorrelatingDetector, key: string): Promise<unknown> => {
@@ -110,7 +131,11 @@ export async function correlateShard(ports: CorrelatePorts, options: CorrelateOp
           verdicts = await detector.judge(key, aggregate, lookup);
         } catch (error) {
           if (error instanceof LookupError) throw error.cause;
-          if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push({ key: `${detector.meta.id}: ${key.slice(0, 200)}`, reason: `judge failed: ${messageOf(error).slice(0, 300)}` });
+          if (result.failures.length < MAX_REPORTED_FAILURES)
+            result.failures.push({
+              key: `${detector.meta.id}: ${key.slice(0, 200)}`,
+              reason: `judge failed: ${messageOf(error).slice(0, 300)}`,
+            });
           return;
         }
         for (const verdict of verdicts) await store(detector, key, verdict);
@@ -167,6 +192,9 @@ function safe<T>(run: () => T, fallback: T): T {
 }
 
 /** The Correlate step as the state machine calls it, with one shard. */
-export function correlateStep(ports: CorrelatePorts, options: CorrelateOptions): (item: CorrelateItem) => Promise<CorrelateResult> {
+export function correlateStep(
+  ports: CorrelatePorts,
+  options: CorrelateOptions,
+): (item: CorrelateItem) => Promise<CorrelateResult> {
   return (item) => correlateShard(ports, options, item);
 }

@@ -17,7 +17,11 @@ export function accountOfPrincipal(principal: string): string | undefined {
 }
 
 /** The grantees of a principal that lie outside `own` and `allowed`: other accounts, or `*` for everyone. */
-export function outsiders(principals: readonly string[], own: string | undefined, allowed: ReadonlySet<string>): string[] {
+export function outsiders(
+  principals: readonly string[],
+  own: string | undefined,
+  allowed: ReadonlySet<string>,
+): string[] {
   const found: string[] = [];
   for (const principal of principals) {
     if (principal === '*') {
@@ -41,7 +45,11 @@ export function awsPrincipals(statement: Json): string[] {
 /** Whether an Allow statement is narrowed by a Condition (we do not judge conditions, we only say so). */
 export function hasCondition(statement: Json): boolean {
   const condition = statement.Condition;
-  return condition !== undefined && condition !== null && !(typeof condition === 'object' && Object.keys(condition).length === 0);
+  return (
+    condition !== undefined &&
+    condition !== null &&
+    !(typeof condition === 'object' && Object.keys(condition).length === 0)
+  );
 }
 
 /** The account a record belongs to. */

@@ -38,9 +38,11 @@ export const adminPolicyAttached = apiCallDetector(
       'https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html',
       techniqueUrl('T1098.003'),
     ],
-    falsePositives: ['Provisioning of break-glass or platform-admin roles by infrastructure-as-code or account vending.'],
+    falsePositives: [
+      'Provisioning of break-glass or platform-admin roles by infrastructure-as-code or account vending.',
+    ],
     runbook:
-      'Check that the target user, role or group is meant to be an administrator and that a change covers it. If not: detach or delete the policy, review who can use the target (role trust policy, group members, user keys) and what it did since, and rotate the caller\'s credentials.',
+      "Check that the target user, role or group is meant to be an administrator and that a change covers it. If not: detach or delete the policy, review who can use the target (role trust policy, group members, user keys) and what it did since, and rotate the caller's credentials.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.persistence.iam-create-admin-user', 'aws.persistence.iam-create-backdoor-role'],
     weaknesses: [
@@ -49,13 +51,22 @@ export const adminPolicyAttached = apiCallDetector(
     ],
   },
   {
-    'iam.amazonaws.com': ['AttachUserPolicy', 'AttachRolePolicy', 'AttachGroupPolicy', 'PutUserPolicy', 'PutRolePolicy', 'PutGroupPolicy'],
+    'iam.amazonaws.com': [
+      'AttachUserPolicy',
+      'AttachRolePolicy',
+      'AttachGroupPolicy',
+      'PutUserPolicy',
+      'PutRolePolicy',
+      'PutGroupPolicy',
+    ],
   },
   (params, record) => {
     const name = String(record.eventName);
     if (name.startsWith('Attach')) {
       const arn = stringAt(params, 'policyArn');
-      return arn && ADMINISTRATOR_ACCESS.test(arn) ? `${name} requested AdministratorAccess for ${target(params)}.` : undefined;
+      return arn && ADMINISTRATOR_ACCESS.test(arn)
+        ? `${name} requested AdministratorAccess for ${target(params)}.`
+        : undefined;
     }
     if (!statementsOf(parsePolicy(params?.policyDocument)).some(grantsEverything)) return undefined;
     return `${name} requested inline ${label('policy', stringAt(params, 'policyName'))} allowing Action * on Resource * for ${target(params)}.`;

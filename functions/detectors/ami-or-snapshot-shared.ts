@@ -16,7 +16,12 @@ export interface ShareOptions {
 function ec2Grantees(params: Json | undefined, field: string): string[] {
   const items = objectsOf(itemsOf(at(params?.[field], 'add')));
   const grantees = items.map(
-    (item) => stringAt(item, 'userId') ?? stringAt(item, 'group') ?? stringAt(item, 'groups') ?? stringAt(item, 'organizationArn') ?? stringAt(item, 'organizationalUnitArn'),
+    (item) =>
+      stringAt(item, 'userId') ??
+      stringAt(item, 'group') ??
+      stringAt(item, 'groups') ??
+      stringAt(item, 'organizationArn') ??
+      stringAt(item, 'organizationalUnitArn'),
   );
   if (String(params?.operationType ?? '').toLowerCase() === 'add') {
     for (const key of ['userIds', 'userId', 'groupNames', 'userGroups']) grantees.push(...flatValues(params?.[key]));
@@ -27,14 +32,26 @@ function ec2Grantees(params: Json | undefined, field: string): string[] {
 /** Strings of a flat list: a string, an array, or EC2's `{ items: [{ value }] }` wrapper. */
 function flatValues(value: unknown): string[] {
   if (typeof value === 'string') return value ? [value] : [];
-  return itemsOf(value).map((entry) => (typeof entry === 'string' ? entry : stringAt(entry, 'value') ?? stringAt(entry, 'userId') ?? stringAt(entry, 'group'))).filter(
-    (entry): entry is string => entry !== undefined && entry !== '',
-  );
+  return itemsOf(value)
+    .map((entry) =>
+      typeof entry === 'string'
+        ? entry
+        : (stringAt(entry, 'value') ?? stringAt(entry, 'userId') ?? stringAt(entry, 'group')),
+    )
+    .filter((entry): entry is string => entry !== undefined && entry !== '');
 }
 
 /** A share of `what` with the grantees outside the owner and the allow-list; critical when `all` (public) is among them. */
-function share(call: string, what: string, grantees: string[], own: string | undefined, allowed: ReadonlySet<string>): Verdict | undefined {
-  const outside = [...new Set(grantees)].filter((grantee) => grantee === 'all' || (grantee !== own && !allowed.has(grantee)));
+function share(
+  call: string,
+  what: string,
+  grantees: string[],
+  own: string | undefined,
+  allowed: ReadonlySet<string>,
+): Verdict | undefined {
+  const outside = [...new Set(grantees)].filter(
+    (grantee) => grantee === 'all' || (grantee !== own && !allowed.has(grantee)),
+  );
   if (outside.length === 0) return undefined;
   const isPublic = outside.includes('all');
   return {
@@ -60,12 +77,20 @@ export function createAmiOrSnapshotShared(options: ShareOptions = {}) {
         'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSnapshotAttribute.html',
         techniqueUrl('T1537'),
       ],
-      falsePositives: ['Sharing golden AMIs or backup snapshots with accounts of the same organisation (check the grantees against your account list).'],
+      falsePositives: [
+        'Sharing golden AMIs or backup snapshots with accounts of the same organisation (check the grantees against your account list).',
+      ],
       runbook:
-        'Check the grantee account ids against your organisation\'s accounts. For an unknown or public grantee, remove the permission at once (ModifyImageAttribute / ModifySnapshotAttribute remove, ModifyDBSnapshotAttribute valuesToRemove), assume the data was copied, and review the principal\'s other calls.',
+        "Check the grantee account ids against your organisation's accounts. For an unknown or public grantee, remove the permission at once (ModifyImageAttribute / ModifySnapshotAttribute remove, ModifyDBSnapshotAttribute valuesToRemove), assume the data was copied, and review the principal's other calls.",
       failedCalls: FAILED_CALLS.lowerSeverity,
-      weaknesses: ['Organization and OU ARNs are compared with the allow-list as written; an OU of your own organisation must be listed.'],
-      stratus: ['aws.exfiltration.ec2-share-ami', 'aws.exfiltration.ec2-share-ebs-snapshot', 'aws.exfiltration.rds-share-snapshot'],
+      weaknesses: [
+        'Organization and OU ARNs are compared with the allow-list as written; an OU of your own organisation must be listed.',
+      ],
+      stratus: [
+        'aws.exfiltration.ec2-share-ami',
+        'aws.exfiltration.ec2-share-ebs-snapshot',
+        'aws.exfiltration.rds-share-snapshot',
+      ],
     },
     {
       'ec2.amazonaws.com': ['ModifyImageAttribute', 'ModifySnapshotAttribute'],
@@ -74,9 +99,22 @@ export function createAmiOrSnapshotShared(options: ShareOptions = {}) {
     (params, record) => {
       const call = String(record.eventName);
       const own = typeof record.recipientAccountId === 'string' ? record.recipientAccountId : undefined;
-      if (call === 'ModifyImageAttribute') return share(call, label('image', stringAt(params, 'imageId')), ec2Grantees(params, 'launchPermission'), own, allowed);
+      if (call === 'ModifyImageAttribute')
+        return share(
+          call,
+          label('image', stringAt(params, 'imageId')),
+          ec2Grantees(params, 'launchPermission'),
+          own,
+          allowed,
+        );
       if (call === 'ModifySnapshotAttribute') {
-        return share(call, label('snapshot', stringAt(params, 'snapshotId')), ec2Grantees(params, 'createVolumePermission'), own, allowed);
+        return share(
+          call,
+          label('snapshot', stringAt(params, 'snapshotId')),
+          ec2Grantees(params, 'createVolumePermission'),
+          own,
+          allowed,
+        );
       }
       if (params?.attributeName !== 'restore' || !Array.isArray(params.valuesToAdd)) return undefined;
       const grantees = params.valuesToAdd.filter((value): value is string => typeof value === 'string' && value !== '');

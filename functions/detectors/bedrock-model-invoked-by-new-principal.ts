@@ -23,7 +23,9 @@ export interface FirstInvocation {
 const INVOCATIONS = new Set(['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream']);
 
 /** Bedrock model invocations by a principal never seen invoking models before. */
-export function createBedrockModelInvokedByNewPrincipal(options: BedrockOptions = {}): CorrelatingDetector<FirstInvocation> {
+export function createBedrockModelInvokedByNewPrincipal(
+  options: BedrockOptions = {},
+): CorrelatingDetector<FirstInvocation> {
   const known = options.knownPrincipals ?? [];
   const meta: DetectorMetadata = {
     id: 'bedrock-model-invoked-by-new-principal',
@@ -44,14 +46,17 @@ export function createBedrockModelInvokedByNewPrincipal(options: BedrockOptions 
     runbook:
       'Check whether the principal belongs to a team or application that uses Bedrock. If not: revoke its credentials, look for PutUseCaseForModelAccess / PutFoundationModelEntitlement and ListFoundationModels from it, and check Bedrock spend and model invocation logs for the prompts.',
     failedCalls: FAILED_CALLS.lowerSeverity,
-    weaknesses: ['"New" only reaches back as far as stored aggregates: after their TTL a returning principal is new again.'],
+    weaknesses: [
+      '"New" only reaches back as far as stored aggregates: after their TTL a returning principal is new again.',
+    ],
     stratus: ['aws.impact.bedrock-invoke-model'],
   };
   return {
     kind: 'correlating',
     meta,
     observe(record, objectKey) {
-      if (record.eventSource !== 'bedrock.amazonaws.com' || !INVOCATIONS.has(record.eventName as string)) return undefined;
+      if (record.eventSource !== 'bedrock.amazonaws.com' || !INVOCATIONS.has(record.eventName as string))
+        return undefined;
       if (typeof record.eventTime !== 'string') return undefined;
       if (known.some((pattern) => pattern.test(principalOf(record)))) return undefined;
       return [{ key: principalKey(record), aggregate: { first: { record: slimRecord(record), objectKey } } }];
@@ -63,7 +68,11 @@ export function createBedrockModelInvokedByNewPrincipal(options: BedrockOptions 
       const reason = `${principalOf(record)} invoked Bedrock (${model}) for the first time at ${String(record.eventTime)}.`;
       // The earliest call failed: treat the principal's debut as an attempt.
       const match = isFailedCall(record)
-        ? { severity: lowerSeverity(meta.severity), title: `${meta.title} (failed attempt)`, reason: reason.replace(/\.$/, `, but the call failed (${String(record.errorCode)}).`) }
+        ? {
+            severity: lowerSeverity(meta.severity),
+            title: `${meta.title} (failed attempt)`,
+            reason: reason.replace(/\.$/, `, but the call failed (${String(record.errorCode)}).`),
+          }
         : { reason };
       return [{ subject: 'first-invocation', record, objectKey, match }];
     },

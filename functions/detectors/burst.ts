@@ -55,8 +55,22 @@ const MAX_PRINCIPAL_CHARS = 512;
 const MAX_FIELD_CHARS = 1024;
 const MAX_NESTED_JSON = 4096;
 const KEPT_FIELDS = [
-  'eventVersion', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode',
-  'errorMessage', 'requestID', 'eventID', 'eventType', 'readOnly', 'managementEvent', 'eventCategory', 'recipientAccountId',
+  'eventVersion',
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'requestID',
+  'eventID',
+  'eventType',
+  'readOnly',
+  'managementEvent',
+  'eventCategory',
+  'recipientAccountId',
 ] as const;
 
 function cut(text: string, limit: number): string {
@@ -147,12 +161,18 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
       const time = record.eventTime as string;
       const id = typeof record.eventID === 'string' ? cut(record.eventID, MAX_ITEM_CHARS) : '';
       const failed = isFailedCall(record) ? 1 : 0;
-      const sightings = canonicalSightings(items.map((item): Sighting => [time, id, cut(item, MAX_ITEM_CHARS), failed]), cap);
+      const sightings = canonicalSightings(
+        items.map((item): Sighting => [time, id, cut(item, MAX_ITEM_CHARS), failed]),
+        cap,
+      );
       const aggregate: BurstAggregate = { sightings, first: { record: slimRecord(record), objectKey } };
       return [{ key: `${principalKey(record)}#${start}`, aggregate }];
     },
     merge(a, b) {
-      return { sightings: canonicalSightings([...a.sightings, ...b.sightings], cap), first: earlierFirst(a.first, b.first) };
+      return {
+        sightings: canonicalSightings([...a.sightings, ...b.sightings], cap),
+        first: earlierFirst(a.first, b.first),
+      };
     },
     judge(key, aggregate): Verdict[] {
       const { sightings, first } = aggregate;
@@ -160,11 +180,18 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
       const start = key.slice(key.lastIndexOf('#') + 1);
       const end = new Date(Date.parse(start) + windowMinutes * 60_000).toISOString();
       const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
-      const shown = sightings.slice(0, 5).map((sighting) => sighting[2]).join(', ');
+      const shown = sightings
+        .slice(0, 5)
+        .map((sighting) => sighting[2])
+        .join(', ');
       const reason = `${principalOf(first.record)} ${spec.verb} ${count} distinct ${spec.noun} between ${start} and ${end} (${shown}${sightings.length > 5 ? ', …' : ''}).`;
       // Every counted call failed: an attempt, one severity step lower.
       if (sightings.every((sighting) => sighting[3] === 1)) {
-        const match = { severity: lowerSeverity(spec.meta.severity), title: `${spec.meta.title} (failed attempts)`, reason: reason.replace(/\.$/, ', every call failed.') };
+        const match = {
+          severity: lowerSeverity(spec.meta.severity),
+          title: `${spec.meta.title} (failed attempts)`,
+          reason: reason.replace(/\.$/, ', every call failed.'),
+        };
         return [{ subject: start, record: first.record, objectKey: first.objectKey, match }];
       }
       return [{ subject: start, record: first.record, objectKey: first.objectKey, match: { reason } }];

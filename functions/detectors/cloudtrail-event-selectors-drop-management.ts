@@ -8,10 +8,13 @@ function basicGap(selectors: Json[]): string | undefined {
   if (including.length === 0) return 'no event selector includes management events';
   const gaps = including.map((selector) => {
     const readWrite = selector.readWriteType;
-    const excluded = Array.isArray(selector.excludeManagementEventSources) ? selector.excludeManagementEventSources : [];
+    const excluded = Array.isArray(selector.excludeManagementEventSources)
+      ? selector.excludeManagementEventSources
+      : [];
     const parts: string[] = [];
     // ReadWriteType defaults to All when omitted.
-    if (readWrite !== undefined && readWrite !== 'All') parts.push(`only ${String(readWrite)} management events are logged`);
+    if (readWrite !== undefined && readWrite !== 'All')
+      parts.push(`only ${String(readWrite)} management events are logged`);
     if (excluded.length > 0) parts.push(`management events from ${excluded.map(String).join(', ')} are excluded`);
     return parts.join(' and ');
   });
@@ -22,10 +25,14 @@ function basicGap(selectors: Json[]): string | undefined {
 function advancedGap(selectors: Json[]): string | undefined {
   const management = selectors
     .map((selector) => objectsOf(listOf(selector.fieldSelectors)))
-    .filter((fields) => fields.some((field) => field.field === 'eventCategory' && includesValue(field.equals, 'Management')));
+    .filter((fields) =>
+      fields.some((field) => field.field === 'eventCategory' && includesValue(field.equals, 'Management')),
+    );
   if (management.length === 0) return 'no advanced event selector logs management events';
   // A management selector with any other field condition (readOnly, eventSource...) logs only part of them.
-  const narrowing = management.map((fields) => fields.filter((field) => field.field !== 'eventCategory').map((field) => String(field.field)));
+  const narrowing = management.map((fields) =>
+    fields.filter((field) => field.field !== 'eventCategory').map((field) => String(field.field)),
+  );
   if (narrowing.some((fields) => fields.length === 0)) return undefined;
   return `management events are narrowed by ${narrowing[0]!.join(', ')}`;
 }
@@ -52,7 +59,7 @@ export const cloudtrailEventSelectorsDropManagement = apiCallDetector(
       'Excluding high-volume KMS or RDS Data API events to save cost, a documented CloudTrail option.',
     ],
     runbook:
-      'Check GetEventSelectors on the trail and whether another trail (or the organisation trail) still logs all management events. If not planned, restore the selectors from infrastructure-as-code and review the principal\'s calls since the change.',
+      "Check GetEventSelectors on the trail and whether another trail (or the organisation trail) still logs all management events. If not planned, restore the selectors from infrastructure-as-code and review the principal's calls since the change.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.defense-evasion.cloudtrail-event-selectors'],
     weaknesses: ['It judges the selectors of this trail only: it cannot know whether another trail covers the gap.'],

@@ -15,9 +15,11 @@ export const cloudtrailTrailDeleted = apiCallDetector(
       'https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DeleteTrail.html',
       techniqueUrl('T1562.008'),
     ],
-    falsePositives: ['Infrastructure-as-code stack deletes or trail consolidation (e.g. moving to an organisation trail).'],
+    falsePositives: [
+      'Infrastructure-as-code stack deletes or trail consolidation (e.g. moving to an organisation trail).',
+    ],
     runbook:
-      'Recreate the trail from infrastructure-as-code and start logging. Check whether a change covers the delete; if not, rotate the principal\'s credentials and review its calls in the window, using any other trail, the organisation trail or Event history (90 days of management events).',
+      "Recreate the trail from infrastructure-as-code and start logging. Check whether a change covers the delete; if not, rotate the principal's credentials and review its calls in the window, using any other trail, the organisation trail or Event history (90 days of management events).",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.defense-evasion.cloudtrail-delete'],
   },

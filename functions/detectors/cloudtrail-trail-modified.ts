@@ -26,11 +26,15 @@ export const cloudtrailTrailModified = apiCallDetector(
       'https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_UpdateTrail.html',
       techniqueUrl('T1562.008'),
     ],
-    falsePositives: ['Planned trail changes from infrastructure-as-code (bucket migration, KMS key rotation to a new key, prefix change).'],
+    falsePositives: [
+      'Planned trail changes from infrastructure-as-code (bucket migration, KMS key rotation to a new key, prefix change).',
+    ],
     runbook:
-      'Compare the trail\'s configuration (DescribeTrails) with infrastructure-as-code. If the bucket changed, check who owns the new bucket and that logs arrive there; revert unplanned changes and review the principal\'s other calls.',
+      "Compare the trail's configuration (DescribeTrails) with infrastructure-as-code. If the bucket changed, check who owns the new bucket and that logs arrive there; revert unplanned changes and review the principal's other calls.",
     failedCalls: FAILED_CALLS.ignored,
-    weaknesses: ['It does not know the previous configuration: setting a field to the value it already had still matches.'],
+    weaknesses: [
+      'It does not know the previous configuration: setting a field to the value it already had still matches.',
+    ],
   },
   { 'cloudtrail.amazonaws.com': ['UpdateTrail'] },
   (params) => {

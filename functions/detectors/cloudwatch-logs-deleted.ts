@@ -8,7 +8,7 @@ export const cloudwatchLogsDeleted = apiCallDetector(
     id: 'cloudwatch-logs-deleted',
     title: 'CloudWatch Logs deleted',
     description:
-      'A successful CloudWatch Logs DeleteLogGroup or DeleteLogStream: the log events in it are gone for good. Narrower than the workshop\'s deleting-logs rule, which matches every Delete* call including failed ones.',
+      "A successful CloudWatch Logs DeleteLogGroup or DeleteLogStream: the log events in it are gone for good. Narrower than the workshop's deleting-logs rule, which matches every Delete* call including failed ones.",
     severity: 'medium',
     mitre: { id: 'T1562.008', name: 'Impair Defenses: Disable or Modify Cloud Logs' },
     references: [
@@ -17,11 +17,11 @@ export const cloudwatchLogsDeleted = apiCallDetector(
       techniqueUrl('T1562.008'),
     ],
     falsePositives: [
-      'Stack deletes by CloudFormation, CDK or Terraform that remove a function\'s or service\'s log group.',
+      "Stack deletes by CloudFormation, CDK or Terraform that remove a function's or service's log group.",
       'Clean-up jobs that prune old log streams.',
     ],
     runbook:
-      'Identify what wrote to the log group (its name usually says: /aws/lambda/..., a VPC flow log, CloudTrail delivery). If the delete was not part of a stack delete or change, check whether the data exists elsewhere (S3 export, subscription destination) and review the principal\'s other calls around it.',
+      "Identify what wrote to the log group (its name usually says: /aws/lambda/..., a VPC flow log, CloudTrail delivery). If the delete was not part of a stack delete or change, check whether the data exists elsewhere (S3 export, subscription destination) and review the principal's other calls around it.",
     failedCalls: FAILED_CALLS.ignored,
   },
   { 'logs.amazonaws.com': ['DeleteLogGroup', 'DeleteLogStream'] },

@@ -17,9 +17,11 @@ export const configRecordingStopped = apiCallDetector(
       'https://docs.aws.amazon.com/config/latest/APIReference/API_DeleteDeliveryChannel.html',
       techniqueUrl('T1562.001'),
     ],
-    falsePositives: ['Re-creating the recorder or channel from infrastructure-as-code, or Control Tower / landing-zone updates.'],
+    falsePositives: [
+      'Re-creating the recorder or channel from infrastructure-as-code, or Control Tower / landing-zone updates.',
+    ],
     runbook:
-      'Restart recording (StartConfigurationRecorder) or recreate the recorder and delivery channel from infrastructure-as-code. If not planned, review the principal\'s calls during the gap, especially changes Config would have recorded (security groups, IAM, S3 policies).',
+      "Restart recording (StartConfigurationRecorder) or recreate the recorder and delivery channel from infrastructure-as-code. If not planned, review the principal's calls during the gap, especially changes Config would have recorded (security groups, IAM, S3 policies).",
     failedCalls: FAILED_CALLS.lowerSeverity,
   },
   { 'config.amazonaws.com': ['StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel'] },

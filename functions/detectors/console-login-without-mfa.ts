@@ -18,7 +18,7 @@ export const consoleLoginWithoutMfa = apiCallDetector(
     ],
     falsePositives: ['IAM users not yet enrolled in MFA (a finding in itself, but not an intrusion).'],
     runbook:
-      'Ask the user whether they signed in from that address. Enforce MFA (an IAM policy denying everything without aws:MultiFactorAuthPresent, or moving the user to IAM Identity Center). If the sign-in is not theirs: reset the password, revoke console sessions and review the session\'s calls.',
+      "Ask the user whether they signed in from that address. Enforce MFA (an IAM policy denying everything without aws:MultiFactorAuthPresent, or moving the user to IAM Identity Center). If the sign-in is not theirs: reset the password, revoke console sessions and review the session's calls.",
     failedCalls: FAILED_CALLS.ignored,
     stratus: ['aws.initial-access.console-login-without-mfa'],
   },
@@ -28,7 +28,8 @@ export const consoleLoginWithoutMfa = apiCallDetector(
     if (stringAt(record.additionalEventData, 'MFAUsed') !== 'No') return undefined;
     const type = stringAt(record, 'userIdentity', 'type');
     const from = stringAt(record, 'sourceIPAddress') ?? 'an unknown address';
-    if (type === 'Root') return { reason: `The root user signed in to the console without MFA from ${from}.`, severity: 'high' };
+    if (type === 'Root')
+      return { reason: `The root user signed in to the console without MFA from ${from}.`, severity: 'high' };
     if (type !== 'IAMUser') return undefined;
     return `IAM user '${stringAt(record, 'userIdentity', 'userName') ?? 'unknown'}' signed in to the console without MFA from ${from}.`;
   },

@@ -23,23 +23,35 @@ export const credentialsCreatedForAnotherUser = apiCallDetector(
       'Infrastructure-as-code creating keys for service users (the caller is then a CloudFormation or pipeline role).',
     ],
     runbook:
-      'Confirm with the target user and the caller that the key or password was expected. If not: deactivate and delete the new key (or the login profile), review what the key was used for since (its accessKeyId in CloudTrail), and rotate the caller\'s credentials.',
+      "Confirm with the target user and the caller that the key or password was expected. If not: deactivate and delete the new key (or the login profile), review what the key was used for since (its accessKeyId in CloudTrail), and rotate the caller's credentials.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     weaknesses: [
       'Only IAM user callers are compared by name; a role session named like the target user still matches.',
       'A forced reset (passwordResetRequired true) is only low: an intruder can set it too and sign in before the user does.',
     ],
-    stratus: ['aws.persistence.iam-backdoor-user', 'aws.persistence.iam-create-user-login-profile', 'aws.privilege-escalation.iam-update-user-login-profile'],
+    stratus: [
+      'aws.persistence.iam-backdoor-user',
+      'aws.persistence.iam-create-user-login-profile',
+      'aws.privilege-escalation.iam-update-user-login-profile',
+    ],
   },
   { 'iam.amazonaws.com': ['CreateAccessKey', 'CreateLoginProfile', 'UpdateLoginProfile'] },
   (params, record) => {
     // Without userName the call acts on the caller itself.
     const target = stringAt(params, 'userName');
     if (!target) return undefined;
-    if (stringAt(record, 'userIdentity', 'type') === 'IAMUser' && stringAt(record, 'userIdentity', 'userName') === target) return undefined;
+    if (
+      stringAt(record, 'userIdentity', 'type') === 'IAMUser' &&
+      stringAt(record, 'userIdentity', 'userName') === target
+    )
+      return undefined;
     const reason = `${String(record.eventName)} requested by ${principalOf(record)} for IAM user '${target}'.`;
     // The helpdesk reset: the user must pick a new password at next sign-in.
-    const forcedReset = record.eventName === 'UpdateLoginProfile' && (params?.passwordResetRequired === true || params?.passwordResetRequired === 'true');
-    return forcedReset ? { reason: reason.replace(/\.$/, ' with a forced reset at next sign-in.'), severity: 'low' } : reason;
+    const forcedReset =
+      record.eventName === 'UpdateLoginProfile' &&
+      (params?.passwordResetRequired === true || params?.passwordResetRequired === 'true');
+    return forcedReset
+      ? { reason: reason.replace(/\.$/, ' with a forced reset at next sign-in.'), severity: 'low' }
+      : reason;
   },
 );

@@ -25,7 +25,7 @@ export const deletingLogs: StatelessDetector = {
       'Deleting a retention policy, metric filter or subscription filter also starts with Delete and matches.',
     ],
     runbook:
-      'Confirm who made the call (principal, source IP, user agent) and whether a change ticket covers it. If not: re-enable logging (StartLogging), restore the trail or log group from IaC, rotate the principal\'s credentials and review its other calls in the same window.',
+      "Confirm who made the call (principal, source IP, user agent) and whether a change ticket covers it. If not: re-enable logging (StartLogging), restore the trail or log group from IaC, rotate the principal's credentials and review its other calls in the same window.",
     failedCalls: FAILED_CALLS.matched,
     stratus: ['aws.defense-evasion.cloudtrail-delete', 'aws.defense-evasion.cloudtrail-stop'],
     weaknesses: [

@@ -10,8 +10,16 @@ const DISCOVERY: Record<string, string[]> = {
   'sts.amazonaws.com': ['GetCallerIdentity'],
   's3.amazonaws.com': ['ListBuckets'],
   'iam.amazonaws.com': [
-    'GetAccountSummary', 'ListRoles', 'ListUsers', 'ListGroups', 'ListPolicies', 'GetAccountAuthorizationDetails',
-    'ListAccessKeys', 'ListAttachedRolePolicies', 'ListAttachedUserPolicies', 'GetAccountPasswordPolicy',
+    'GetAccountSummary',
+    'ListRoles',
+    'ListUsers',
+    'ListGroups',
+    'ListPolicies',
+    'GetAccountAuthorizationDetails',
+    'ListAccessKeys',
+    'ListAttachedRolePolicies',
+    'ListAttachedUserPolicies',
+    'GetAccountPasswordPolicy',
   ],
   'ec2.amazonaws.com': ['DescribeSnapshots', 'DescribeImages', 'DescribeVpcs'],
   'cloudtrail.amazonaws.com': ['DescribeTrails', 'GetTrailStatus'],
@@ -37,9 +45,11 @@ export function createDiscoveryFromInstance(options: Partial<BurstOptions> = {})
           'https://securitylabs.datadoghq.com/articles/following-attackers-trail-in-aws-methodology-findings-in-the-wild/',
           techniqueUrl('T1580'),
         ],
-        falsePositives: ['Security or inventory agents running on the instance (e.g. a CSPM scanner with an instance role).'],
+        falsePositives: [
+          'Security or inventory agents running on the instance (e.g. a CSPM scanner with an instance role).',
+        ],
         runbook:
-          'Find the instance (the session name is its id) and what runs there. If nothing on it should enumerate the account: isolate it (security group), snapshot its volumes, revoke the role\'s active sessions, and review what the session did besides discovery.',
+          "Find the instance (the session name is its id) and what runs there. If nothing on it should enumerate the account: isolate it (security group), snapshot its volumes, revoke the role's active sessions, and review what the session did besides discovery.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: [
           'Only instance role sessions are watched; discovery with stolen user keys is left to other detectors.',

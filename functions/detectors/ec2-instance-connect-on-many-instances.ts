@@ -22,9 +22,11 @@ export function createEc2InstanceConnectOnManyInstances(options: Partial<BurstOp
           'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-connect-methods.html',
           techniqueUrl('T1021.008'),
         ],
-        falsePositives: ['Operators logging in to several instances through the console\'s EC2 Instance Connect button.'],
+        falsePositives: [
+          "Operators logging in to several instances through the console's EC2 Instance Connect button.",
+        ],
         runbook:
-          'Ask the principal\'s owner. If not theirs: revoke the principal\'s credentials, check each instance\'s auth log for logins in the 60 seconds after each key (instanceOSUser names the account), and restrict ec2-instance-connect:SendSSHPublicKey.',
+          "Ask the principal's owner. If not theirs: revoke the principal's credentials, check each instance's auth log for logins in the 60 seconds after each key (instanceOSUser names the account), and restrict ec2-instance-connect:SendSSHPublicKey.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: ['One instance reached once is not flagged.'],
         stratus: ['aws.lateral-movement.ec2-instance-connect'],

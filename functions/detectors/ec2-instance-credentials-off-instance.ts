@@ -79,12 +79,28 @@ export interface OffInstanceFlag {
  * InstanceCredentialExfiltration and Netflix's 2018 method do, judged over every call of the
  * instance's sessions (so the verdict does not depend on the order files are processed in).
  */
-export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCredentialsOffInstanceOptions = {}): CorrelatingDetector<OffInstanceAggregate> {
+export function createEc2InstanceCredentialsOffInstance(
+  options: Ec2InstanceCredentialsOffInstanceOptions = {},
+): CorrelatingDetector<OffInstanceAggregate> {
   const ranges = options.awsIpRanges;
   const threshold = validThreshold(options.egressInstanceThreshold);
 
-  async function evidenceOf(account: string, address: string, self: InstanceAggregate, selfRef: string, lookup: AggregateLookup<OffInstanceAggregate>): Promise<AddressEvidence> {
-    if (address.startsWith('vpce:')) return { address, outsideAws: undefined, person: undefined, egressInstances: 0, isEgress: false, foreignEndpoint: true };
+  async function evidenceOf(
+    account: string,
+    address: string,
+    self: InstanceAggregate,
+    selfRef: string,
+    lookup: AggregateLookup<OffInstanceAggregate>,
+  ): Promise<AddressEvidence> {
+    if (address.startsWith('vpce:'))
+      return {
+        address,
+        outsideAws: undefined,
+        person: undefined,
+        egressInstances: 0,
+        isEgress: false,
+        foreignEndpoint: true,
+      };
     const found = await lookup(evidenceKey(account, address));
     const entry = found?.t === 'e' ? found.a[address] : undefined;
     const members = entry?.i ?? [];
@@ -112,7 +128,7 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
       id: DETECTOR_ID,
       title: 'EC2 instance credentials used off the instance',
       description:
-        'A call made with an EC2 instance role session (IMDS-delivered credentials, recognised by userIdentity.sessionContext.ec2RoleDelivery) from a public address that is not where the instance is. Per session, the home is the account\'s VPC endpoints and private addresses, the account\'s egress (NAT gateways shared by several instances), the address the instance\'s other sessions start at, or else the session\'s earliest public address that no evidence argues against (outside AWS\'s published ranges, used by people\'s access keys, another account\'s VPC endpoint, an instance that otherwise only calls through endpoints). Judged on the correlation stage over all of the instance\'s calls, so the verdict does not depend on processing order. The workshop\'s "extra credit", done the way GuardDuty (InstanceCredentialExfiltration) and Netflix (2018) do it.',
+        "A call made with an EC2 instance role session (IMDS-delivered credentials, recognised by userIdentity.sessionContext.ec2RoleDelivery) from a public address that is not where the instance is. Per session, the home is the account's VPC endpoints and private addresses, the account's egress (NAT gateways shared by several instances), the address the instance's other sessions start at, or else the session's earliest public address that no evidence argues against (outside AWS's published ranges, used by people's access keys, another account's VPC endpoint, an instance that otherwise only calls through endpoints). Judged on the correlation stage over all of the instance's calls, so the verdict does not depend on processing order. The workshop's \"extra credit\", done the way GuardDuty (InstanceCredentialExfiltration) and Netflix (2018) do it.",
       severity: 'high',
       mitre: { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' },
       stratus: ['aws.credential-access.ec2-steal-instance-credentials'],
@@ -125,21 +141,21 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
         'https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html',
       ],
       falsePositives: [
-        'The instance\'s own address changed during a session (an Elastic IP moved or associated, a public IP added): the new address is flagged for that session.',
+        "The instance's own address changed during a session (an Elastic IP moved or associated, a public IP added): the new address is flagged for that session.",
         'An instance that reaches some endpoints over IPv6 and others over IPv4 (dual-stack endpoints) shows two addresses.',
         'An instance that otherwise only calls through VPC endpoints and now and then calls out through its own public address or a NAT gateway it alone uses.',
-        'Instances behind an on-premises proxy (Direct Connect or VPN) egress outside AWS\'s ranges: flagged until enough instances start their sessions there to make it the account\'s egress; suppress a known proxy by sourceIPs.',
-        'A person deliberately using an instance\'s credentials from a workstation while debugging: true off-instance use, but not theft.',
+        "Instances behind an on-premises proxy (Direct Connect or VPN) egress outside AWS's ranges: flagged until enough instances start their sessions there to make it the account's egress; suppress a known proxy by sourceIPs.",
+        "A person deliberately using an instance's credentials from a workstation while debugging: true off-instance use, but not theft.",
       ],
       runbook:
-        'Compare sourceIPAddress with the instance\'s addresses (DescribeInstances, network interfaces, Elastic IP history in CloudTrail) and with the home address given in the reason. A failed call (AccessDenied) from another address is still an attempt to use stolen credentials: treat it like a success. If the address is not the instance\'s: revoke the role\'s active sessions (IAM console "Revoke active sessions", i.e. an AWSRevokeOlderSessions deny), require IMDSv2 (HttpTokens=required, hop limit 1) on the instance, look for SSRF or a compromised process on it, and review every call made from the address.',
+        "Compare sourceIPAddress with the instance's addresses (DescribeInstances, network interfaces, Elastic IP history in CloudTrail) and with the home address given in the reason. A failed call (AccessDenied) from another address is still an attempt to use stolen credentials: treat it like a success. If the address is not the instance's: revoke the role's active sessions (IAM console \"Revoke active sessions\", i.e. an AWSRevokeOlderSessions deny), require IMDSv2 (HttpTokens=required, hop limit 1) on the instance, look for SSRF or a compromised process on it, and review every call made from the address.",
       failedCalls: FAILED_CALLS.matched,
       weaknesses: [
         'Trails from before ec2RoleDelivery existed (2021) are not covered: a session named like an instance id without it is not treated as an instance session, so forged look-alike session names cannot cause findings either way.',
         'Stolen credentials used from another host in the same VPC through its endpoints, or behind the same NAT gateway, look like the instance (GuardDuty has the same blind spot).',
-        'A thief who uses a session before the instance\'s own public calls, from an AWS address nobody\'s keys use, on a new instance (no other sessions yet), is taken as home: give ip-ranges.json to catch the outside-AWS case.',
-        'A thief who steals every session of an endpoint-only instance and uses each from the same AWS address makes that address look like where the instance\'s sessions start.',
-        'Counts are lower bounds, and an instance keeps its newest 24 sessions and earliest 8 public addresses within the aggregates\' retention (AGGREGATE_TTL_DAYS, default 3).',
+        "A thief who uses a session before the instance's own public calls, from an AWS address nobody's keys use, on a new instance (no other sessions yet), is taken as home: give ip-ranges.json to catch the outside-AWS case.",
+        "A thief who steals every session of an endpoint-only instance and uses each from the same AWS address makes that address look like where the instance's sessions start.",
+        "Counts are lower bounds, and an instance keeps its newest 24 sessions and earliest 8 public addresses within the aggregates' retention (AGGREGATE_TTL_DAYS, default 3).",
       ],
     },
 
@@ -154,8 +170,11 @@ export function createEc2InstanceCredentialsOffInstance(options: Ec2InstanceCred
       const selfRef = `${roleArn}|${key.slice(key.lastIndexOf('|') + 1)}`;
       const addresses = new Set(Object.values(aggregate.s).flatMap((session) => Object.keys(session.p)));
       const evidence = new Map<string, AddressEvidence>();
-      for (const address of [...addresses].sort()) evidence.set(address, await evidenceOf(account, address, aggregate, selfRef, lookup));
-      return decideInstance(aggregate, (address) => evidence.get(address)!, { roleArn, instanceId: aggregate.id }).map((flag) => verdictOf(aggregate, flag, roleArn, account));
+      for (const address of [...addresses].sort())
+        evidence.set(address, await evidenceOf(account, address, aggregate, selfRef, lookup));
+      return decideInstance(aggregate, (address) => evidence.get(address)!, { roleArn, instanceId: aggregate.id }).map(
+        (flag) => verdictOf(aggregate, flag, roleArn, account),
+      );
     },
   };
 }
@@ -200,7 +219,9 @@ export function decideInstance(
   const flags = new Map<string, OffInstanceFlag>();
   for (const creationDate of sessions) {
     const session = aggregate.s[creationDate]!;
-    const used = Object.entries(session.p).sort(([a, x], [b, y]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : a < b ? -1 : 1));
+    const used = Object.entries(session.p).sort(([a, x], [b, y]) =>
+      x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : a < b ? -1 : 1,
+    );
     if (used.length === 0) continue;
     const others = sessions.filter((other) => other !== creationDate).map((other) => aggregate.s[other]!);
     const starts = new Set(others.map(earliestPublic).filter((a): a is string => a !== undefined));
@@ -215,7 +236,9 @@ export function decideInstance(
     };
     // Where other sessions start is home only if the address itself says nothing against it, so
     // a thief who keeps stealing the new sessions from outside AWS is never taken as home.
-    let homes = used.filter(([address]) => evidence(address).isEgress || (starts.has(address) && against(address) === undefined));
+    let homes = used.filter(
+      ([address]) => evidence(address).isEgress || (starts.has(address) && against(address) === undefined),
+    );
     const byEvidence = homes.length > 0;
     if (!byEvidence) {
       const fallback = used.find(([address]) => against(address) === undefined);
@@ -234,18 +257,26 @@ export function decideInstance(
       if (home && (byEvidence || span[0] > home[1][0] || reasonAgainst === undefined)) {
         kind = 'other-address';
         severity = 'high';
-        const why = evidence(home[0]).isEgress ? "this account's egress" : byEvidence ? "where the instance's other sessions start" : 'where this session is first seen';
+        const why = evidence(home[0]).isEgress
+          ? "this account's egress"
+          : byEvidence
+            ? "where the instance's other sessions start"
+            : 'where this session is first seen';
         facts.push(`used from ${address}, not from ${home[0]}, ${why} (${home[1][0]})`);
         if (reasonAgainst && !endpointOnly) facts.push(reasonAgainst);
       } else if (endpointOnly && !e.foreignEndpoint) {
         kind = 'endpoint-only';
         severity = 'high';
-        facts.push(`used from ${address}, while the instance's other sessions only called through VPC endpoints or private addresses`);
+        facts.push(
+          `used from ${address}, while the instance's other sessions only called through VPC endpoints or private addresses`,
+        );
         if (e.outsideAws === true) facts.push(`${address} is outside AWS's published ranges`);
       } else {
         kind = 'off-instance';
         severity = 'medium';
-        facts.push(`used from ${address}, and ${reasonAgainst ?? 'no address of the session is known to be the instance\'s'}; not an egress address of this account`);
+        facts.push(
+          `used from ${address}, and ${reasonAgainst ?? "no address of the session is known to be the instance's"}; not an egress address of this account`,
+        );
       }
       const agents = aggregate.a[address]?.ua ?? [];
       const stranger = agents.find((agent) => homeAgents.size > 0 && !homeAgents.has(agent));
@@ -254,14 +285,20 @@ export function decideInstance(
         facts.push(`user agent ${stranger} differs from the home address's ${[...homeAgents].join(', ')}`);
       }
       const errorCode = aggregate.a[address]?.x?.r.errorCode;
-      if (typeof errorCode === 'string' && errorCode) facts.push(`the call shown failed (${errorCode.slice(0, 64)}), which is still an attempt to use the credentials`);
+      if (typeof errorCode === 'string' && errorCode)
+        facts.push(
+          `the call shown failed (${errorCode.slice(0, 64)}), which is still an attempt to use the credentials`,
+        );
       const subject = `${address}#${kind}`;
       const known = flags.get(subject);
       if (known) {
         known.sessions.push(creationDate);
         if (rank(severity) <= rank(known.match.severity ?? 'info')) continue;
       }
-      const title = kind === 'off-instance' ? 'EC2 instance credentials used from an address that is not the instance\'s' : undefined;
+      const title =
+        kind === 'off-instance'
+          ? "EC2 instance credentials used from an address that is not the instance's"
+          : undefined;
       const reason = `Credentials of instance ${who.instanceId} (role ${roleName(who.roleArn)}), session of ${creationDate}: ${facts.join('; ')}.`;
       const match: DetectorMatch = title ? { severity, title, reason } : { severity, reason };
       if (known) known.match = match;
@@ -275,10 +312,17 @@ function verdictOf(aggregate: InstanceAggregate, flag: OffInstanceFlag, roleArn:
   const entry: AddressEntry | undefined = aggregate.a[flag.address];
   // An address beyond the cap has no copy of its record: the finding shows what is known of it.
   const record: CloudTrailRecord = entry?.x?.r ?? {
-    eventTime: Object.values(aggregate.s).map((s) => s.p[flag.address]?.[0]).filter((t): t is string => !!t).sort()[0] ?? '1970-01-01T00:00:00Z',
+    eventTime:
+      Object.values(aggregate.s)
+        .map((s) => s.p[flag.address]?.[0])
+        .filter((t): t is string => !!t)
+        .sort()[0] ?? '1970-01-01T00:00:00Z',
     sourceIPAddress: flag.address,
     recipientAccountId: account,
-    userIdentity: { type: 'AssumedRole', arn: `${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${aggregate.id}` },
+    userIdentity: {
+      type: 'AssumedRole',
+      arn: `${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${aggregate.id}`,
+    },
   };
   return { subject: `${flag.address}#${flag.kind}`, record, objectKey: entry?.x?.k ?? '', match: flag.match };
 }
@@ -297,6 +341,7 @@ function roleName(roleArn: string): string {
 
 function validThreshold(value: number | undefined): number {
   if (value === undefined) return DEFAULT_EGRESS_INSTANCE_THRESHOLD;
-  if (!Number.isInteger(value) || value < 2) throw new ConfigError(`egressInstanceThreshold must be an integer >= 2, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 2)
+    throw new ConfigError(`egressInstanceThreshold must be an integer >= 2, got ${String(value)}`);
   return value;
 }

@@ -19,11 +19,14 @@ export const ec2SerialConsoleSshKey = apiCallDetector(
     ],
     falsePositives: ['An operator repairing an instance that does not boot or has lost its network.'],
     runbook:
-      'Confirm with the principal\'s owner that a break-glass repair was under way. If not: disable serial console access (DisableSerialConsoleAccess), revoke the principal\'s credentials, and examine the instance for changes made from the console.',
+      "Confirm with the principal's owner that a break-glass repair was under way. If not: disable serial console access (DisableSerialConsoleAccess), revoke the principal's credentials, and examine the instance for changes made from the console.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.lateral-movement.ec2-serial-console-send-ssh-public-key'],
   },
-  { 'ec2-instance-connect.amazonaws.com': ['SendSerialConsoleSSHPublicKey'], 'ec2.amazonaws.com': ['EnableSerialConsoleAccess'] },
+  {
+    'ec2-instance-connect.amazonaws.com': ['SendSerialConsoleSSHPublicKey'],
+    'ec2.amazonaws.com': ['EnableSerialConsoleAccess'],
+  },
   (params, record) =>
     record.eventName === 'EnableSerialConsoleAccess'
       ? { reason: `EnableSerialConsoleAccess requested by ${principalOf(record)}.`, severity: 'medium' }

@@ -18,10 +18,34 @@ export interface UnusualInstanceOptions {
 }
 
 /** GPU (p, g), ML accelerators (inf, trn, dl), FPGA (f), high-memory (x, u-) and HPC (hpc) families. */
-export const UNUSUAL_FAMILIES = ['p2', 'p3', 'p4', 'p5', 'p6', 'g3', 'g4', 'g5', 'g6', 'gr6', 'inf1', 'inf2', 'trn1', 'trn2', 'dl1', 'dl2', 'f1', 'f2', 'x1', 'x2', 'x8', 'u-', 'hpc'];
+export const UNUSUAL_FAMILIES = [
+  'p2',
+  'p3',
+  'p4',
+  'p5',
+  'p6',
+  'g3',
+  'g4',
+  'g5',
+  'g6',
+  'gr6',
+  'inf1',
+  'inf2',
+  'trn1',
+  'trn2',
+  'dl1',
+  'dl2',
+  'f1',
+  'f2',
+  'x1',
+  'x2',
+  'x8',
+  'u-',
+  'hpc',
+];
 
 function familyOf(instanceType: string): string {
-  return instanceType.startsWith('u-') ? 'u-' : instanceType.split('.')[0] ?? instanceType;
+  return instanceType.startsWith('u-') ? 'u-' : (instanceType.split('.')[0] ?? instanceType);
 }
 
 function countOf(value: unknown): number {
@@ -45,9 +69,11 @@ export function createEc2UnusualInstanceLaunched(options: UnusualInstanceOptions
         'https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html',
         techniqueUrl('T1496.001'),
       ],
-      falsePositives: ['Teams that train models or render on GPU instances: list their families in usualFamilies, or suppress their principals.'],
+      falsePositives: [
+        'Teams that train models or render on GPU instances: list their families in usualFamilies, or suppress their principals.',
+      ],
       runbook:
-        'Check who launched what, where (awsRegion: unused regions are a tell) and with which key pair and user data. If unexpected: terminate the instances, revoke the caller\'s credentials, and look for the same pattern in other regions.',
+        "Check who launched what, where (awsRegion: unused regions are a tell) and with which key pair and user data. If unexpected: terminate the instances, revoke the caller's credentials, and look for the same pattern in other regions.",
       failedCalls: FAILED_CALLS.lowerSeverity,
       weaknesses: [
         'Launch templates that set the type are not resolved: RunInstances with only a launchTemplate is judged by its count.',
@@ -59,7 +85,10 @@ export function createEc2UnusualInstanceLaunched(options: UnusualInstanceOptions
     (params, record) => {
       const type = stringAt(params, 'instanceType');
       const unusualType = type !== undefined && families.has(familyOf(type));
-      const count = objectsOf(itemsOf(at(params, 'instancesSet'))).reduce((sum, item) => sum + countOf(item.maxCount), 0);
+      const count = objectsOf(itemsOf(at(params, 'instancesSet'))).reduce(
+        (sum, item) => sum + countOf(item.maxCount),
+        0,
+      );
       if (!unusualType && count <= maxCount) return undefined;
       const what = unusualType ? `instance type ${type}` : `${count} instances`;
       return `RunInstances by ${principalOf(record)} requested ${what}${unusualType && count > 0 ? ` (up to ${count})` : ''} in ${String(record.awsRegion ?? '?')}.`;

@@ -22,11 +22,13 @@ export function createEc2UserDataDownloaded(options: Partial<BurstOptions> = {})
           'https://hackingthe.cloud/aws/general-knowledge/introduction_user_data/',
           techniqueUrl('T1552'),
         ],
-        falsePositives: ['Inventory or compliance scanners that read every instance\'s attributes (a stable principal: suppress it).'],
+        falsePositives: [
+          "Inventory or compliance scanners that read every instance's attributes (a stable principal: suppress it).",
+        ],
         runbook:
-          'Check whether the principal is a known scanner. If not: read the user data of the instances named (and the rest of the window\'s calls), rotate any secret found in it, move secrets to Secrets Manager, and revoke the principal\'s credentials.',
+          "Check whether the principal is a known scanner. If not: read the user data of the instances named (and the rest of the window's calls), rotate any secret found in it, move secrets to Secrets Manager, and revoke the principal's credentials.",
         failedCalls: FAILED_CALLS.lowerSeverity,
-        weaknesses: ['A single instance\'s user data read once is not flagged.'],
+        weaknesses: ["A single instance's user data read once is not flagged."],
         stratus: ['aws.discovery.ec2-download-user-data'],
       },
       events: { 'ec2.amazonaws.com': ['DescribeInstanceAttribute'] },

@@ -8,7 +8,7 @@ export const ec2UserDataModified = apiCallDetector(
     id: 'ec2-user-data-modified',
     title: 'EC2 user data modified',
     description:
-      'An EC2 ModifyInstanceAttribute call that sets the instance\'s user data. User data scripts run as root (or SYSTEM) when the instance starts, so changing them on a stopped instance runs the caller\'s code with the instance role. CloudTrail redacts the new value.',
+      "An EC2 ModifyInstanceAttribute call that sets the instance's user data. User data scripts run as root (or SYSTEM) when the instance starts, so changing them on a stopped instance runs the caller's code with the instance role. CloudTrail redacts the new value.",
     severity: 'medium',
     mitre: { id: 'T1059.009', name: 'Command and Scripting Interpreter: Cloud API' },
     references: [
@@ -18,7 +18,7 @@ export const ec2UserDataModified = apiCallDetector(
     ],
     falsePositives: ['Operators updating the bootstrap script of a long-lived instance.'],
     runbook:
-      'Read the current user data (DescribeInstanceAttribute --attribute userData) and compare it with the expected bootstrap. Look for StopInstances / StartInstances around the change. If unexpected: stop the instance, preserve its volumes for forensics and revoke the instance role\'s sessions.',
+      "Read the current user data (DescribeInstanceAttribute --attribute userData) and compare it with the expected bootstrap. Look for StopInstances / StartInstances around the change. If unexpected: stop the instance, preserve its volumes for forensics and revoke the instance role's sessions.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.execution.ec2-user-data'],
   },

@@ -23,7 +23,12 @@ export const guarddutyDisabled = apiCallDetector(
     failedCalls: FAILED_CALLS.lowerSeverity,
   },
   {
-    'guardduty.amazonaws.com': ['DeleteDetector', 'UpdateDetector', 'DisassociateFromAdministratorAccount', 'DisassociateFromMasterAccount'],
+    'guardduty.amazonaws.com': [
+      'DeleteDetector',
+      'UpdateDetector',
+      'DisassociateFromAdministratorAccount',
+      'DisassociateFromMasterAccount',
+    ],
   },
   (params, record) => {
     const detector = label('detector', stringAt(params, 'detectorId'));
@@ -31,7 +36,9 @@ export const guarddutyDisabled = apiCallDetector(
       case 'DeleteDetector':
         return `DeleteDetector requested for GuardDuty ${detector} in ${record.awsRegion ?? 'an unknown region'}.`;
       case 'UpdateDetector':
-        return isFalse(params?.enable) ? `UpdateDetector requested suspending GuardDuty ${detector} (enable false).` : undefined;
+        return isFalse(params?.enable)
+          ? `UpdateDetector requested suspending GuardDuty ${detector} (enable false).`
+          : undefined;
       default:
         return `${String(record.eventName)} requested removing GuardDuty ${detector} from its administrator account.`;
     }

@@ -32,22 +32,31 @@ export function createIamRoleTrustPolicyModified(options: RoleTrustOptions = {})
       runbook:
         'Read the new trust policy in the record. For an unknown account or "*": restore the previous policy, check AssumeRole calls on the role from that account since (their recipientAccountId is this account), and review the caller\'s other changes.',
       failedCalls: FAILED_CALLS.lowerSeverity,
-      weaknesses: ['Conditions (sts:ExternalId, aws:PrincipalOrgID) are not evaluated; a trust narrowed by them is still reported, with a note.'],
+      weaknesses: [
+        'Conditions (sts:ExternalId, aws:PrincipalOrgID) are not evaluated; a trust narrowed by them is still reported, with a note.',
+      ],
       stratus: ['aws.persistence.iam-backdoor-role', 'aws.persistence.iam-create-backdoor-role'],
     },
     { 'iam.amazonaws.com': ['UpdateAssumeRolePolicy', 'CreateRole'] },
     (params, record) => {
       const call = String(record.eventName);
       const role = label('role', stringAt(params, 'roleName'));
-      const statements = statementsOf(parsePolicy(params?.policyDocument ?? params?.assumeRolePolicyDocument)).filter((s) => s.Effect === 'Allow');
-      const outside = statements.flatMap((statement) => outsiders(awsPrincipals(statement), ownAccount(record), allowed));
+      const statements = statementsOf(parsePolicy(params?.policyDocument ?? params?.assumeRolePolicyDocument)).filter(
+        (s) => s.Effect === 'Allow',
+      );
+      const outside = statements.flatMap((statement) =>
+        outsiders(awsPrincipals(statement), ownAccount(record), allowed),
+      );
       const narrowed = statements.some(hasCondition) ? ' (with a Condition)' : '';
       if (outside.length > 0) {
         const who = [...new Set(outside)].slice(0, 5).join(', ');
         return `${call} by ${principalOf(record)} lets ${who === '*' ? 'everyone (*)' : who} assume ${role}${narrowed}.`;
       }
       if (call === 'CreateRole') return undefined;
-      return { reason: `UpdateAssumeRolePolicy by ${principalOf(record)} replaced the trust policy of ${role}.`, severity: 'medium' };
+      return {
+        reason: `UpdateAssumeRolePolicy by ${principalOf(record)} replaced the trust policy of ${role}.`,
+        severity: 'medium',
+      };
     },
   );
 }

@@ -89,7 +89,10 @@ export function evidenceKey(account: string, address: string): string {
 }
 
 /** What one record tells: its instance's aggregate and its address's evidence, or a person's address. */
-export function observeRecord(record: CloudTrailRecord, objectKey: string): Observation<OffInstanceAggregate>[] | undefined {
+export function observeRecord(
+  record: CloudTrailRecord,
+  objectKey: string,
+): Observation<OffInstanceAggregate>[] | undefined {
   if (!record || typeof record !== 'object' || Array.isArray(record)) return undefined;
   const time = record.eventTime;
   if (typeof time !== 'string' || !TIME.test(time)) return undefined;
@@ -97,7 +100,12 @@ export function observeRecord(record: CloudTrailRecord, objectKey: string): Obse
   if (person) {
     const origin = callOrigin(record, person.account);
     if (origin?.kind !== 'public' || origin.foreign) return undefined;
-    return [{ key: evidenceKey(person.account, origin.address), aggregate: { t: 'e', a: { [origin.address]: { p: [person.arn.slice(0, 128)] } } } }];
+    return [
+      {
+        key: evidenceKey(person.account, origin.address),
+        aggregate: { t: 'e', a: { [origin.address]: { p: [person.arn.slice(0, 128)] } } },
+      },
+    ];
   }
   const session = instanceSessionOf(record);
   if (!session) return undefined;
@@ -105,17 +113,37 @@ export function observeRecord(record: CloudTrailRecord, objectKey: string): Obse
   if (!origin) return undefined;
   const span: Span = [time, time, 1];
   if (origin.kind === 'home') {
-    const aggregate: InstanceAggregate = { t: 'i', id: session.instanceId, s: { [session.creationDate]: { h: { [origin.marker]: span }, p: {} } }, a: {} };
+    const aggregate: InstanceAggregate = {
+      t: 'i',
+      id: session.instanceId,
+      s: { [session.creationDate]: { h: { [origin.marker]: span }, p: {} } },
+      a: {},
+    };
     return [{ key: session.key, aggregate }];
   }
   const eventID = typeof record.eventID === 'string' ? record.eventID.slice(0, 64) : '';
   const family = userAgentFamily(record.userAgent);
-  const entry: AddressEntry = { f: time, l: time, n: 1, ua: family ? [family] : [], ids: eventID ? [eventID] : [], x: { t: time, id: eventID, k: objectKey, r: sample(record) } };
-  const aggregate: InstanceAggregate = { t: 'i', id: session.instanceId, s: { [session.creationDate]: { h: {}, p: { [origin.address]: span } } }, a: { [origin.address]: entry } };
+  const entry: AddressEntry = {
+    f: time,
+    l: time,
+    n: 1,
+    ua: family ? [family] : [],
+    ids: eventID ? [eventID] : [],
+    x: { t: time, id: eventID, k: objectKey, r: sample(record) },
+  };
+  const aggregate: InstanceAggregate = {
+    t: 'i',
+    id: session.instanceId,
+    s: { [session.creationDate]: { h: {}, p: { [origin.address]: span } } },
+    a: { [origin.address]: entry },
+  };
   const observations: Observation<OffInstanceAggregate>[] = [{ key: session.key, aggregate }];
   if (!origin.foreign) {
     const ref = `${session.roleArn}|${session.instanceId.toLowerCase()}`;
-    observations.push({ key: evidenceKey(session.account, origin.address), aggregate: { t: 'e', a: { [origin.address]: { i: [ref] } } } });
+    observations.push({
+      key: evidenceKey(session.account, origin.address),
+      aggregate: { t: 'e', a: { [origin.address]: { i: [ref] } } },
+    });
   }
   return observations;
 }
@@ -183,14 +211,21 @@ function joinAddressInto(into: AddressEntry, b: AddressEntry): AddressEntry {
   return into;
 }
 
-function joinEvidenceInto(into: { i?: string[]; p?: string[] }, b: { i?: string[]; p?: string[] }): { i?: string[]; p?: string[] } {
+function joinEvidenceInto(
+  into: { i?: string[]; p?: string[] },
+  b: { i?: string[]; p?: string[] },
+): { i?: string[]; p?: string[] } {
   if (b.i) into.i = smallest(into.i ?? [], b.i, LIMITS.instancesPerAddress);
   if (b.p) into.p = smallest(into.p ?? [], b.p, 1);
   return into;
 }
 
 /** Keeps the first `max` entries in the given order (a fixed order over keys and joined values). */
-function cap<V>(map: Record<string, V>, max: number, order: (x: [string, V], y: [string, V]) => number): Record<string, V> {
+function cap<V>(
+  map: Record<string, V>,
+  max: number,
+  order: (x: [string, V], y: [string, V]) => number,
+): Record<string, V> {
   const entries = Object.entries(map);
   if (entries.length <= max) return map;
   return Object.fromEntries(entries.sort(order).slice(0, max));
@@ -198,8 +233,10 @@ function cap<V>(map: Record<string, V>, max: number, order: (x: [string, V], y: 
 
 const byKey = (x: [string, unknown], y: [string, unknown]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0);
 const newestKey = (x: [string, unknown], y: [string, unknown]) => -byKey(x, y);
-const earliestSpan = (x: [string, Span], y: [string, Span]) => (x[1][0] < y[1][0] ? -1 : x[1][0] > y[1][0] ? 1 : byKey(x, y));
-const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) => (x[1].f < y[1].f ? -1 : x[1].f > y[1].f ? 1 : byKey(x, y));
+const earliestSpan = (x: [string, Span], y: [string, Span]) =>
+  x[1][0] < y[1][0] ? -1 : x[1][0] > y[1][0] ? 1 : byKey(x, y);
+const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) =>
+  x[1].f < y[1].f ? -1 : x[1].f > y[1].f ? 1 : byKey(x, y);
 
 function smallest(a: readonly string[], b: readonly string[], max: number): string[] {
   // The common case (a record adds what the aggregate holds already) allocates nothing.
@@ -210,8 +247,22 @@ function smallest(a: readonly string[], b: readonly string[], max: number): stri
 }
 
 const SAMPLE_FIELDS = [
-  'eventVersion', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode', 'errorMessage',
-  'requestID', 'eventID', 'eventType', 'readOnly', 'recipientAccountId', 'vpcEndpointId', 'vpcEndpointAccountId',
+  'eventVersion',
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'requestID',
+  'eventID',
+  'eventType',
+  'readOnly',
+  'recipientAccountId',
+  'vpcEndpointId',
+  'vpcEndpointAccountId',
 ] as const;
 const IDENTITY_FIELDS = ['type', 'principalId', 'arn', 'accountId', 'accessKeyId'] as const;
 const MAX_SAMPLE_STRING = 160;
@@ -230,9 +281,11 @@ function sample(record: CloudTrailRecord): CloudTrailRecord {
   const identity = record.userIdentity;
   if (identity && typeof identity === 'object') {
     const kept: Record<string, unknown> = {};
-    for (const field of IDENTITY_FIELDS) if (typeof identity[field] === 'string') kept[field] = (identity[field] as string).slice(0, MAX_SAMPLE_STRING);
+    for (const field of IDENTITY_FIELDS)
+      if (typeof identity[field] === 'string') kept[field] = (identity[field] as string).slice(0, MAX_SAMPLE_STRING);
     const creationDate = identity.sessionContext?.attributes?.creationDate;
-    if (typeof creationDate === 'string') kept.sessionContext = { attributes: { creationDate: creationDate.slice(0, 40) }, ec2RoleDelivery: '-' };
+    if (typeof creationDate === 'string')
+      kept.sessionContext = { attributes: { creationDate: creationDate.slice(0, 40) }, ec2RoleDelivery: '-' };
     copy.userIdentity = kept;
   }
   return copy as CloudTrailRecord;

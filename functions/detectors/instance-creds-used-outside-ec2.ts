@@ -27,7 +27,7 @@ export const instanceCredsUsedOutsideEc2: StatelessDetector = {
       'Role sessions that a person or tool names like an instance id (i- then 8+ letters or digits) match.',
     ],
     runbook:
-      'Prefer ec2-instance-credentials-off-instance, which checks where the call came from. For a match here: compare sourceIPAddress with the instance\'s own addresses; if it is elsewhere, revoke the role\'s active sessions (AWSRevokeOlderSessions) and require IMDSv2 on the instance.',
+      "Prefer ec2-instance-credentials-off-instance, which checks where the call came from. For a match here: compare sourceIPAddress with the instance's own addresses; if it is elsewhere, revoke the role's active sessions (AWSRevokeOlderSessions) and require IMDSv2 on the instance.",
     failedCalls: FAILED_CALLS.matched,
     stratus: ['aws.credential-access.ec2-steal-instance-credentials'],
     // Every call an instance makes matches: in the benchmark corpus 40 % of records are instance sessions.

@@ -37,7 +37,12 @@ export function instanceSessionOf(record: CloudTrailRecord): InstanceSession | u
   const identity = record?.userIdentity;
   if (!identity || typeof identity !== 'object') return undefined;
   if (identity.type !== 'AssumedRole') return undefined;
-  if (typeof identity.accessKeyId !== 'string' || !identity.accessKeyId.startsWith('ASIA') || identity.accessKeyId.length > 128) return undefined;
+  if (
+    typeof identity.accessKeyId !== 'string' ||
+    !identity.accessKeyId.startsWith('ASIA') ||
+    identity.accessKeyId.length > 128
+  )
+    return undefined;
   const context = identity.sessionContext;
   if (!context || typeof context !== 'object') return undefined;
   if (typeof context.ec2RoleDelivery !== 'string' || !context.ec2RoleDelivery) return undefined;
@@ -48,7 +53,8 @@ export function instanceSessionOf(record: CloudTrailRecord): InstanceSession | u
   if (!parts) return undefined;
   const [, partition, account, role, instanceId] = parts as unknown as [string, string, string, string, string];
   if (!INSTANCE_ID.test(instanceId)) return undefined;
-  const issuerArn = typeof issuer.arn === 'string' && issuer.arn.startsWith('arn:') && issuer.arn.length <= MAX_ARN ? issuer.arn : '';
+  const issuerArn =
+    typeof issuer.arn === 'string' && issuer.arn.startsWith('arn:') && issuer.arn.length <= MAX_ARN ? issuer.arn : '';
   const roleArn = issuerArn || `arn:${partition}:iam::${account}:role/${role}`;
   const attributes = context.attributes;
   const raw = attributes && typeof attributes === 'object' ? attributes.creationDate : undefined;
@@ -78,12 +84,14 @@ export type CallOrigin =
  */
 export function callOrigin(record: CloudTrailRecord, account: string): CallOrigin | undefined {
   const identity = record.userIdentity;
-  if (identity && typeof identity === 'object' && typeof identity.invokedBy === 'string' && identity.invokedBy) return undefined;
+  if (identity && typeof identity === 'object' && typeof identity.invokedBy === 'string' && identity.invokedBy)
+    return undefined;
   const endpoint = record.vpcEndpointId;
   if (typeof endpoint === 'string' && /^vpce-[0-9a-zA-Z]{1,32}$/.test(endpoint)) {
     const owner = record.vpcEndpointAccountId;
     // Newer records name the endpoint's account: a call through somebody else's endpoint is not home.
-    if (typeof owner === 'string' && /^\d{12}$/.test(owner) && owner !== account) return { kind: 'public', address: `vpce:${endpoint}@${owner}`, foreign: true };
+    if (typeof owner === 'string' && /^\d{12}$/.test(owner) && owner !== account)
+      return { kind: 'public', address: `vpce:${endpoint}@${owner}`, foreign: true };
     return { kind: 'home', marker: `vpce:${endpoint}` };
   }
   const source = record.sourceIPAddress;
@@ -100,7 +108,8 @@ export function personOf(record: CloudTrailRecord): { arn: string; account: stri
   if (!identity || typeof identity !== 'object' || identity.type !== 'IAMUser') return undefined;
   if (typeof identity.accessKeyId !== 'string' || !identity.accessKeyId.startsWith('AKIA')) return undefined;
   if (typeof identity.arn !== 'string' || !identity.arn || identity.arn.length > MAX_ARN) return undefined;
-  const account = typeof identity.accountId === 'string' && identity.accountId ? identity.accountId : record.recipientAccountId;
+  const account =
+    typeof identity.accountId === 'string' && identity.accountId ? identity.accountId : record.recipientAccountId;
   if (typeof account !== 'string' || !/^\d{12}$/.test(account)) return undefined;
   return { arn: identity.arn, account };
 }

@@ -16,9 +16,11 @@ export const kmsKeyDeletionOrDisable = apiCallDetector(
       'https://docs.aws.amazon.com/kms/latest/APIReference/API_DisableKey.html',
       techniqueUrl('T1485'),
     ],
-    falsePositives: ['Retiring keys of decommissioned workloads, or infrastructure-as-code stack deletes (they schedule deletion).'],
+    falsePositives: [
+      'Retiring keys of decommissioned workloads, or infrastructure-as-code stack deletes (they schedule deletion).',
+    ],
     runbook:
-      'Within the waiting period, CancelKeyDeletion and EnableKey stop the damage: do that first if the key is still in use. Then check whether a change covers the call and review the principal\'s other calls, especially key policy changes (PutKeyPolicy).',
+      "Within the waiting period, CancelKeyDeletion and EnableKey stop the damage: do that first if the key is still in use. Then check whether a change covers the call and review the principal's other calls, especially key policy changes (PutKeyPolicy).",
     failedCalls: FAILED_CALLS.lowerSeverity,
   },
   { 'kms.amazonaws.com': ['ScheduleKeyDeletion', 'DisableKey'] },

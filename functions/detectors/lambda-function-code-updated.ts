@@ -17,7 +17,7 @@ export function createLambdaFunctionCodeUpdated(options: LambdaCodeOptions = {})
       id: 'lambda-function-code-updated',
       title: 'Lambda function code updated',
       description:
-        'Lambda UpdateFunctionCode (CloudTrail: UpdateFunctionCode20150331v2) by a caller that is not one of the configured deployers. Replacing a function\'s code runs the new code with the function\'s role on every invocation: a quiet backdoor. Low by default because deployments do the same; list your pipelines\' roles in `deployers` to keep only the unexpected ones.',
+        "Lambda UpdateFunctionCode (CloudTrail: UpdateFunctionCode20150331v2) by a caller that is not one of the configured deployers. Replacing a function's code runs the new code with the function's role on every invocation: a quiet backdoor. Low by default because deployments do the same; list your pipelines' roles in `deployers` to keep only the unexpected ones.",
       severity: 'low',
       mitre: { id: 'T1648', name: 'Serverless Execution' },
       references: [
@@ -27,7 +27,7 @@ export function createLambdaFunctionCodeUpdated(options: LambdaCodeOptions = {})
       ],
       falsePositives: ['Every deployment by a pipeline or developer not listed in `deployers`.'],
       runbook:
-        'Compare the new code with the last release (GetFunction gives the package; CodeSha256 is in the response). If unexpected: roll back to the previous version, revoke the caller\'s credentials, and review what the function did since with its role.',
+        "Compare the new code with the last release (GetFunction gives the package; CodeSha256 is in the response). If unexpected: roll back to the previous version, revoke the caller's credentials, and review what the function did since with its role.",
       failedCalls: FAILED_CALLS.ignored,
       weaknesses: ['Without a deployer list every deployment is reported (at low severity).'],
       stratus: ['aws.persistence.lambda-overwrite-code'],

@@ -31,15 +31,28 @@ export function createLambdaFunctionSharedExternally(options: LambdaShareOptions
       failedCalls: FAILED_CALLS.lowerSeverity,
       stratus: ['aws.persistence.lambda-backdoor-function'],
     },
-    { 'lambda.amazonaws.com': ['AddPermission', 'AddPermission20150331', 'AddPermission20150331v2', 'AddLayerVersionPermission20181031', 'AddLayerVersionPermission'] },
+    {
+      'lambda.amazonaws.com': [
+        'AddPermission',
+        'AddPermission20150331',
+        'AddPermission20150331v2',
+        'AddLayerVersionPermission20181031',
+        'AddLayerVersionPermission',
+      ],
+    },
     (params, record) => {
       const principal = stringAt(params, 'principal');
       if (!principal) return undefined;
       const outside = outsiders([principal], ownAccount(record), allowed);
       if (outside.length === 0) return undefined;
-      const what = label(String(record.eventName).startsWith('AddLayer') ? 'layer' : 'function', stringAt(params, 'functionName') ?? stringAt(params, 'layerName'));
+      const what = label(
+        String(record.eventName).startsWith('AddLayer') ? 'layer' : 'function',
+        stringAt(params, 'functionName') ?? stringAt(params, 'layerName'),
+      );
       const everyone = principal === '*';
-      const narrowed = ['sourceAccount', 'sourceArn', 'principalOrgID', 'organizationId'].some((field) => stringAt(params, field) !== undefined);
+      const narrowed = ['sourceAccount', 'sourceArn', 'principalOrgID', 'organizationId'].some(
+        (field) => stringAt(params, field) !== undefined,
+      );
       const action = stringAt(params, 'action') ?? 'an action';
       return {
         reason: `${String(record.eventName)} by ${principalOf(record)} allows ${everyone ? 'everyone (*)' : `account ${principal}`} ${action} on ${what}${narrowed ? ' (narrowed by a source condition)' : ''}.`,

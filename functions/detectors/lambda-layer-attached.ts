@@ -18,7 +18,7 @@ export function createLambdaLayerAttached(options: LayerOptions = {}) {
       id: 'lambda-layer-attached',
       title: 'Lambda layer attached to a function',
       description:
-        'Lambda UpdateFunctionConfiguration (CloudTrail: UpdateFunctionConfiguration20150331v2) that sets layers on a function: high when a layer belongs to another account not listed in trustedAccounts (AWS publishes its own extensions, e.g. Lambda Insights, from AWS accounts: list them), low otherwise. A layer can carry an extension, a process that runs beside every invocation with the function\'s role and sees its events.',
+        "Lambda UpdateFunctionConfiguration (CloudTrail: UpdateFunctionConfiguration20150331v2) that sets layers on a function: high when a layer belongs to another account not listed in trustedAccounts (AWS publishes its own extensions, e.g. Lambda Insights, from AWS accounts: list them), low otherwise. A layer can carry an extension, a process that runs beside every invocation with the function's role and sees its events.",
       severity: 'low',
       mitre: { id: 'T1648', name: 'Serverless Execution' },
       references: [
@@ -26,13 +26,21 @@ export function createLambdaLayerAttached(options: LayerOptions = {}) {
         'https://docs.aws.amazon.com/lambda/latest/dg/lambda-extensions.html',
         techniqueUrl('T1648'),
       ],
-      falsePositives: ['Deployments that update layer versions; third-party observability layers from vendor accounts (reported high: check the vendor).'],
+      falsePositives: [
+        'Deployments that update layer versions; third-party observability layers from vendor accounts (reported high: check the vendor).',
+      ],
       runbook:
-        'List the function\'s layers (GetFunctionConfiguration) and where each comes from. For an unknown layer: remove it, inspect its content (GetLayerVersion), and review the function role\'s calls since the change.',
+        "List the function's layers (GetFunctionConfiguration) and where each comes from. For an unknown layer: remove it, inspect its content (GetLayerVersion), and review the function role's calls since the change.",
       failedCalls: FAILED_CALLS.ignored,
       stratus: ['aws.persistence.lambda-layer-extension'],
     },
-    { 'lambda.amazonaws.com': ['UpdateFunctionConfiguration', 'UpdateFunctionConfiguration20150331v2', 'UpdateFunctionConfiguration20150331'] },
+    {
+      'lambda.amazonaws.com': [
+        'UpdateFunctionConfiguration',
+        'UpdateFunctionConfiguration20150331v2',
+        'UpdateFunctionConfiguration20150331',
+      ],
+    },
     (params, record) => {
       const layers = stringsOf(params?.layers);
       if (layers.length === 0) return undefined;

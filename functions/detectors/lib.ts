@@ -1,5 +1,12 @@
 import { isFailedCall, type CloudTrailRecord } from '../core/cloudtrail.ts';
-import { FAILED_CALLS, SEVERITIES, type DetectorMatch, type DetectorMetadata, type Severity, type StatelessDetector } from './types.ts';
+import {
+  FAILED_CALLS,
+  SEVERITIES,
+  type DetectorMatch,
+  type DetectorMetadata,
+  type Severity,
+  type StatelessDetector,
+} from './types.ts';
 
 /**
  * Shared pieces of the catalogue detectors: safe access to loosely typed CloudTrail fields, the

@@ -33,7 +33,9 @@ export interface SigmaLoadReport {
  *
  * @throws {RuleLoadError}
  */
-export async function loadDetectorSet(sources: DetectorSources = {}): Promise<{ detectors: Detector[]; sigma: SigmaLoadReport }> {
+export async function loadDetectorSet(
+  sources: DetectorSources = {},
+): Promise<{ detectors: Detector[]; sigma: SigmaLoadReport }> {
   const detectors: Detector[] = [...BUILT_IN_DETECTORS];
   if (sources.awsIpRangesFile) {
     const awsIpRanges = await loadAwsIpRanges(sources.awsIpRangesFile);
@@ -51,7 +53,10 @@ export async function loadDetectorSet(sources: DetectorSources = {}): Promise<{ 
     const builtInIds = new Set(detectors.map((d) => d.meta.id));
     for (const rule of folder.detectors) {
       if (builtInIds.has(rule.meta.id)) {
-        const refusal = { file: rule.meta.source ?? sources.sigmaDir, reason: `id ${rule.meta.id} is already a built-in detector` };
+        const refusal = {
+          file: rule.meta.source ?? sources.sigmaDir,
+          reason: `id ${rule.meta.id} is already a built-in detector`,
+        };
         if (strict) throw new RuleLoadError(refusal.file, refusal.reason);
         sigma.refused.push(refusal);
         continue;

@@ -17,7 +17,7 @@ export const organizationLeft = apiCallDetector(
     ],
     falsePositives: ['A planned move of the account to another organisation (divestiture, reorganisation).'],
     runbook:
-      'Check with the organisation\'s owners whether the move was planned. If not: the account is outside your SCPs now; regain access through its root user or an existing admin role, and review every call made in the account since. Prevent recurrence with an SCP denying organizations:LeaveOrganization.',
+      "Check with the organisation's owners whether the move was planned. If not: the account is outside your SCPs now; regain access through its root user or an existing admin role, and review every call made in the account since. Prevent recurrence with an SCP denying organizations:LeaveOrganization.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.defense-evasion.organizations-leave'],
   },

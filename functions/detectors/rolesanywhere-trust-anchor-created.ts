@@ -3,7 +3,12 @@ import { apiCallDetector, label, stringAt } from './lib.ts';
 import { techniqueUrl } from './mitre.ts';
 import { FAILED_CALLS, type Severity } from './types.ts';
 
-const SEVERITY_BY_CALL: Record<string, Severity> = { CreateTrustAnchor: 'high', UpdateTrustAnchor: 'high', EnableTrustAnchor: 'medium', CreateProfile: 'medium' };
+const SEVERITY_BY_CALL: Record<string, Severity> = {
+  CreateTrustAnchor: 'high',
+  UpdateTrustAnchor: 'high',
+  EnableTrustAnchor: 'medium',
+  CreateProfile: 'medium',
+};
 
 /** IAM Roles Anywhere trust anchors (and profiles): a certificate authority the account now trusts to hand out roles. */
 export const rolesanywhereTrustAnchorCreated = apiCallDetector(
@@ -21,7 +26,7 @@ export const rolesanywhereTrustAnchorCreated = apiCallDetector(
     ],
     falsePositives: ['Platform teams onboarding on-premises workloads to IAM Roles Anywhere.'],
     runbook:
-      'Check the trust anchor\'s certificate (source) against your PKI. If unknown: disable and delete the trust anchor and any profile created with it, then look for CreateSession calls from rolesanywhere since, and for the roles those sessions used.',
+      "Check the trust anchor's certificate (source) against your PKI. If unknown: disable and delete the trust anchor and any profile created with it, then look for CreateSession calls from rolesanywhere since, and for the roles those sessions used.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.persistence.rolesanywhere-create-trust-anchor'],
   },
@@ -29,6 +34,9 @@ export const rolesanywhereTrustAnchorCreated = apiCallDetector(
   (params, record) => {
     const call = String(record.eventName);
     const name = stringAt(params, 'name') ?? stringAt(params, 'trustAnchorId');
-    return { reason: `${call} requested by ${principalOf(record)} (${label('name', name)}).`, severity: SEVERITY_BY_CALL[call] };
+    return {
+      reason: `${call} requested by ${principalOf(record)} (${label('name', name)}).`,
+      severity: SEVERITY_BY_CALL[call],
+    };
   },
 );

@@ -7,7 +7,7 @@ const meta: DetectorMetadata = {
   id: 'root-user-activity',
   title: 'Root user activity',
   description:
-    'Any call made by the account\'s root user itself: not made on its behalf by an AWS service (userIdentity.invokedBy) and not a service event. Root credentials bypass IAM policies and should be used only for the few tasks that need them.',
+    "Any call made by the account's root user itself: not made on its behalf by an AWS service (userIdentity.invokedBy) and not a service event. Root credentials bypass IAM policies and should be used only for the few tasks that need them.",
   severity: 'high',
   mitre: { id: 'T1078.004', name: 'Valid Accounts: Cloud Accounts' },
   references: [
@@ -38,6 +38,9 @@ export const rootUserActivity: StatelessDetector = {
     const from = stringAt(record, 'sourceIPAddress') ?? 'an unknown address';
     // A failed console sign-in carries no errorCode, only ConsoleLogin: Failure.
     const failed = isFailedCall(record) || stringAt(record.responseElements, 'ConsoleLogin') === 'Failure';
-    return judge(meta, record, { reason: `The root user called ${service}:${String(record.eventName)} from ${from}.`, failed });
+    return judge(meta, record, {
+      reason: `The root user called ${service}:${String(record.eventName)} from ${from}.`,
+      failed,
+    });
   },
 };

@@ -16,9 +16,11 @@ export const route53ResolverQueryLoggingDeleted = apiCallDetector(
       'https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_DisassociateResolverQueryLogConfig.html',
       techniqueUrl('T1562.008'),
     ],
-    falsePositives: ['VPC tear-down or a move to a shared (RAM) query logging configuration by infrastructure-as-code.'],
+    falsePositives: [
+      'VPC tear-down or a move to a shared (RAM) query logging configuration by infrastructure-as-code.',
+    ],
     runbook:
-      'List the query logging configurations and their associations (ListResolverQueryLogConfigAssociations); re-associate the VPC if it is unlogged. If not planned, review the principal\'s other calls and the VPC\'s traffic around the gap.',
+      "List the query logging configurations and their associations (ListResolverQueryLogConfigAssociations); re-associate the VPC if it is unlogged. If not planned, review the principal's other calls and the VPC's traffic around the gap.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.defense-evasion.dns-delete-logs'],
   },

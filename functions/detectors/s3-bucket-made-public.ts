@@ -1,9 +1,24 @@
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
-import { apiCallDetector, asObject, at, findStrings, includesValue, isFalse, label, parsePolicy, statementsOf, stringAt, type Json } from './lib.ts';
+import {
+  apiCallDetector,
+  asObject,
+  at,
+  findStrings,
+  includesValue,
+  isFalse,
+  label,
+  parsePolicy,
+  statementsOf,
+  stringAt,
+  type Json,
+} from './lib.ts';
 import { techniqueUrl } from './mitre.ts';
 import { FAILED_CALLS } from './types.ts';
 
-const PUBLIC_GROUPS = ['acs.amazonaws.com/groups/global/AllUsers', 'acs.amazonaws.com/groups/global/AuthenticatedUsers'];
+const PUBLIC_GROUPS = [
+  'acs.amazonaws.com/groups/global/AllUsers',
+  'acs.amazonaws.com/groups/global/AuthenticatedUsers',
+];
 const PUBLIC_CANNED_ACLS = new Set(['public-read', 'public-read-write', 'authenticated-read']);
 const BLOCK_FLAGS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
 
@@ -24,7 +39,9 @@ function scope(params: Json | undefined, record: CloudTrailRecord): string {
 }
 
 function publicPolicy(params: Json | undefined): string | undefined {
-  const statement = statementsOf(parsePolicy(params?.bucketPolicy) ?? parsePolicy(params?.policy)).find(isPublicStatement);
+  const statement = statementsOf(parsePolicy(params?.bucketPolicy) ?? parsePolicy(params?.policy)).find(
+    isPublicStatement,
+  );
   if (!statement) return undefined;
   const sid = typeof statement.Sid === 'string' && statement.Sid ? ` (statement '${statement.Sid}')` : '';
   return `PutBucketPolicy requested a policy on ${label('bucket', stringAt(params, 'bucketName'))} that allows Principal * without a Condition${sid}.`;
@@ -33,10 +50,17 @@ function publicPolicy(params: Json | undefined): string | undefined {
 function publicAcl(params: Json | undefined): string | undefined {
   // The canned ACL header is recorded as a list of strings (a bare string is accepted too).
   const header = params?.['x-amz-acl'];
-  const canned = (Array.isArray(header) ? header : [header]).find((value) => typeof value === 'string' && PUBLIC_CANNED_ACLS.has(value));
+  const canned = (Array.isArray(header) ? header : [header]).find(
+    (value) => typeof value === 'string' && PUBLIC_CANNED_ACLS.has(value),
+  );
   const group = findStrings(params, (text) => PUBLIC_GROUPS.some((uri) => text.includes(uri)), 1)[0];
   if (canned === undefined && group === undefined) return undefined;
-  const grantee = canned !== undefined ? `canned ACL ${String(canned)}` : group!.includes('AllUsers') ? 'the AllUsers group' : 'the AuthenticatedUsers group';
+  const grantee =
+    canned !== undefined
+      ? `canned ACL ${String(canned)}`
+      : group!.includes('AllUsers')
+        ? 'the AllUsers group'
+        : 'the AuthenticatedUsers group';
   return `PutBucketAcl requested access for ${grantee} on ${label('bucket', stringAt(params, 'bucketName'))}.`;
 }
 
@@ -61,7 +85,7 @@ export const s3BucketMadePublic = apiCallDetector(
       'A public policy statement whose Principal is narrowed by something other than a Condition (e.g. NotPrincipal tricks) is judged public.',
     ],
     runbook:
-      'Restore Block Public Access on the bucket (PutPublicAccessBlock with all four flags true) unless the bucket is on the list of intended public buckets. Then check S3 server access logs or CloudTrail data events for anonymous reads since the change, and review the principal\'s other calls.',
+      "Restore Block Public Access on the bucket (PutPublicAccessBlock with all four flags true) unless the bucket is on the list of intended public buckets. Then check S3 server access logs or CloudTrail data events for anonymous reads since the change, and review the principal's other calls.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     weaknesses: ['Object ACLs (PutObjectAcl) and access point policies are not inspected.'],
   },
@@ -81,7 +105,8 @@ export const s3BucketMadePublic = apiCallDetector(
     const name = String(record.eventName);
     if (name === 'PutBucketPolicy') return publicPolicy(params);
     if (name === 'PutBucketAcl') return publicAcl(params);
-    if (name.startsWith('Delete')) return `${name} requested removing Block Public Access from ${scope(params, record)}.`;
+    if (name.startsWith('Delete'))
+      return `${name} requested removing Block Public Access from ${scope(params, record)}.`;
     const configuration = at(params, 'PublicAccessBlockConfiguration');
     const off = BLOCK_FLAGS.filter((flag) => isFalse(at(configuration, flag)));
     return off.length > 0 ? `${name} requested ${off.join(', ')} false on ${scope(params, record)}.` : undefined;

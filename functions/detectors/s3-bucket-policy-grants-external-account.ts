@@ -23,15 +23,19 @@ export function createS3BucketPolicyGrantsExternalAccount(options: BucketShareOp
       references: ['https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html', techniqueUrl('T1537')],
       falsePositives: ['Buckets shared with partner, log-archive or backup accounts: list them in allowedAccounts.'],
       runbook:
-        'Compare the granted accounts with your organisation\'s. For an unknown account: remove the statement, look for S3 data events (GetObject, ListBucket) from that account since, and review the caller\'s other calls.',
+        "Compare the granted accounts with your organisation's. For an unknown account: remove the statement, look for S3 data events (GetObject, ListBucket) from that account since, and review the caller's other calls.",
       failedCalls: FAILED_CALLS.lowerSeverity,
       weaknesses: ['Conditions are not evaluated; a grant narrowed by aws:PrincipalOrgID is still reported.'],
       stratus: ['aws.exfiltration.s3-backdoor-bucket-policy'],
     },
     { 's3.amazonaws.com': ['PutBucketPolicy'] },
     (params, record) => {
-      const statements = statementsOf(parsePolicy(params?.bucketPolicy) ?? parsePolicy(params?.policy)).filter((s) => s.Effect === 'Allow');
-      const outside = [...new Set(statements.flatMap((s) => outsiders(awsPrincipals(s), ownAccount(record), allowed)))].filter((p) => p !== '*');
+      const statements = statementsOf(parsePolicy(params?.bucketPolicy) ?? parsePolicy(params?.policy)).filter(
+        (s) => s.Effect === 'Allow',
+      );
+      const outside = [
+        ...new Set(statements.flatMap((s) => outsiders(awsPrincipals(s), ownAccount(record), allowed))),
+      ].filter((p) => p !== '*');
       if (outside.length === 0) return undefined;
       return `PutBucketPolicy by ${principalOf(record)} grants ${outside.slice(0, 5).join(', ')} access to ${label('bucket', stringAt(params, 'bucketName'))}.`;
     },

@@ -46,7 +46,7 @@ export function createS3LifecycleShortExpiration(options: LifecycleOptions = {})
       ],
       falsePositives: ['Scratch, temporary-upload or cache buckets with deliberately short retention.'],
       runbook:
-        'Read the bucket\'s lifecycle configuration. On a log bucket: restore the intended retention at once (objects expire asynchronously, within about a day), turn on Object Lock or versioning with MFA delete for logs, and find who else the caller\'s credentials were used by.',
+        "Read the bucket's lifecycle configuration. On a log bucket: restore the intended retention at once (objects expire asynchronously, within about a day), turn on Object Lock or versioning with MFA delete for logs, and find who else the caller's credentials were used by.",
       failedCalls: FAILED_CALLS.lowerSeverity,
       weaknesses: ['Transitions to cheaper storage and Expiration by Date are not judged.'],
       stratus: ['aws.defense-evasion.cloudtrail-lifecycle-rule'],

@@ -24,9 +24,11 @@ export function createS3ObjectsDeletedInBulk(options: Partial<BurstOptions> = {}
           'https://aws.amazon.com/blogs/security/anatomy-of-a-ransomware-event-targeting-data-in-amazon-s3/',
           techniqueUrl('T1485'),
         ],
-        falsePositives: ['Clean-up jobs and applications that manage short-lived objects (a stable principal: suppress it or raise the threshold).'],
+        falsePositives: [
+          'Clean-up jobs and applications that manage short-lived objects (a stable principal: suppress it or raise the threshold).',
+        ],
         runbook:
-          'Check the bucket\'s versioning and Object Lock: restore deleted versions if they still exist. Revoke the principal\'s credentials, look for a ransom note (a PutObject right after), and block further deletes with a bucket policy while you investigate.',
+          "Check the bucket's versioning and Object Lock: restore deleted versions if they still exist. Revoke the principal's credentials, look for a ransom note (a PutObject right after), and block further deletes with a bucket policy while you investigate.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: [
           'S3 data events are off by default; without them this detector sees nothing.',

@@ -20,9 +20,12 @@ export const s3ObjectsEncryptedWithCustomerKey = apiCallDetector(
     ],
     falsePositives: ['Applications that use SSE-C on purpose (rare; they can be suppressed by principal or bucket).'],
     runbook:
-      'Stop the writes: revoke the principal\'s credentials and deny s3:PutObject with SSE-C by bucket policy (condition on s3:x-amz-server-side-encryption-customer-algorithm). Restore previous object versions if versioning is on, and look for a ransom note.',
+      "Stop the writes: revoke the principal's credentials and deny s3:PutObject with SSE-C by bucket policy (condition on s3:x-amz-server-side-encryption-customer-algorithm). Restore previous object versions if versioning is on, and look for a ransom note.",
     failedCalls: FAILED_CALLS.ignored,
-    weaknesses: ['Client-side encryption done before upload leaves no trace in CloudTrail; only SSE-C is seen.', 'One finding per object written.'],
+    weaknesses: [
+      'Client-side encryption done before upload leaves no trace in CloudTrail; only SSE-C is seen.',
+      'One finding per object written.',
+    ],
     stratus: ['aws.impact.s3-ransomware-client-side-encryption'],
   },
   { 's3.amazonaws.com': ['PutObject', 'CopyObject', 'CreateMultipartUpload'] },

@@ -9,7 +9,7 @@ export const sagemakerLifecycleConfigChanged = apiCallDetector(
     id: 'sagemaker-lifecycle-config-changed',
     title: 'SageMaker lifecycle configuration changed',
     description:
-      'SageMaker CreateNotebookInstanceLifecycleConfig, UpdateNotebookInstanceLifecycleConfig, or UpdateNotebookInstance attaching a lifecycle configuration. The script runs as root each time the notebook starts, with the notebook\'s execution role: a way to run code as that role.',
+      "SageMaker CreateNotebookInstanceLifecycleConfig, UpdateNotebookInstanceLifecycleConfig, or UpdateNotebookInstance attaching a lifecycle configuration. The script runs as root each time the notebook starts, with the notebook's execution role: a way to run code as that role.",
     severity: 'medium',
     mitre: { id: 'T1059.009', name: 'Command and Scripting Interpreter: Cloud API' },
     references: [
@@ -19,11 +19,17 @@ export const sagemakerLifecycleConfigChanged = apiCallDetector(
     ],
     falsePositives: ['Data-science platform teams managing notebook start-up scripts.'],
     runbook:
-      'Read the lifecycle configuration (DescribeNotebookInstanceLifecycleConfig; the scripts are base64). If unexpected: detach it, stop the notebook, review the execution role\'s calls since the notebook last started, and revoke its sessions.',
+      "Read the lifecycle configuration (DescribeNotebookInstanceLifecycleConfig; the scripts are base64). If unexpected: detach it, stop the notebook, review the execution role's calls since the notebook last started, and revoke its sessions.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.execution.sagemaker-update-lifecycle-config'],
   },
-  { 'sagemaker.amazonaws.com': ['CreateNotebookInstanceLifecycleConfig', 'UpdateNotebookInstanceLifecycleConfig', 'UpdateNotebookInstance'] },
+  {
+    'sagemaker.amazonaws.com': [
+      'CreateNotebookInstanceLifecycleConfig',
+      'UpdateNotebookInstanceLifecycleConfig',
+      'UpdateNotebookInstance',
+    ],
+  },
   (params, record) => {
     const call = String(record.eventName);
     const config = stringAt(params, 'notebookInstanceLifecycleConfigName') ?? stringAt(params, 'lifecycleConfigName');

@@ -29,13 +29,16 @@ export function createSecretsManagerSecretsReadInBulk(options: Partial<BurstOpti
           'Secret rotation or backup jobs (their principal is stable: raise the threshold or suppress it).',
         ],
         runbook:
-          'Identify the principal and where it called from (sourceIPAddress, userAgent). If the burst is not an expected job: rotate every secret it read (the reason lists the first; query CloudTrail for GetSecretValue by this principal in the window), revoke the principal\'s sessions or keys, and look for use of the secrets\' credentials since.',
+          "Identify the principal and where it called from (sourceIPAddress, userAgent). If the burst is not an expected job: rotate every secret it read (the reason lists the first; query CloudTrail for GetSecretValue by this principal in the window), revoke the principal's sessions or keys, and look for use of the secrets' credentials since.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: [
           `Tumbling ${settings.windowMinutes}-minute windows: a burst split across two windows, or a slow read below the threshold per window, is not flagged.`,
           'Each principal ARN counts on its own: many role sessions each reading a few secrets are not added up.',
         ],
-        stratus: ['aws.credential-access.secretsmanager-retrieve-secrets', 'aws.credential-access.secretsmanager-batch-retrieve-secrets'],
+        stratus: [
+          'aws.credential-access.secretsmanager-retrieve-secrets',
+          'aws.credential-access.secretsmanager-batch-retrieve-secrets',
+        ],
       },
       events: { 'secretsmanager.amazonaws.com': ['GetSecretValue', 'BatchGetSecretValue'] },
       noun: 'secrets',

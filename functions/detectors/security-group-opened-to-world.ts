@@ -22,7 +22,12 @@ function portOf(value: unknown): number | undefined {
 }
 
 function ruleOf(permission: Json, cidr: string): OpenRule {
-  return { protocol: String(permission.ipProtocol ?? '-1'), from: portOf(permission.fromPort), to: portOf(permission.toPort), cidr };
+  return {
+    protocol: String(permission.ipProtocol ?? '-1'),
+    from: portOf(permission.fromPort),
+    to: portOf(permission.toPort),
+    cidr,
+  };
 }
 
 /** Rules of the request open to any address: ipPermissions.items[] ranges, or the flat cidrIp / cidrIpv6 form. */
@@ -42,17 +47,25 @@ function openRules(params: Json | undefined): OpenRule[] {
 }
 
 function isAllTraffic(rule: OpenRule): boolean {
-  return rule.protocol === '-1' || rule.protocol === 'all' || (rule.from === -1 && rule.to === -1) || (rule.from === 0 && rule.to === 65535);
+  return (
+    rule.protocol === '-1' ||
+    rule.protocol === 'all' ||
+    (rule.from === -1 && rule.to === -1) ||
+    (rule.from === 0 && rule.to === 65535)
+  );
 }
 
 function exposesAdminPort(rule: OpenRule): boolean {
   if (isAllTraffic(rule)) return true;
-  return ADMIN_PORTS.some((port) => rule.from !== undefined && rule.to !== undefined && rule.from <= port && port <= rule.to);
+  return ADMIN_PORTS.some(
+    (port) => rule.from !== undefined && rule.to !== undefined && rule.from <= port && port <= rule.to,
+  );
 }
 
 function describe(rule: OpenRule): string {
   if (isAllTraffic(rule)) return `all traffic from ${rule.cidr}`;
-  const ports = rule.from === undefined ? '' : rule.from === rule.to ? `/${rule.from}` : `/${rule.from}-${rule.to ?? '?'}`;
+  const ports =
+    rule.from === undefined ? '' : rule.from === rule.to ? `/${rule.from}` : `/${rule.from}-${rule.to ?? '?'}`;
   return `${rule.protocol}${ports} from ${rule.cidr}`;
 }
 
@@ -73,7 +86,9 @@ export const securityGroupOpenedToWorld = apiCallDetector(
     runbook:
       'Check what the security group is attached to and whether the exposure is intended. If not, revoke the rule (RevokeSecurityGroupIngress) or narrow it to known addresses; for SSH/RDP prefer Session Manager. Review connections to the attached resources (VPC flow logs) since the change.',
     failedCalls: FAILED_CALLS.ignored,
-    weaknesses: ['Rules that reference prefix lists or other wide but not world-wide ranges (e.g. 0.0.0.0/1 twice) are not matched.'],
+    weaknesses: [
+      'Rules that reference prefix lists or other wide but not world-wide ranges (e.g. 0.0.0.0/1 twice) are not matched.',
+    ],
     stratus: ['aws.exfiltration.ec2-security-group-open-port-22-ingress'],
   },
   { 'ec2.amazonaws.com': ['AuthorizeSecurityGroupIngress'] },

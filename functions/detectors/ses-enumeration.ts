@@ -7,8 +7,15 @@ export const SES_ENUMERATION_DEFAULTS: BurstOptions = { threshold: 3, windowMinu
 
 // Read calls that tell an intruder whether the account can send mail and from which identities.
 const SES_DISCOVERY = [
-  'GetAccountSendingEnabled', 'GetSendQuota', 'GetSendStatistics', 'ListIdentities', 'GetIdentityVerificationAttributes',
-  'ListEmailIdentities', 'GetAccount', 'ListVerifiedEmailAddresses', 'GetIdentityDkimAttributes',
+  'GetAccountSendingEnabled',
+  'GetSendQuota',
+  'GetSendStatistics',
+  'ListIdentities',
+  'GetIdentityVerificationAttributes',
+  'ListEmailIdentities',
+  'GetAccount',
+  'ListVerifiedEmailAddresses',
+  'GetIdentityDkimAttributes',
 ];
 
 /** SES sending capability enumerated by one principal: the step before phishing or spam from the account. */
@@ -29,9 +36,11 @@ export function createSesEnumeration(options: Partial<BurstOptions> = {}) {
         ],
         falsePositives: ['Someone opening the SES console, which makes several of these calls at once.'],
         runbook:
-          'Check whether the principal works with SES. If not, and especially for a long-lived access key used from an unknown address: deactivate the key, look for SendEmail / SendRawEmail / UpdateAccountSendingEnabled and support cases asking for production access, and review the key\'s other calls.',
+          "Check whether the principal works with SES. If not, and especially for a long-lived access key used from an unknown address: deactivate the key, look for SendEmail / SendRawEmail / UpdateAccountSendingEnabled and support cases asking for production access, and review the key's other calls.",
         failedCalls: FAILED_CALLS.lowerSeverity,
-        weaknesses: ['Calls spread over regions count per window and principal, not per region; a slow enumeration stays below the threshold.'],
+        weaknesses: [
+          'Calls spread over regions count per window and principal, not per region; a slow enumeration stays below the threshold.',
+        ],
         stratus: ['aws.discovery.ses-enumerate'],
       },
       events: { 'ses.amazonaws.com': SES_DISCOVERY, 'email.amazonaws.com': SES_DISCOVERY },

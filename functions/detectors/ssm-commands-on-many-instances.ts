@@ -17,13 +17,16 @@ export function createSsmCommandsOnManyInstances(options: Partial<BurstOptions> 
         description: `One principal sent SSM Run Command (SendCommand) to ${settings.threshold} or more distinct instances within ${settings.windowMinutes} minutes; a tag or resource-group target counts as one item each. Commands run as root or SYSTEM.`,
         severity: 'medium',
         mitre: { id: 'T1651', name: 'Cloud Administration Command' },
-        references: ['https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html', techniqueUrl('T1651')],
+        references: [
+          'https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html',
+          techniqueUrl('T1651'),
+        ],
         falsePositives: [
           'Fleet operations (patching, inventory, configuration runs) sent by an operator or pipeline: suppress those principals or raise the threshold.',
           'State Manager associations invoke commands as the service; they are counted under the service principal.',
         ],
         runbook:
-          'Read the command (documentName, and in the SSM console or ListCommandInvocations the parameters and output). If it is not an expected operation: cancel it (CancelCommand), revoke the principal\'s credentials, and examine each target instance.',
+          "Read the command (documentName, and in the SSM console or ListCommandInvocations the parameters and output). If it is not an expected operation: cancel it (CancelCommand), revoke the principal's credentials, and examine each target instance.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: ['A target by tag may reach hundreds of instances and counts once; CloudTrail does not list them.'],
         stratus: ['aws.execution.ssm-send-command'],

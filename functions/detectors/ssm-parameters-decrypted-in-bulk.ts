@@ -27,7 +27,7 @@ export function createSsmParametersDecryptedInBulk(options: Partial<BurstOptions
           'Configuration management runs that render many secrets at once.',
         ],
         runbook:
-          'Identify the principal and where it called from. If the reads are not an expected start-up or deployment: rotate the parameters it decrypted (CloudTrail lists them per call), revoke the principal\'s sessions or keys, and check for DescribeParameters calls just before (enumeration).',
+          "Identify the principal and where it called from. If the reads are not an expected start-up or deployment: rotate the parameters it decrypted (CloudTrail lists them per call), revoke the principal's sessions or keys, and check for DescribeParameters calls just before (enumeration).",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: [
           'GetParametersByPath counts as one item per path, whatever it returned: a recursive read of a large tree is under-counted.',

@@ -23,7 +23,7 @@ export function createSsmSessionsOnManyInstances(options: Partial<BurstOptions> 
         ],
         falsePositives: ['An operator working through several instances during an incident or a rollout.'],
         runbook:
-          'Ask the principal\'s owner whether the sessions were theirs. If not: terminate the sessions (TerminateSession), revoke the principal\'s credentials, and review the session logs (S3 or CloudWatch Logs, if session logging is on) and each instance for changes.',
+          "Ask the principal's owner whether the sessions were theirs. If not: terminate the sessions (TerminateSession), revoke the principal's credentials, and review the session logs (S3 or CloudWatch Logs, if session logging is on) and each instance for changes.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: ['A session on one instance only, however unusual the caller, is not flagged.'],
         stratus: ['aws.execution.ssm-start-session'],

@@ -7,7 +7,8 @@
 export const STRATUS_AWS_TECHNIQUES: Readonly<Record<string, string>> = {
   'aws.credential-access.ec2-get-password-data': 'Retrieve EC2 Password Data',
   'aws.credential-access.ec2-steal-instance-credentials': 'Steal EC2 Instance Credentials',
-  'aws.credential-access.secretsmanager-batch-retrieve-secrets': 'Retrieve a High Number of Secrets Manager secrets (Batch)',
+  'aws.credential-access.secretsmanager-batch-retrieve-secrets':
+    'Retrieve a High Number of Secrets Manager secrets (Batch)',
   'aws.credential-access.secretsmanager-retrieve-secrets': 'Retrieve a High Number of Secrets Manager secrets',
   'aws.credential-access.ssm-retrieve-securestring-parameters': 'Retrieve And Decrypt SSM Parameters',
   'aws.defense-evasion.cloudtrail-delete': 'Delete CloudTrail Trail',
@@ -22,7 +23,8 @@ export const STRATUS_AWS_TECHNIQUES: Readonly<Record<string, string>> = {
   'aws.discovery.ses-enumerate': 'Enumerate SES',
   'aws.execution.ec2-launch-unusual-instances': 'Launch Unusual EC2 instances',
   'aws.execution.ec2-user-data': 'Execute Commands on EC2 Instance via User Data',
-  'aws.execution.sagemaker-update-lifecycle-config': 'Create/Update SageMaker Lifecycle Configuration for Privilege Escalation',
+  'aws.execution.sagemaker-update-lifecycle-config':
+    'Create/Update SageMaker Lifecycle Configuration for Privilege Escalation',
   'aws.execution.ssm-send-command': 'Usage of ssm:SendCommand on multiple instances',
   'aws.execution.ssm-start-session': 'Usage of ssm:StartSession on multiple instances',
   'aws.exfiltration.ec2-security-group-open-port-22-ingress': 'Open Ingress Port 22 on a Security Group',

@@ -23,5 +23,6 @@ export const stsFederationTokenCreated = apiCallDetector(
     stratus: ['aws.persistence.sts-federation-token'],
   },
   { 'sts.amazonaws.com': ['GetFederationToken'] },
-  (params, record) => `GetFederationToken requested by ${principalOf(record)} for ${label('federated user', stringAt(params, 'name'))}.`,
+  (params, record) =>
+    `GetFederationToken requested by ${principalOf(record)} for ${label('federated user', stringAt(params, 'name'))}.`,
 );

@@ -17,7 +17,7 @@ export const vpcFlowLogsDeleted = apiCallDetector(
     ],
     falsePositives: ['Infrastructure-as-code replacing or removing a VPC and its flow logs.'],
     runbook:
-      'Recreate the flow log (CreateFlowLogs) for the resource if it still exists. Check whether a change covers the delete; if not, review the principal\'s other calls and the resource\'s traffic just before the gap.',
+      "Recreate the flow log (CreateFlowLogs) for the resource if it still exists. Check whether a change covers the delete; if not, review the principal's other calls and the resource's traffic just before the gap.",
     failedCalls: FAILED_CALLS.lowerSeverity,
     stratus: ['aws.defense-evasion.vpc-remove-flow-logs'],
   },

@@ -2,7 +2,17 @@ import pLimit from 'p-limit';
 import type { AuditConfig } from '../core/config.ts';
 import { parseRunInput, type RunInput } from '../core/run-input.ts';
 import { folderOf, type RunPlan, type RunStore, type TrailLister } from '../core/ports.ts';
-import { ACCOUNT_PATTERN, ORG_PATTERN, accountPrefix, awsLogsPrefix, dayPrefix, daysBetween, parseTrailKey, regionPrefix, type TrailScope } from '../core/trail-keys.ts';
+import {
+  ACCOUNT_PATTERN,
+  ORG_PATTERN,
+  accountPrefix,
+  awsLogsPrefix,
+  dayPrefix,
+  daysBetween,
+  parseTrailKey,
+  regionPrefix,
+  type TrailScope,
+} from '../core/trail-keys.ts';
 
 /** The event the state machine's Plan task sends. */
 export interface PlanEvent {
@@ -61,7 +71,12 @@ const MINUTE = 60_000;
  * no file time is trusted, so late, re-synced, back-dated or copied-in files are taken once.
  * Scheduled runs hold a lease so that two never take the same objects.
  */
-export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunInput, runId: string): Promise<PlanOutput> {
+export async function planRun(
+  ports: PlanPorts,
+  config: PlanConfig,
+  input: RunInput,
+  runId: string,
+): Promise<PlanOutput> {
   const startedAt = ports.now();
   const scheduled = input.mode === 'scheduled';
   const leased = scheduled && config.scheduleLeaseMinutes > 0;
@@ -79,7 +94,13 @@ export async function planRun(ports: PlanPorts, config: PlanConfig, input: RunIn
   }
 }
 
-async function planObjects(ports: PlanPorts, config: PlanConfig, input: RunInput, runId: string, startedAt: Date): Promise<PlanOutput> {
+async function planObjects(
+  ports: PlanPorts,
+  config: PlanConfig,
+  input: RunInput,
+  runId: string,
+  startedAt: Date,
+): Promise<PlanOutput> {
   const window = await selectWindow(ports, config, input, startedAt);
   const scopes = await discoverScopes(ports.lister, config, input);
   const writer = new ManifestWriter(ports.runs, runId, config);
@@ -130,21 +151,36 @@ async function planObjects(ports: PlanPorts, config: PlanConfig, input: RunInput
     startedAt: startedAt.toISOString(),
     window,
     batches: writer.batches,
-    objects: { listed: writer.objects + analyzedBefore + skipped, queued: writer.objects, skipped, ...(input.mode === 'scheduled' ? { analyzedBefore } : {}) },
+    objects: {
+      listed: writer.objects + analyzedBefore + skipped,
+      queued: writer.objects,
+      skipped,
+      ...(input.mode === 'scheduled' ? { analyzedBefore } : {}),
+    },
     skippedByReason,
     accounts: [...new Set(scopes.map((s) => s.scope.account))].sort(),
     regions: [...new Set(scopes.map((s) => s.region))].sort(),
     filtered: Boolean(input.accounts?.length || input.regions?.length),
   };
   if (input.mode === 'scheduled') {
-    plan.nextStart = config.deliverySlackHours === null ? null : new Date(startedAt.getTime() - config.deliverySlackHours * HOUR).toISOString();
+    plan.nextStart =
+      config.deliverySlackHours === null
+        ? null
+        : new Date(startedAt.getTime() - config.deliverySlackHours * HOUR).toISOString();
   }
   await ports.runs.putPlan(plan);
   return output(plan, config);
 }
 
 /** A scheduled run that found another holding the lease: it plans nothing, and says whom it waits for. */
-async function deferred(ports: PlanPorts, config: PlanConfig, input: RunInput, runId: string, startedAt: Date, holder: string): Promise<PlanOutput> {
+async function deferred(
+  ports: PlanPorts,
+  config: PlanConfig,
+  input: RunInput,
+  runId: string,
+  startedAt: Date,
+  holder: string,
+): Promise<PlanOutput> {
   const plan: RunPlan = {
     runId,
     mode: input.mode,
@@ -195,13 +231,21 @@ async function dropAnalyzed<T extends { key: string }>(runs: RunStore, objects: 
   return analyzed.size === 0 ? objects : objects.filter((o) => !analyzed.has(o.key));
 }
 
-async function selectWindow(ports: PlanPorts, config: PlanConfig, input: RunInput, now: Date): Promise<RunPlan['window']> {
+async function selectWindow(
+  ports: PlanPorts,
+  config: PlanConfig,
+  input: RunInput,
+  now: Date,
+): Promise<RunPlan['window']> {
   if (input.mode === 'backfill') return { start: input.from, end: input.to };
   const end = now.toISOString();
   if (config.deliverySlackHours === null) return { start: null, end };
   // The first run's lookback is stored by the first attempt, so a first run that fails does not
   // let the next one look back from a later time and skip what lay between.
-  const initial = config.initialLookbackHours === null ? undefined : new Date(now.getTime() - config.initialLookbackHours * HOUR).toISOString();
+  const initial =
+    config.initialLookbackHours === null
+      ? undefined
+      : new Date(now.getTime() - config.initialLookbackHours * HOUR).toISOString();
   return { start: await ports.runs.scheduleStart(initial), end };
 }
 

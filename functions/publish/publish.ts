@@ -1,5 +1,14 @@
 import pLimit from 'p-limit';
-import type { AggregateStore, BatchResult, CorrelateResult, FindingsCounter, MetricDatum, MetricsSink, RunPlan, RunStore } from '../core/ports.ts';
+import type {
+  AggregateStore,
+  BatchResult,
+  CorrelateResult,
+  FindingsCounter,
+  MetricDatum,
+  MetricsSink,
+  RunPlan,
+  RunStore,
+} from '../core/ports.ts';
 
 /** The metric every alarm watches. */
 export const ANOMALIES_METRIC = 'AnomaliesDetected';
@@ -28,7 +37,10 @@ export interface RunSummary {
 }
 
 export interface PublishPorts {
-  runs: Pick<RunStore, 'getPlan' | 'listBatchResults' | 'getManifestBatch' | 'markAnalyzed' | 'advanceScheduleStart' | 'releaseLease'>;
+  runs: Pick<
+    RunStore,
+    'getPlan' | 'listBatchResults' | 'getManifestBatch' | 'markAnalyzed' | 'advanceScheduleStart' | 'releaseLease'
+  >;
   findings: FindingsCounter;
   /** The Correlate shards' results; absent when no correlation stage runs (older deployments). */
   correlations?: Pick<AggregateStore, 'listCorrelateResults'>;
@@ -55,7 +67,12 @@ export interface PublishEvent {
  * schedule's start if the whole run was analysed; publishes the metrics once; then gives up the
  * scheduled-run lease.
  */
-export async function publishRun(ports: PublishPorts, options: PublishOptions, runId: string, correlated = true): Promise<RunSummary> {
+export async function publishRun(
+  ports: PublishPorts,
+  options: PublishOptions,
+  runId: string,
+  correlated = true,
+): Promise<RunSummary> {
   const plan = await ports.runs.getPlan(runId);
   if (!plan) throw new Error(`run ${runId} has no plan: Plan did not finish`);
   const results = await ports.runs.listBatchResults(runId);
@@ -82,12 +99,18 @@ export async function publishRun(ports: PublishPorts, options: PublishOptions, r
  * bad included (a poison object is reported once, then left alone); a batch that never reported
  * stays out, so the next scheduled run takes its objects again.
  */
-async function recordAnalyzed(runs: PublishPorts['runs'], runId: string, results: readonly BatchResult[]): Promise<void> {
+async function recordAnalyzed(
+  runs: PublishPorts['runs'],
+  runId: string,
+  results: readonly BatchResult[],
+): Promise<void> {
   const limit = pLimit(4);
   const batches = [...new Set(results.map((r) => r.batch))];
   // Every write settles before a failure is thrown: none may land later, after the next run has
   // planned (a frozen Lambda resumes its promises on its next invocation).
-  const settled = await Promise.allSettled(batches.map((batch) => limit(async () => runs.markAnalyzed(await runs.getManifestBatch(runId, batch)))));
+  const settled = await Promise.allSettled(
+    batches.map((batch) => limit(async () => runs.markAnalyzed(await runs.getManifestBatch(runId, batch)))),
+  );
   const failed = settled.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -190,6 +213,9 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 }
 
 /** The Publish step as the state machine calls it. */
-export function publishStep(ports: PublishPorts, options: PublishOptions): (event: PublishEvent) => Promise<RunSummary> {
+export function publishStep(
+  ports: PublishPorts,
+  options: PublishOptions,
+): (event: PublishEvent) => Promise<RunSummary> {
   return (event) => publishRun(ports, options, event.runId, event.correlated ?? true);
 }

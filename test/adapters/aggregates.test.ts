@@ -11,7 +11,10 @@ interface Context {
   cleanup: () => Promise<void>;
 }
 
-const test = suite<Context>('DynamoAggregateStore', { store: undefined as unknown as LocalStore, cleanup: async () => {} });
+const test = suite<Context>('DynamoAggregateStore', {
+  store: undefined as unknown as LocalStore,
+  cleanup: async () => {},
+});
 test.before(async (ctx) => {
   const { dir, cleanup } = await tempDir();
   ctx.cleanup = cleanup;
@@ -47,10 +50,22 @@ function flaky(client: DynamoDBDocumentClient): { client: DynamoDBDocumentClient
   return { client: proxy, batchWrites };
 }
 
-test('writes one item per key in calls of 25, sends unprocessed items again, and lists the touched keys by shard', async ({ store }) => {
+test('writes one item per key in calls of 25, sends unprocessed items again, and lists the touched keys by shard', async ({
+  store,
+}) => {
   const { client, batchWrites } = flaky(store.client);
-  const aggregates = new DynamoAggregateStore(client, LOCAL_TABLES.state, 3, () => new Date('2026-12-01T00:00:00Z'), async () => undefined);
-  const entries = Array.from({ length: 60 }, (_, i) => ({ detector: 'burst', key: `principal|user-${i}`, aggregate: { ids: [`e${i}`], big: i === 7 ? 'x'.repeat(5000) : '' } }));
+  const aggregates = new DynamoAggregateStore(
+    client,
+    LOCAL_TABLES.state,
+    3,
+    () => new Date('2026-12-01T00:00:00Z'),
+    async () => undefined,
+  );
+  const entries = Array.from({ length: 60 }, (_, i) => ({
+    detector: 'burst',
+    key: `principal|user-${i}`,
+    aggregate: { ids: [`e${i}`], big: i === 7 ? 'x'.repeat(5000) : '' },
+  }));
   const written = await aggregates.putWorkItem('run-1', 3, entries);
   assert.is(written, 61);
   assert.ok(batchWrites.every((n) => n <= 25));
@@ -69,8 +84,15 @@ test('writes one item per key in calls of 25, sends unprocessed items again, and
   assert.equal(await aggregates.readAggregates('burst', 'principal|nobody'), []);
 });
 
-test('a retried work item overwrites its own item; another work item adds one; both carry the TTL', async ({ store }) => {
-  const aggregates = new DynamoAggregateStore(store.client, LOCAL_TABLES.state, 2, () => new Date('2026-12-01T00:00:00Z'));
+test('a retried work item overwrites its own item; another work item adds one; both carry the TTL', async ({
+  store,
+}) => {
+  const aggregates = new DynamoAggregateStore(
+    store.client,
+    LOCAL_TABLES.state,
+    2,
+    () => new Date('2026-12-01T00:00:00Z'),
+  );
   const key = 'instance|123456789012|arn:aws:iam::123456789012:role/R|i-0abc';
   await aggregates.putWorkItem('run-2', 0, [{ detector: 'off', key, aggregate: { n: 1 } }]);
   await aggregates.putWorkItem('run-2', 0, [{ detector: 'off', key, aggregate: { n: 1 } }]);
@@ -79,9 +101,16 @@ test('a retried work item overwrites its own item; another work item adds one; b
   assert.equal(await aggregates.readAggregates('other-detector', key), []);
 });
 
-test('stores and lists each Correlate shard\'s result, a retry replacing it', async ({ store }) => {
+test("stores and lists each Correlate shard's result, a retry replacing it", async ({ store }) => {
   const aggregates = new DynamoAggregateStore(store.client, LOCAL_TABLES.state);
-  const result = (shard: number, created: number) => ({ shard, keys: { touched: 1, judged: 1 }, findings: { new: created, duplicate: 0, suppressed: 0 }, byDetector: {}, suppressedByRule: {}, failures: [] });
+  const result = (shard: number, created: number) => ({
+    shard,
+    keys: { touched: 1, judged: 1 },
+    findings: { new: created, duplicate: 0, suppressed: 0 },
+    byDetector: {},
+    suppressedByRule: {},
+    failures: [],
+  });
   await aggregates.putCorrelateResult('run-3', result(2, 1));
   await aggregates.putCorrelateResult('run-3', result(2, 1));
   await aggregates.putCorrelateResult('run-3', result(11, 4));

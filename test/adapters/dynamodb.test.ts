@@ -2,7 +2,12 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOCAL_TABLES, openLocalStore, type LocalStore } from '../../cli/local/store.ts';
-import { DynamoFindingsStore, DynamoRunStore, LEDGER_RETENTION_DAYS, queryFindings } from '../../functions/adapters/dynamodb.ts';
+import {
+  DynamoFindingsStore,
+  DynamoRunStore,
+  LEDGER_RETENTION_DAYS,
+  queryFindings,
+} from '../../functions/adapters/dynamodb.ts';
 import { FindingRefusedError } from '../../functions/core/errors.ts';
 import type { BatchResult, RunPlan } from '../../functions/core/ports.ts';
 import { aFinding } from '../helpers/findings.ts';
@@ -60,15 +65,21 @@ puts('a finding never stored is created', async ({ store }) => {
   assert.equal(stored.Item, finding);
 });
 
-puts('the same (detector, eventID) from another run is a duplicate and leaves the stored item as it was', async ({ store }) => {
-  const findings = new DynamoFindingsStore(store.client, FINDINGS);
-  const first = aFinding({ runId: 'run-1' });
-  assert.is(await findings.putIfNew(first), 'created');
-  assert.is(await findings.putIfNew({ ...first, runId: 'run-2', detectedAt: '2026-01-02T00:00:00.000Z' }), 'duplicate');
-  const stored = await store.client.send(new GetCommand({ TableName: FINDINGS, Key: { id: first.id } }));
-  assert.is(stored.Item?.runId, 'run-1');
-  assert.is(stored.Item?.detectedAt, first.detectedAt);
-});
+puts(
+  'the same (detector, eventID) from another run is a duplicate and leaves the stored item as it was',
+  async ({ store }) => {
+    const findings = new DynamoFindingsStore(store.client, FINDINGS);
+    const first = aFinding({ runId: 'run-1' });
+    assert.is(await findings.putIfNew(first), 'created');
+    assert.is(
+      await findings.putIfNew({ ...first, runId: 'run-2', detectedAt: '2026-01-02T00:00:00.000Z' }),
+      'duplicate',
+    );
+    const stored = await store.client.send(new GetCommand({ TableName: FINDINGS, Key: { id: first.id } }));
+    assert.is(stored.Item?.runId, 'run-1');
+    assert.is(stored.Item?.detectedAt, first.detectedAt);
+  },
+);
 
 puts('the same run putting it again for the same object (a retried work item) counts as created', async ({ store }) => {
   const findings = new DynamoFindingsStore(store.client, FINDINGS);
@@ -92,13 +103,19 @@ puts('the same event under another detector is a finding of its own', async ({ s
   assert.is(await findings.putIfNew(b), 'created');
 });
 
-puts('an item DynamoDB refuses for its content is a FindingRefusedError, not a retryable failure', async ({ store }) => {
-  const findings = new DynamoFindingsStore(store.client, FINDINGS);
-  // Over the 400 KB item limit (dynalite enforces that one; key sizes our finding builder caps).
-  const error = await findings.putIfNew(aFinding({ record: 'x'.repeat(450 * 1024) })).then(() => undefined, (e: unknown) => e);
-  assert.instance(error, FindingRefusedError);
-  assert.match((error as Error).message, 'deleting-logs#');
-});
+puts(
+  'an item DynamoDB refuses for its content is a FindingRefusedError, not a retryable failure',
+  async ({ store }) => {
+    const findings = new DynamoFindingsStore(store.client, FINDINGS);
+    // Over the 400 KB item limit (dynalite enforces that one; key sizes our finding builder caps).
+    const error = await findings.putIfNew(aFinding({ record: 'x'.repeat(450 * 1024) })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.instance(error, FindingRefusedError);
+    assert.match((error as Error).message, 'deleting-logs#');
+  },
+);
 
 puts.run();
 
@@ -134,7 +151,8 @@ const result = (batch: number, overrides: Partial<BatchResult> = {}): BatchResul
 const manifestKeys = (n: number) =>
   Array.from({ length: n }, (_, i) => {
     const minute = String(i % 60).padStart(2, '0');
-    const id = ((i * 2654435761) >>> 0).toString(36).padStart(8, '0') + ((i * 40503) >>> 0).toString(36).padStart(8, '0');
+    const id =
+      ((i * 2654435761) >>> 0).toString(36).padStart(8, '0') + ((i * 40503) >>> 0).toString(36).padStart(8, '0');
     return `AWSLogs/o-exampleorg1/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T19${minute}Z_${id}.json.gz`;
   });
 
@@ -159,7 +177,9 @@ runs('a 500-key manifest batch round-trips in order, stored gzip-small', async (
   const keys = manifestKeys(500);
   await runStore.putManifestBatch('run-manifest', 3, keys);
   assert.equal(await runStore.getManifestBatch('run-manifest', 3), keys);
-  const item = await store.client.send(new GetCommand({ TableName: STATE, Key: { pk: 'RUN#run-manifest', sk: 'MANIFEST#000003' } }));
+  const item = await store.client.send(
+    new GetCommand({ TableName: STATE, Key: { pk: 'RUN#run-manifest', sk: 'MANIFEST#000003' } }),
+  );
   const stored = item.Item?.keys as Uint8Array;
   const raw = JSON.stringify(keys).length;
   assert.ok(stored.byteLength < raw / 4, `${stored.byteLength} bytes stored for ${raw} bytes of keys`);
@@ -179,8 +199,14 @@ runs('batch results list back across query pages, and a retried batch replaces i
   const { client, sent } = counting(store.client);
   const runStore = new DynamoRunStore(client, STATE);
   // Results fat enough (about 8 KB each) that 150 of them exceed one 1 MB query page.
-  const failures = [{ key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/bad.json.gz', reason: 'x'.repeat(8_000) }];
-  await Promise.all(Array.from({ length: 150 }, (_, batch) => runStore.putBatchResult('run-results', result(batch, { failures, objects: { analyzed: 0, failed: 1 } }))));
+  const failures = [
+    { key: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/bad.json.gz', reason: 'x'.repeat(8_000) },
+  ];
+  await Promise.all(
+    Array.from({ length: 150 }, (_, batch) =>
+      runStore.putBatchResult('run-results', result(batch, { failures, objects: { analyzed: 0, failed: 1 } })),
+    ),
+  );
   await runStore.putBatchResult('run-results', result(7));
   await runStore.putPlan(plan('run-results'));
   await runStore.putManifestBatch('run-results', 0, ['k']);
@@ -188,7 +214,10 @@ runs('batch results list back across query pages, and a retried batch replaces i
   sent.length = 0;
   const listed = await runStore.listBatchResults('run-results');
   assert.ok(sent.filter((name) => name === 'QueryCommand').length >= 2, `${sent.length} queries: not paginated`);
-  assert.equal(listed.map((r) => r.batch), Array.from({ length: 150 }, (_, i) => i));
+  assert.equal(
+    listed.map((r) => r.batch),
+    Array.from({ length: 150 }, (_, i) => i),
+  );
   assert.equal(listed[7], result(7));
   assert.is(listed[8]?.objects.failed, 1);
 });
@@ -212,27 +241,32 @@ runs('the schedule start is stored once by the first run, then only moves forwar
   assert.is(await runStore.scheduleStart(), '2017-11-28T19:15:00.000Z');
 });
 
-runs('the ledger answers which names of a folder it holds, with one ranged query, and writes in batches of 25', async ({ store }) => {
-  const { client, sent } = counting(store.client);
-  const now = new Date('2026-01-01T00:00:00Z');
-  const runStore = new DynamoRunStore(client, STATE, () => now);
-  const keys = manifestKeys(600);
-  const folder = keys[0]!.slice(0, keys[0]!.lastIndexOf('/') + 1);
-  const names = keys.map((k) => k.slice(folder.length));
-  const other = 'AWSLogs/123456789012/CloudTrail/eu-west-1/2017/11/28/';
-  // Half of the folder, twice (idempotent), and one key of another folder with a name of this one.
-  await runStore.markAnalyzed([...keys.slice(0, 300), ...keys.slice(0, 300)]);
-  await runStore.markAnalyzed([other + names[400]]);
-  assert.is(sent.filter((name) => name === 'BatchWriteCommand').length, 12 + 1);
-  sent.length = 0;
-  const held = await runStore.analyzedIn(folder, names);
-  assert.equal([...held].sort(), names.slice(0, 300).sort());
-  assert.equal([...(await runStore.analyzedIn(other, names.slice(399, 402)))], [names[400]]);
-  assert.equal([...(await runStore.analyzedIn(folder, []))], []);
-  assert.equal(sent, ['QueryCommand', 'QueryCommand'], 'one ranged query per folder asked');
-  const item = await store.client.send(new GetCommand({ TableName: STATE, Key: { pk: `LEDGER#${folder}`, sk: names[0] } }));
-  assert.is(item.Item?.expiresAt, now.getTime() / 1000 + LEDGER_RETENTION_DAYS * 86_400);
-});
+runs(
+  'the ledger answers which names of a folder it holds, with one ranged query, and writes in batches of 25',
+  async ({ store }) => {
+    const { client, sent } = counting(store.client);
+    const now = new Date('2026-01-01T00:00:00Z');
+    const runStore = new DynamoRunStore(client, STATE, () => now);
+    const keys = manifestKeys(600);
+    const folder = keys[0]!.slice(0, keys[0]!.lastIndexOf('/') + 1);
+    const names = keys.map((k) => k.slice(folder.length));
+    const other = 'AWSLogs/123456789012/CloudTrail/eu-west-1/2017/11/28/';
+    // Half of the folder, twice (idempotent), and one key of another folder with a name of this one.
+    await runStore.markAnalyzed([...keys.slice(0, 300), ...keys.slice(0, 300)]);
+    await runStore.markAnalyzed([other + names[400]]);
+    assert.is(sent.filter((name) => name === 'BatchWriteCommand').length, 12 + 1);
+    sent.length = 0;
+    const held = await runStore.analyzedIn(folder, names);
+    assert.equal([...held].sort(), names.slice(0, 300).sort());
+    assert.equal([...(await runStore.analyzedIn(other, names.slice(399, 402)))], [names[400]]);
+    assert.equal([...(await runStore.analyzedIn(folder, []))], []);
+    assert.equal(sent, ['QueryCommand', 'QueryCommand'], 'one ranged query per folder asked');
+    const item = await store.client.send(
+      new GetCommand({ TableName: STATE, Key: { pk: `LEDGER#${folder}`, sk: names[0] } }),
+    );
+    assert.is(item.Item?.expiresAt, now.getTime() / 1000 + LEDGER_RETENTION_DAYS * 86_400);
+  },
+);
 
 runs('the lease keeps a second run out until it is released or expires; a retried Plan keeps it', async ({ store }) => {
   const runStore = new DynamoRunStore(store.client, STATE);
@@ -252,8 +286,6 @@ runs.run();
 
 // ---------------------------------------------------------------------------------------------
 
-
-
 // ---------------------------------------------------------------------------------------------
 
 const persistence = suite('openLocalStore');
@@ -265,7 +297,9 @@ persistence('findings, runs and the ledger survive closing and reopening the sam
     const first = await openLocalStore(dir);
     try {
       assert.is(await new DynamoFindingsStore(first.client, FINDINGS).putIfNew(finding), 'created');
-      await new DynamoRunStore(first.client, STATE).markAnalyzed(['AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/a.json.gz']);
+      await new DynamoRunStore(first.client, STATE).markAnalyzed([
+        'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/a.json.gz',
+      ]);
     } finally {
       await first.close();
     }
@@ -273,8 +307,19 @@ persistence('findings, runs and the ledger survive closing and reopening the sam
     const second = await openLocalStore(dir);
     try {
       assert.equal(await queryFindings(second.client, FINDINGS, { runId: 'run-persist' }, []), [finding]);
-      assert.is(await new DynamoFindingsStore(second.client, FINDINGS).putIfNew({ ...finding, runId: 'run-later' }), 'duplicate');
-      assert.equal([...(await new DynamoRunStore(second.client, STATE).analyzedIn('AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/', ['a.json.gz', 'b.json.gz']))], ['a.json.gz']);
+      assert.is(
+        await new DynamoFindingsStore(second.client, FINDINGS).putIfNew({ ...finding, runId: 'run-later' }),
+        'duplicate',
+      );
+      assert.equal(
+        [
+          ...(await new DynamoRunStore(second.client, STATE).analyzedIn(
+            'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/',
+            ['a.json.gz', 'b.json.gz'],
+          )),
+        ],
+        ['a.json.gz'],
+      );
     } finally {
       await second.close();
     }

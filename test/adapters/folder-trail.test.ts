@@ -14,7 +14,8 @@ const FILES = {
   first: `${DAY}123456789012_CloudTrail_us-east-1_20171128T1905Z_A1b2C3d4E5f6G7h8.json.gz`,
   second: `${DAY}123456789012_CloudTrail_us-east-1_20171128T1910Z_Q9w8E7r6T5y4U3i2.json.gz`,
   otherRegion: `${ACCOUNT_ROOT}us-west-2/2017/11/28/123456789012_CloudTrail_us-west-2_20171128T1915Z_Z1x2C3v4B5n6M7a8.json.gz`,
-  digest: 'AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2017/11/28/123456789012_CloudTrail-Digest_us-east-1_t_us-east-1_20171128T192000Z.json.gz',
+  digest:
+    'AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2017/11/28/123456789012_CloudTrail-Digest_us-east-1_t_us-east-1_20171128T192000Z.json.gz',
 };
 const MTIMES: Record<string, Date> = {
   [FILES.first]: new Date('2017-11-28T19:05:30Z'),
@@ -54,24 +55,40 @@ folder.after(async ({ cleanup }) => {
   await cleanup();
 });
 
-folder('lists every file under a folder prefix with / keys, sizes and mtime as LastModified', async ({ dir, bodies }) => {
-  const objects = (await collect(new FolderTrail(dir).listObjects(ACCOUNT_ROOT))).flat().sort(byKey);
-  assert.equal(
-    objects,
-    [FILES.first, FILES.second, FILES.otherRegion].map((key) => ({ key, size: bodies.get(key)!.byteLength, lastModified: MTIMES[key] })),
-  );
-});
+folder(
+  'lists every file under a folder prefix with / keys, sizes and mtime as LastModified',
+  async ({ dir, bodies }) => {
+    const objects = (await collect(new FolderTrail(dir).listObjects(ACCOUNT_ROOT))).flat().sort(byKey);
+    assert.equal(
+      objects,
+      [FILES.first, FILES.second, FILES.otherRegion].map((key) => ({
+        key,
+        size: bodies.get(key)!.byteLength,
+        lastModified: MTIMES[key],
+      })),
+    );
+  },
+);
 
-folder('lists from the root with an empty prefix, digests included (Plan skips them, not the lister)', async ({ dir }) => {
-  const keys = (await collect(new FolderTrail(dir).listObjects(''))).flat().map((o) => o.key).sort();
-  assert.equal(keys, Object.values(FILES).sort());
-});
+folder(
+  'lists from the root with an empty prefix, digests included (Plan skips them, not the lister)',
+  async ({ dir }) => {
+    const keys = (await collect(new FolderTrail(dir).listObjects('')))
+      .flat()
+      .map((o) => o.key)
+      .sort();
+    assert.equal(keys, Object.values(FILES).sort());
+  },
+);
 
 folder('a prefix without its trailing slash lists the same folder', async ({ dir }) => {
   const withSlash = (await collect(new FolderTrail(dir).listObjects(DAY))).flat().sort(byKey);
   const without = (await collect(new FolderTrail(dir).listObjects(DAY.slice(0, -1)))).flat().sort(byKey);
   assert.equal(without, withSlash);
-  assert.equal(withSlash.map((o) => o.key), [FILES.first, FILES.second]);
+  assert.equal(
+    withSlash.map((o) => o.key),
+    [FILES.first, FILES.second],
+  );
 });
 
 folder('a prefix that does not exist yields nothing', async ({ dir }) => {
@@ -82,7 +99,10 @@ folder('a prefix that does not exist yields nothing', async ({ dir }) => {
 folder('listFolders gives the immediate sub-folders, sorted, each ending in /', async ({ dir }) => {
   const trail = new FolderTrail(dir);
   assert.equal(await trail.listFolders('AWSLogs/'), ['AWSLogs/123456789012/']);
-  assert.equal(await trail.listFolders('AWSLogs/123456789012/'), ['AWSLogs/123456789012/CloudTrail-Digest/', 'AWSLogs/123456789012/CloudTrail/']);
+  assert.equal(await trail.listFolders('AWSLogs/123456789012/'), [
+    'AWSLogs/123456789012/CloudTrail-Digest/',
+    'AWSLogs/123456789012/CloudTrail/',
+  ]);
   assert.equal(await trail.listFolders(ACCOUNT_ROOT), [`${ACCOUNT_ROOT}us-east-1/`, `${ACCOUNT_ROOT}us-west-2/`]);
   assert.equal(await trail.listFolders(''), ['AWSLogs/']);
 });
@@ -113,9 +133,14 @@ folder('pages hold at most 1000 objects', async () => {
   try {
     const day = join(dir, ...DAY.split('/'));
     await mkdir(day, { recursive: true });
-    await Promise.all(Array.from({ length: 1001 }, (_, i) => writeFile(join(day, `${String(i).padStart(4, '0')}.json.gz`), 'x')));
+    await Promise.all(
+      Array.from({ length: 1001 }, (_, i) => writeFile(join(day, `${String(i).padStart(4, '0')}.json.gz`), 'x')),
+    );
     const pages = await collect(new FolderTrail(dir).listObjects(DAY));
-    assert.equal(pages.map((p) => p.length), [1000, 1]);
+    assert.equal(
+      pages.map((p) => p.length),
+      [1000, 1],
+    );
     assert.is(new Set(pages.flat().map((o) => o.key)).size, 1001);
   } finally {
     await cleanup();
@@ -129,7 +154,10 @@ folder('refuses a file over maxBytes by its size, before reading it (a sparse 3 
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, '{');
     await truncate(path, 3 * 1024 ** 3);
-    const error = await new FolderTrail(dir).read(FILES.first, { maxBytes: 64 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
+    const error = await new FolderTrail(dir).read(FILES.first, { maxBytes: 64 * 1024 * 1024 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.instance(error, ObjectTooLargeError);
     assert.match((error as LogObjectError).reason, 'is 3072 MB, over the 64 MB limit');
   } finally {
@@ -155,13 +183,27 @@ folder('never follows a symlink: linked files and folders are listed as skipped 
     const listed = (await collect(folderTrail.listObjects(DAY))).flat().sort(byKey);
     assert.equal(
       listed.map((o) => [o.key.replace(DAY, ''), o.skip ?? 'file']),
-      [['linked-file.json.gz', 'symlink'], ['linked-folder', 'symlink'], ['real.json.gz', 'file']],
+      [
+        ['linked-file.json.gz', 'symlink'],
+        ['linked-folder', 'symlink'],
+        ['real.json.gz', 'file'],
+      ],
     );
     // A prefix Plan builds from dates, that is itself a link: one skipped entry, nothing inside read.
-    assert.equal((await collect(folderTrail.listObjects(`${otherDay}/`))).flat().map((o) => [o.key, o.skip]), [[otherDay, 'symlink']]);
+    assert.equal(
+      (await collect(folderTrail.listObjects(`${otherDay}/`))).flat().map((o) => [o.key, o.skip]),
+      [[otherDay, 'symlink']],
+    );
     assert.equal(await folderTrail.listFolders(`${otherDay}/`), []);
-    for (const key of [`${DAY}linked-file.json.gz`, `${DAY}linked-folder/secret.json.gz`, `${otherDay}/secret.json.gz`]) {
-      const error = await folderTrail.read(key).then(() => undefined, (e: unknown) => e);
+    for (const key of [
+      `${DAY}linked-file.json.gz`,
+      `${DAY}linked-folder/secret.json.gz`,
+      `${otherDay}/secret.json.gz`,
+    ]) {
+      const error = await folderTrail.read(key).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.instance(error, LogObjectError, key);
       assert.match((error as LogObjectError).reason, 'symbolic link');
     }

@@ -39,8 +39,14 @@ real.before(async (context) => {
     [keyAt('1905', 'A1b2C3d4E5f6G7h8'), [{ eventID: 'e-1', eventName: 'CreateTrail', sourceIPAddress: '192.0.2.10' }]],
     [keyAt('1910', 'Q9w8E7r6T5y4U3i2'), [{ eventID: 'e-2', eventName: 'StopLogging', sourceIPAddress: '192.0.2.200' }]],
     // Another day, and another region: outside the listed prefix.
-    ['AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/29/123456789012_CloudTrail_us-east-1_20171129T0005Z_Zz.json.gz', []],
-    ['AWSLogs/123456789012/CloudTrail/us-west-2/2017/11/28/123456789012_CloudTrail_us-west-2_20171128T1915Z_Zz.json.gz', []],
+    [
+      'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/29/123456789012_CloudTrail_us-east-1_20171129T0005Z_Zz.json.gz',
+      [],
+    ],
+    [
+      'AWSLogs/123456789012/CloudTrail/us-west-2/2017/11/28/123456789012_CloudTrail_us-west-2_20171128T1915Z_Zz.json.gz',
+      [],
+    ],
   ];
   for (const [key, records] of files) {
     const body = gz(records);
@@ -53,19 +59,28 @@ real.after(async ({ s3 }) => {
   await s3?.close();
 });
 
-real('listObjects of a day prefix returns its keys with their sizes and LastModified', async ({ s3, bodies, before }) => {
-  const pages = await collect(new S3Trail(s3.client, BUCKET).listObjects(DAY));
-  const objects = pages.flat().sort((a, b) => a.key.localeCompare(b.key));
-  assert.equal(
-    objects.map((o) => [o.key, o.size]),
-    [keyAt('1905', 'A1b2C3d4E5f6G7h8'), keyAt('1910', 'Q9w8E7r6T5y4U3i2')].map((key) => [key, bodies.get(key)!.byteLength]),
-  );
-  for (const o of objects) {
-    assert.instance(o.lastModified, Date);
-    // S3 LastModified has whole seconds: the upload time, truncated.
-    assert.ok(o.lastModified.getTime() >= Math.floor(before / 1000) * 1000 && o.lastModified.getTime() <= Date.now(), `${o.lastModified.toISOString()}`);
-  }
-});
+real(
+  'listObjects of a day prefix returns its keys with their sizes and LastModified',
+  async ({ s3, bodies, before }) => {
+    const pages = await collect(new S3Trail(s3.client, BUCKET).listObjects(DAY));
+    const objects = pages.flat().sort((a, b) => a.key.localeCompare(b.key));
+    assert.equal(
+      objects.map((o) => [o.key, o.size]),
+      [keyAt('1905', 'A1b2C3d4E5f6G7h8'), keyAt('1910', 'Q9w8E7r6T5y4U3i2')].map((key) => [
+        key,
+        bodies.get(key)!.byteLength,
+      ]),
+    );
+    for (const o of objects) {
+      assert.instance(o.lastModified, Date);
+      // S3 LastModified has whole seconds: the upload time, truncated.
+      assert.ok(
+        o.lastModified.getTime() >= Math.floor(before / 1000) * 1000 && o.lastModified.getTime() <= Date.now(),
+        `${o.lastModified.toISOString()}`,
+      );
+    }
+  },
+);
 
 real('listObjects of a prefix with no objects yields nothing', async ({ s3 }) => {
   const pages = await collect(new S3Trail(s3.client, BUCKET).listObjects('AWSLogs/123456789012/CloudTrail/eu-west-1/'));
@@ -81,7 +96,10 @@ real('read returns the exact gzip bytes of the object', async ({ s3, bodies }) =
 
 real('read refuses an object over maxBytes by its ContentLength, naming the limit', async ({ s3 }) => {
   const key = keyAt('1905', 'A1b2C3d4E5f6G7h8');
-  const error = await new S3Trail(s3.client, BUCKET).read(key, { maxBytes: 10 }).then(() => undefined, (e: unknown) => e);
+  const error = await new S3Trail(s3.client, BUCKET).read(key, { maxBytes: 10 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.instance(error, ObjectTooLargeError);
   assert.match((error as ObjectTooLargeError).reason, 'over the 1 KB limit');
   assert.ok((await new S3Trail(s3.client, BUCKET).read(key, { maxBytes: 1_000_000 })).byteLength > 10);
@@ -103,7 +121,8 @@ real.run();
 // ---------------------------------------------------------------------------------------------
 // Pagination and Delimiter listings: a mocked client (s3rver cannot serve either reliably here).
 
-const truncatedPage = (output: Partial<ListObjectsV2CommandOutput>) => ({ $metadata: {}, ...output }) as ListObjectsV2CommandOutput;
+const truncatedPage = (output: Partial<ListObjectsV2CommandOutput>) =>
+  ({ $metadata: {}, ...output }) as ListObjectsV2CommandOutput;
 const mocked = () => {
   const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   return { client, mock: mockClient(client) };
@@ -116,21 +135,33 @@ paging('listObjects follows continuation tokens and yields one page per response
   const t = new Date('2017-11-28T19:10:00Z');
   mock.on(ListObjectsV2Command).callsFake((input) =>
     input.ContinuationToken === undefined
-      ? truncatedPage({ Contents: [{ Key: keyAt('1905', 'a'), Size: 10, LastModified: t }], IsTruncated: true, NextContinuationToken: 'token-1' })
+      ? truncatedPage({
+          Contents: [{ Key: keyAt('1905', 'a'), Size: 10, LastModified: t }],
+          IsTruncated: true,
+          NextContinuationToken: 'token-1',
+        })
       : truncatedPage({ Contents: [{ Key: keyAt('1910', 'b'), Size: 20, LastModified: t }], IsTruncated: false }),
   );
   const pages = await collect(new S3Trail(client, BUCKET).listObjects(DAY));
-  assert.equal(pages, [[{ key: keyAt('1905', 'a'), size: 10, lastModified: t }], [{ key: keyAt('1910', 'b'), size: 20, lastModified: t }]]);
-  const inputs = mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
-  assert.equal(inputs.map((i) => [i.Bucket, i.Prefix, i.ContinuationToken, i.Delimiter]), [
-    [BUCKET, DAY, undefined, undefined],
-    [BUCKET, DAY, 'token-1', undefined],
+  assert.equal(pages, [
+    [{ key: keyAt('1905', 'a'), size: 10, lastModified: t }],
+    [{ key: keyAt('1910', 'b'), size: 20, lastModified: t }],
   ]);
+  const inputs = mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
+  assert.equal(
+    inputs.map((i) => [i.Bucket, i.Prefix, i.ContinuationToken, i.Delimiter]),
+    [
+      [BUCKET, DAY, undefined, undefined],
+      [BUCKET, DAY, 'token-1', undefined],
+    ],
+  );
 });
 
 paging('listObjects stops on a truncated page without a token, and tolerates entries missing fields', async () => {
   const { client, mock } = mocked();
-  mock.on(ListObjectsV2Command).resolves(truncatedPage({ Contents: [{ Key: keyAt('1905', 'a') }, { Size: 3 }], IsTruncated: true }));
+  mock
+    .on(ListObjectsV2Command)
+    .resolves(truncatedPage({ Contents: [{ Key: keyAt('1905', 'a') }, { Size: 3 }], IsTruncated: true }));
   const pages = await collect(new S3Trail(client, BUCKET).listObjects(DAY));
   assert.equal(pages, [[{ key: keyAt('1905', 'a'), size: 0, lastModified: new Date(0) }]]);
   assert.is(mock.commandCalls(ListObjectsV2Command).length, 1);
@@ -140,16 +171,23 @@ paging('listFolders gathers CommonPrefixes across pages of a Delimiter listing',
   const { client, mock } = mocked();
   mock.on(ListObjectsV2Command).callsFake((input) =>
     input.ContinuationToken === undefined
-      ? truncatedPage({ CommonPrefixes: [{ Prefix: 'AWSLogs/111111111111/' }, { Prefix: 'AWSLogs/123456789012/' }], IsTruncated: true, NextContinuationToken: 'token-1' })
+      ? truncatedPage({
+          CommonPrefixes: [{ Prefix: 'AWSLogs/111111111111/' }, { Prefix: 'AWSLogs/123456789012/' }],
+          IsTruncated: true,
+          NextContinuationToken: 'token-1',
+        })
       : truncatedPage({ CommonPrefixes: [{ Prefix: 'AWSLogs/o-exampleorg1/' }, {}], IsTruncated: false }),
   );
   const folders = await new S3Trail(client, BUCKET).listFolders('AWSLogs/');
   assert.equal(folders, ['AWSLogs/111111111111/', 'AWSLogs/123456789012/', 'AWSLogs/o-exampleorg1/']);
   const inputs = mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
-  assert.equal(inputs.map((i) => [i.Prefix, i.Delimiter, i.ContinuationToken]), [
-    ['AWSLogs/', '/', undefined],
-    ['AWSLogs/', '/', 'token-1'],
-  ]);
+  assert.equal(
+    inputs.map((i) => [i.Prefix, i.Delimiter, i.ContinuationToken]),
+    [
+      ['AWSLogs/', '/', undefined],
+      ['AWSLogs/', '/', 'token-1'],
+    ],
+  );
 });
 
 paging('listFolders of a prefix with no sub-folders is empty', async () => {
@@ -184,7 +222,15 @@ urls.run();
 
 // ---------------------------------------------------------------------------------------------
 
-const ENV = ['AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_REQUEST_CHECKSUM_CALCULATION', 'AWS_PROFILE'] as const;
+const ENV = [
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_REQUEST_CHECKSUM_CALCULATION',
+  'AWS_PROFILE',
+] as const;
 
 const opened = suite<{ s3: Server; saved: Record<string, string | undefined> }>('openTrail of an s3:// URL', {
   s3: undefined as unknown as Server,
@@ -223,7 +269,10 @@ opened('reads and lists a trail under a prefix through AWS_ENDPOINT_URL_S3', asy
   assert.is(trail.description, `s3://${BUCKET}/org-trail`);
   assert.ok(Buffer.from(await trail.reader.read(key)).equals(body));
   const listed = (await collect(trail.lister.listObjects(`org-trail/${DAY}`))).flat();
-  assert.equal(listed.map((o) => [o.key, o.size]), [[key, body.byteLength]]);
+  assert.equal(
+    listed.map((o) => [o.key, o.size]),
+    [[key, body.byteLength]],
+  );
 });
 
 opened('a URL that ends in AWSLogs names the prefix before it', () => {

@@ -11,24 +11,40 @@ import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates
 import { MemoryFindings, MemoryRuns, MemoryTrail } from '../helpers/fakes.ts';
 import { aRecord, anInstanceSession } from '../helpers/records.ts';
 
-const K = (name: string) => `AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_${name}.json.gz`;
+const K = (name: string) =>
+  `AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_${name}.json.gz`;
 const stop = () => aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' });
-const options = (detectors: Detector[] = [deletingLogs, instanceCredsUsedOutsideEc2]) => ({ detectors, readConcurrency: 3, writeConcurrency: 4 });
+const options = (detectors: Detector[] = [deletingLogs, instanceCredsUsedOutsideEc2]) => ({
+  detectors,
+  readConcurrency: 3,
+  writeConcurrency: 4,
+});
 
-function ports(trail: MemoryTrail, findings = new MemoryFindings(), runs = new MemoryRuns(), aggregates = new MemoryAggregateStore()): AnalyzePorts {
+function ports(
+  trail: MemoryTrail,
+  findings = new MemoryFindings(),
+  runs = new MemoryRuns(),
+  aggregates = new MemoryAggregateStore(),
+): AnalyzePorts {
   return { runs, reader: trail, findings, aggregates, now: () => new Date('2026-11-30T00:00:00Z') };
 }
 
 const analyze = suite('analyzeObjects');
 
 analyze('runs every detector on every record and stores each match once', async () => {
-  const trail = new MemoryTrail().putRecords(K('a'), [stop(), aRecord({ userIdentity: anInstanceSession(), eventSource: 'logs.amazonaws.com', eventName: 'DeleteLogGroup' })]);
+  const trail = new MemoryTrail().putRecords(K('a'), [
+    stop(),
+    aRecord({ userIdentity: anInstanceSession(), eventSource: 'logs.amazonaws.com', eventName: 'DeleteLogGroup' }),
+  ]);
   const findings = new MemoryFindings();
   const result = await analyzeObjects(ports(trail, findings), options(), 'run-1', 0, [K('a')]);
   assert.is(result.records, 2);
   assert.equal(result.findings, { new: 3, duplicate: 0, suppressed: 0 });
   assert.equal(result.byDetector, { 'deleting-logs': 2, 'instance-creds-used-outside-ec2': 1 });
-  assert.equal([...findings.items.values()].map((f) => f.objectKey), [K('a'), K('a'), K('a')]);
+  assert.equal(
+    [...findings.items.values()].map((f) => f.objectKey),
+    [K('a'), K('a'), K('a')],
+  );
 });
 
 analyze('reports every bad object by key and reason and still analyses the rest', async () => {
@@ -60,7 +76,14 @@ analyze('reports every bad object by key and reason and still analyses the rest'
 
 analyze('a transient read error fails the work item instead of losing the object', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
-  const flaky = { read: async () => { throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }); } };
+  const flaky = {
+    read: async () => {
+      throw Object.assign(new Error('We encountered an internal error'), {
+        name: 'InternalError',
+        $metadata: { httpStatusCode: 500 },
+      });
+    },
+  };
   try {
     await analyzeObjects({ ...ports(trail), reader: flaky }, options(), 'run-1', 0, [K('a')]);
     assert.unreachable('expected the work item to fail');
@@ -72,7 +95,9 @@ analyze('a transient read error fails the work item instead of losing the object
 analyze('sets an expiry on findings when a retention is configured', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
   const findings = new MemoryFindings();
-  await analyzeObjects(ports(trail, findings), { ...options([deletingLogs]), findingsTtlDays: 365 }, 'run-1', 0, [K('a')]);
+  await analyzeObjects(ports(trail, findings), { ...options([deletingLogs]), findingsTtlDays: 365 }, 'run-1', 0, [
+    K('a'),
+  ]);
   const [finding] = [...findings.items.values()];
   assert.is(finding?.expiresAt, Date.parse('2026-11-30T00:00:00Z') / 1000 + 365 * 86_400);
 });
@@ -105,7 +130,9 @@ analyze('the same event delivered in two objects is one finding, counted once', 
 analyze('silences suppressed matches, counting them by rule', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop(), stop()]);
   const findings = new MemoryFindings();
-  const suppressor = { match: (c: { detector: string }) => (c.detector === 'deleting-logs' ? 'ci-teardown' : undefined) };
+  const suppressor = {
+    match: (c: { detector: string }) => (c.detector === 'deleting-logs' ? 'ci-teardown' : undefined),
+  };
   const result = await analyzeObjects(ports(trail, findings), { ...options(), suppressor }, 'run-1', 0, [K('a')]);
   assert.equal(result.findings, { new: 0, duplicate: 0, suppressed: 2 });
   assert.equal(result.suppressedByRule, { 'ci-teardown': 2 });
@@ -127,8 +154,17 @@ analyze('writes one aggregate per correlation key per work item, joined over all
     .putRecords(K('a'), [alice, aRecord({ eventID: 'e2', userIdentity: anInstanceSession() })])
     .putRecords(K('b'), [aRecord({ eventID: 'e3' }), aRecord({ eventID: 'e4' })]);
   const aggregates = new MemoryAggregateStore();
-  const result = await analyzeObjects(ports(trail, new MemoryFindings(), new MemoryRuns(), aggregates), options([counter]), 'run-1', 0, [K('a'), K('b')]);
-  const stored = [...aggregates.aggregates.entries()].map(([id, items]) => [id.split('\u0000')[1], [...items.values()]]);
+  const result = await analyzeObjects(
+    ports(trail, new MemoryFindings(), new MemoryRuns(), aggregates),
+    options([counter]),
+    'run-1',
+    0,
+    [K('a'), K('b')],
+  );
+  const stored = [...aggregates.aggregates.entries()].map(([id, items]) => [
+    id.split('\u0000')[1],
+    [...items.values()],
+  ]);
   assert.equal(stored.sort(), [
     [`principal|${String(alice.userIdentity?.arn)}`, [['e1', 'e3', 'e4']]],
     [`principal|${String(anInstanceSession().arn)}`, [['e2']]],
@@ -144,26 +180,38 @@ analyze('a retried work item overwrites its own aggregates instead of adding to 
   const p = ports(trail, new MemoryFindings(), new MemoryRuns(), aggregates);
   await analyzeObjects(p, options([counter]), 'run-1', 7, [K('a')]);
   await analyzeObjects(p, options([counter]), 'run-1', 7, [K('a')]);
-  assert.equal([...aggregates.aggregates.values()].map((items) => items.size), [1]);
+  assert.equal(
+    [...aggregates.aggregates.values()].map((items) => items.size),
+    [1],
+  );
 });
 
 analyze('a detector that throws despite the contract does not sink the object', async () => {
-  const broken: Detector = { kind: 'stateless', meta: { ...deletingLogs.meta, id: 'broken' }, detect: () => { throw new Error('bug'); } };
+  const broken: Detector = {
+    kind: 'stateless',
+    meta: { ...deletingLogs.meta, id: 'broken' },
+    detect: () => {
+      throw new Error('bug');
+    },
+  };
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
   const result = await analyzeObjects(ports(trail), options([broken, deletingLogs]), 'run-1', 0, [K('a')]);
   assert.equal(result.byDetector, { 'deleting-logs': 1 });
 });
 
-analyze('the same eventID twice in one object is one finding, counted once, also when the work item is retried', async () => {
-  const repeated = stop();
-  const trail = new MemoryTrail().putRecords(K('a'), [repeated, stop(), { ...repeated }, stop()]);
-  const findings = new MemoryFindings();
-  const first = await analyzeObjects(ports(trail, findings), options([deletingLogs]), 'run-1', 0, [K('a')]);
-  assert.equal(first.findings, { new: 3, duplicate: 1, suppressed: 0 });
-  assert.is(findings.items.size, 3);
-  const retry = await analyzeObjects(ports(trail, findings), options([deletingLogs]), 'run-1', 0, [K('a')]);
-  assert.equal(retry.findings, { new: 3, duplicate: 1, suppressed: 0 });
-});
+analyze(
+  'the same eventID twice in one object is one finding, counted once, also when the work item is retried',
+  async () => {
+    const repeated = stop();
+    const trail = new MemoryTrail().putRecords(K('a'), [repeated, stop(), { ...repeated }, stop()]);
+    const findings = new MemoryFindings();
+    const first = await analyzeObjects(ports(trail, findings), options([deletingLogs]), 'run-1', 0, [K('a')]);
+    assert.equal(first.findings, { new: 3, duplicate: 1, suppressed: 0 });
+    assert.is(findings.items.size, 3);
+    const retry = await analyzeObjects(ports(trail, findings), options([deletingLogs]), 'run-1', 0, [K('a')]);
+    assert.equal(retry.findings, { new: 3, duplicate: 1, suppressed: 0 });
+  },
+);
 
 analyze('a finding the store refuses for its content is one counted record failure with the object key', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop(), stop(), stop()]);
@@ -175,7 +223,13 @@ analyze('a finding the store refuses for its content is one counted record failu
       return findings.putIfNew(finding);
     },
   };
-  const result = await analyzeObjects({ ...ports(trail), findings: refusing }, { ...options([deletingLogs]), writeConcurrency: 1 }, 'run-1', 0, [K('a')]);
+  const result = await analyzeObjects(
+    { ...ports(trail), findings: refusing },
+    { ...options([deletingLogs]), writeConcurrency: 1 },
+    'run-1',
+    0,
+    [K('a')],
+  );
   assert.equal(result.objects, { analyzed: 1, failed: 0 });
   assert.equal(result.findings, { new: 2, duplicate: 0, suppressed: 0 });
   assert.is(result.failedRecords, 1);
@@ -185,8 +239,17 @@ analyze('a finding the store refuses for its content is one counted record failu
 
 analyze('a throttled put still fails the work item (transient: the Map retries it)', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
-  const throttled = { putIfNew: async () => { throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }); } };
-  const error = await analyzeObjects({ ...ports(trail), findings: throttled }, options([deletingLogs]), 'run-1', 0, [K('a')]).then(() => undefined, (e: unknown) => e);
+  const throttled = {
+    putIfNew: async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+    },
+  };
+  const error = await analyzeObjects({ ...ports(trail), findings: throttled }, options([deletingLogs]), 'run-1', 0, [
+    K('a'),
+  ]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.is((error as Error).name, 'ProvisionedThroughputExceededException');
 });
 
@@ -196,7 +259,9 @@ analyze('a record whose fields are deeply nested arrays is judged and suppressed
   const trail = new MemoryTrail().put(K('a'), gzipSync(`{"Records":[${JSON.stringify(stop())},${deep},${hostile}]}`));
   const findings = new MemoryFindings();
   const suppressor = { match: () => undefined };
-  const result = await analyzeObjects(ports(trail, findings), { ...options([deletingLogs]), suppressor }, 'run-1', 0, [K('a')]);
+  const result = await analyzeObjects(ports(trail, findings), { ...options([deletingLogs]), suppressor }, 'run-1', 0, [
+    K('a'),
+  ]);
   assert.equal(result.objects, { analyzed: 1, failed: 0 });
   assert.is(result.skippedRecords, 1);
   assert.is(result.findings.new, 2);
@@ -206,7 +271,8 @@ analyze('a record whose fields are deeply nested arrays is judged and suppressed
 analyze('decodes at most one large object at a time, and the ordinary objects beside it', async () => {
   // Three objects over the ordinary 8 MB limit (gzip, 10 MB of JSON each) and three small ones.
   const padding = 'p'.repeat(10 * 1024 * 1024);
-  const big = (name: string) => gzipSync(JSON.stringify({ Records: [{ ...stop(), eventID: name, requestParameters: { padding } }] }));
+  const big = (name: string) =>
+    gzipSync(JSON.stringify({ Records: [{ ...stop(), eventID: name, requestParameters: { padding } }] }));
   const trail = new MemoryTrail();
   for (const name of ['big1', 'big2', 'big3']) trail.put(K(name), big(name));
   for (const name of ['s1', 's2', 's3']) trail.putRecords(K(name), [stop()]);
@@ -230,7 +296,13 @@ analyze('decodes at most one large object at a time, and the ordinary objects be
       return memory.putIfNew(finding);
     },
   };
-  const result = await analyzeObjects({ ...ports(trail), reader, findings }, { ...options([deletingLogs]), readConcurrency: 6 }, 'run-1', 0, [...trail.objects.keys()]);
+  const result = await analyzeObjects(
+    { ...ports(trail), reader, findings },
+    { ...options([deletingLogs]), readConcurrency: 6 },
+    'run-1',
+    0,
+    [...trail.objects.keys()],
+  );
   assert.equal(result.objects, { analyzed: 6, failed: 0 });
   assert.is(result.findings.new, 6);
   assert.is(overlapped, false);

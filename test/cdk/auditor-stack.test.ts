@@ -11,9 +11,12 @@ import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 import { allStatements, EXISTING_TRAIL, resourcesOf, RULE_FILES, synth, templateOf } from './synth.ts';
 
 const base = () => templateOf(EXISTING_TRAIL);
-const lambdas = (context: Record<string, unknown> = EXISTING_TRAIL) => resourcesOf(templateOf(context), 'AWS::Lambda::Function');
+const lambdas = (context: Record<string, unknown> = EXISTING_TRAIL) =>
+  resourcesOf(templateOf(context), 'AWS::Lambda::Function');
 const stepFunction = (step: 'Plan' | 'Analyze' | 'Correlate' | 'Publish') => {
-  const found = lambdas().find(([, resource]) => String(resource.Properties!.Description).startsWith(`trail-auditor ${step} `));
+  const found = lambdas().find(([, resource]) =>
+    String(resource.Properties!.Description).startsWith(`trail-auditor ${step} `),
+  );
   assert.ok(found, `no ${step} function`);
   return found![1].Properties as Record<string, any>;
 };
@@ -34,10 +37,17 @@ stack('schedules a scheduled run every 15 minutes by default, and as configured'
   base().hasResourceProperties('AWS::Events::Rule', {
     ScheduleExpression: 'rate(15 minutes)',
     State: 'ENABLED',
-    Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AuditStateMachine') }, Input: JSON.stringify(SCHEDULED_INPUT) })],
+    Targets: [
+      Match.objectLike({
+        Arn: { Ref: Match.stringLikeRegexp('AuditStateMachine') },
+        Input: JSON.stringify(SCHEDULED_INPUT),
+      }),
+    ],
   });
   assert.equal(SCHEDULED_INPUT, { mode: 'scheduled' });
-  templateOf({ ...EXISTING_TRAIL, scheduleMinutes: 60 }).hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+  templateOf({ ...EXISTING_TRAIL, scheduleMinutes: 60 }).hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(1 hour)',
+  });
 });
 
 stack('outputs what the CLI needs', () => {
@@ -72,19 +82,30 @@ store('findings table: key and GSIs from FINDINGS_TABLE, ALL projection, on dema
   });
 });
 
-store('findings table: review states are listed through byStatusTime (status, eventTime) and a run through its unique item key', () => {
-  const [, findings] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1)!;
-  const indexes = findings.Properties!.GlobalSecondaryIndexes as { IndexName: string; KeySchema: { AttributeName: string; KeyType: string }[] }[];
-  const keys = (name: string) => indexes.find((i) => i.IndexName === name)?.KeySchema.map((k) => `${k.KeyType}:${k.AttributeName}`);
-  assert.equal(keys('byStatusTime'), ['HASH:status', 'RANGE:eventTime']);
-  // A sort key shared by many items lets dynalite drop index entries (see findings-query tests).
-  assert.equal(keys('byRunId'), ['HASH:runId', 'RANGE:id']);
-  const attributes = findings.Properties!.AttributeDefinitions as { AttributeName: string; AttributeType: string }[];
-  assert.ok(attributes.some((a) => a.AttributeName === 'status' && a.AttributeType === 'S'));
-});
+store(
+  'findings table: review states are listed through byStatusTime (status, eventTime) and a run through its unique item key',
+  () => {
+    const [, findings] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(
+      ([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1,
+    )!;
+    const indexes = findings.Properties!.GlobalSecondaryIndexes as {
+      IndexName: string;
+      KeySchema: { AttributeName: string; KeyType: string }[];
+    }[];
+    const keys = (name: string) =>
+      indexes.find((i) => i.IndexName === name)?.KeySchema.map((k) => `${k.KeyType}:${k.AttributeName}`);
+    assert.equal(keys('byStatusTime'), ['HASH:status', 'RANGE:eventTime']);
+    // A sort key shared by many items lets dynalite drop index entries (see findings-query tests).
+    assert.equal(keys('byRunId'), ['HASH:runId', 'RANGE:id']);
+    const attributes = findings.Properties!.AttributeDefinitions as { AttributeName: string; AttributeType: string }[];
+    assert.ok(attributes.some((a) => a.AttributeName === 'status' && a.AttributeType === 'S'));
+  },
+);
 
 store('findings table has no TTL unless findingsTtlDays is set, and can be destroyed on request', () => {
-  const [, findings] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1)!;
+  const [, findings] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(
+    ([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1,
+  )!;
   assert.is(findings.Properties!.TimeToLiveSpecification, undefined);
   const opted = templateOf({ ...EXISTING_TRAIL, findingsTtlDays: 400, findingsRetention: 'destroy' });
   opted.hasResource('AWS::DynamoDB::Table', {
@@ -94,14 +115,25 @@ store('findings table has no TTL unless findingsTtlDays is set, and can be destr
       TimeToLiveSpecification: { AttributeName: FINDINGS_TTL_ATTRIBUTE, Enabled: true },
     }),
   });
-  opted.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FINDINGS_TTL_DAYS: '400' }) } });
+  opted.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ FINDINGS_TTL_DAYS: '400' }) },
+  });
 });
 
 store('findings table is protected from deletion while retained; a table the user chose to destroy is not', () => {
-  const findingsOf = (context: Record<string, unknown>) => resourcesOf(templateOf(context), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1)![1];
+  const findingsOf = (context: Record<string, unknown>) =>
+    resourcesOf(templateOf(context), 'AWS::DynamoDB::Table').find(
+      ([, r]) => (r.Properties!.KeySchema as unknown[]).length === 1,
+    )![1];
   assert.is(findingsOf(EXISTING_TRAIL).Properties!.DeletionProtectionEnabled, true);
-  assert.is(findingsOf({ ...EXISTING_TRAIL, findingsTtlDays: 400, findingsRetention: 'destroy' }).Properties!.DeletionProtectionEnabled, false);
-  const [, state] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(([, r]) => (r.Properties!.KeySchema as unknown[]).length === 2)!;
+  assert.is(
+    findingsOf({ ...EXISTING_TRAIL, findingsTtlDays: 400, findingsRetention: 'destroy' }).Properties!
+      .DeletionProtectionEnabled,
+    false,
+  );
+  const [, state] = resourcesOf(base(), 'AWS::DynamoDB::Table').find(
+    ([, r]) => (r.Properties!.KeySchema as unknown[]).length === 2,
+  )!;
   assert.not.ok(state.Properties!.DeletionProtectionEnabled);
 });
 
@@ -154,7 +186,8 @@ functions('each function logs to its own log group with the configured retention
   base().resourceCountIs('AWS::Logs::LogGroup', 5);
   for (const [, group] of resourcesOf(base(), 'AWS::Logs::LogGroup')) assert.is(group.Properties!.RetentionInDays, 90);
   for (const [, fn] of lambdas()) assert.ok((fn.Properties!.LoggingConfig as any).LogGroup.Ref);
-  for (const [, group] of resourcesOf(templateOf({ ...EXISTING_TRAIL, logRetentionDays: 30 }), 'AWS::Logs::LogGroup')) assert.is(group.Properties!.RetentionInDays, 30);
+  for (const [, group] of resourcesOf(templateOf({ ...EXISTING_TRAIL, logRetentionDays: 30 }), 'AWS::Logs::LogGroup'))
+    assert.is(group.Properties!.RetentionInDays, 30);
 });
 
 functions('every function gets every CONFIG_ENV variable, the tables and the bucket it needs', () => {
@@ -172,7 +205,14 @@ functions('every function gets every CONFIG_ENV variable, the tables and the buc
 });
 
 functions('context tunables reach the functions through CONFIG_ENV', () => {
-  const template = templateOf({ ...EXISTING_TRAIL, mapConcurrency: 32, toleratedFailurePercentage: 5, batchMaxObjects: 200, metricsNamespace: 'Security/Trail', trailPrefix: 'org' });
+  const template = templateOf({
+    ...EXISTING_TRAIL,
+    mapConcurrency: 32,
+    toleratedFailurePercentage: 5,
+    batchMaxObjects: 200,
+    metricsNamespace: 'Security/Trail',
+    trailPrefix: 'org',
+  });
   template.hasResourceProperties('AWS::Lambda::Function', {
     Environment: {
       Variables: Match.objectLike({
@@ -189,7 +229,9 @@ functions('context tunables reach the functions through CONFIG_ENV', () => {
 functions('rule files are bundled and their in-package paths set', () => {
   const template = templateOf({ ...EXISTING_TRAIL, ...RULE_FILES });
   const variables = (step: string) => {
-    const found = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties!.Description).startsWith(`trail-auditor ${step} `));
+    const found = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) =>
+      String(r.Properties!.Description).startsWith(`trail-auditor ${step} `),
+    );
     return (found![1].Properties as any).Environment.Variables as Record<string, string>;
   };
   assert.is(variables('Analyze').SIGMA_RULES_DIR, '/var/task/sigma');
@@ -219,16 +261,27 @@ functions('no policy anywhere can write to or delete from the trail bucket', () 
   for (const context of [EXISTING_TRAIL, { createTrail: true }]) {
     const template = templateOf(context);
     for (const statement of allStatements(template)) {
-      const touchesTrail = JSON.stringify(statement.Resource).includes(EXISTING_TRAIL.trailBucketName) || JSON.stringify(statement.Resource).includes('TryoutTrailBucket');
+      const touchesTrail =
+        JSON.stringify(statement.Resource).includes(EXISTING_TRAIL.trailBucketName) ||
+        JSON.stringify(statement.Resource).includes('TryoutTrailBucket');
       if (!touchesTrail) continue;
-      for (const action of statement.Action) assert.not.match(action, /^s3:(Put|Delete|\*)|^s3:.*\*/, `${action} on the trail bucket in ${statement.policy}`);
+      for (const action of statement.Action)
+        assert.not.match(
+          action,
+          /^s3:(Put|Delete|\*)|^s3:.*\*/,
+          `${action} on the trail bucket in ${statement.policy}`,
+        );
     }
   }
 });
 
 functions('a trail prefix narrows both grants', () => {
-  const statements = allStatements(templateOf({ ...EXISTING_TRAIL, trailPrefix: 'org' })).filter((s) => s.Action.some((action) => action.startsWith('s3:')));
-  assert.equal(statements.find((s) => s.Action.includes('s3:ListBucket'))!.Condition, { StringLike: { 's3:prefix': ['org/AWSLogs/*'] } });
+  const statements = allStatements(templateOf({ ...EXISTING_TRAIL, trailPrefix: 'org' })).filter((s) =>
+    s.Action.some((action) => action.startsWith('s3:')),
+  );
+  assert.equal(statements.find((s) => s.Action.includes('s3:ListBucket'))!.Condition, {
+    StringLike: { 's3:prefix': ['org/AWSLogs/*'] },
+  });
   assert.match(JSON.stringify(statements.find((s) => s.Action.includes('s3:GetObject'))!.Resource), /org\/AWSLogs\/\*/);
 });
 
@@ -240,18 +293,43 @@ functions('tables: only the item operations each step performs', () => {
       .sort();
   assert.equal(dynamo(/Plan/), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   // Analyze: manifest, batch result and its aggregates (batched), findings; no per-record state calls.
-  assert.equal(dynamo(/Analyze/), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem']);
+  assert.equal(dynamo(/Analyze/), [
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:PutItem',
+  ]);
   // Correlate: queries touched keys and aggregates, puts its result and findings; never updates.
   assert.equal(dynamo(/Correlate/), ['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-  const correlateFindings = allStatements(base()).filter((s) => /Correlate/.test(s.policy) && JSON.stringify(s.Resource).includes('Findings'));
-  assert.equal(correlateFindings.map((s) => s.Action), [['dynamodb:PutItem']]);
-  assert.equal(dynamo(/Publish/), ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  const correlateFindings = allStatements(base()).filter(
+    (s) => /Correlate/.test(s.policy) && JSON.stringify(s.Resource).includes('Findings'),
+  );
+  assert.equal(
+    correlateFindings.map((s) => s.Action),
+    [['dynamodb:PutItem']],
+  );
+  assert.equal(dynamo(/Publish/), [
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ]);
   // Publish's only access to the findings is counting them through the by-run index.
-  const findingsQuery = allStatements(base()).filter((s) => /Publish/.test(s.policy) && JSON.stringify(s.Resource).includes('/index/'));
-  assert.equal(findingsQuery.map((s) => s.Action), [['dynamodb:Query']]);
+  const findingsQuery = allStatements(base()).filter(
+    (s) => /Publish/.test(s.policy) && JSON.stringify(s.Resource).includes('/index/'),
+  );
+  assert.equal(
+    findingsQuery.map((s) => s.Action),
+    [['dynamodb:Query']],
+  );
   assert.match(JSON.stringify(findingsQuery[0]!.Resource), /\/index\/byRun/);
   for (const statement of allStatements(base())) {
-    for (const action of statement.Action) assert.not.ok(['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:*'].includes(action), `${action} in ${statement.policy}`);
+    for (const action of statement.Action)
+      assert.not.ok(
+        ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:*'].includes(action),
+        `${action} in ${statement.policy}`,
+      );
   }
 });
 
@@ -264,7 +342,9 @@ functions('only Publish may put metrics, and only in the namespace', () => {
 
 functions('a KMS-encrypted trail bucket: Analyze may decrypt with that key through S3 only', () => {
   const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-  const decrypt = allStatements(templateOf({ ...EXISTING_TRAIL, trailKmsKeyArn: key })).filter((s) => s.Action.includes('kms:Decrypt') && s.Resource.includes(key));
+  const decrypt = allStatements(templateOf({ ...EXISTING_TRAIL, trailKmsKeyArn: key })).filter(
+    (s) => s.Action.includes('kms:Decrypt') && s.Resource.includes(key),
+  );
   assert.is(decrypt.length, 1);
   assert.match(decrypt[0]!.policy, /Analyze/);
   assert.ok(JSON.stringify(decrypt[0]!.Condition).includes('kms:ViaService'));
@@ -276,7 +356,9 @@ functions.run();
 const machine = suite('AuditStateMachine');
 
 const definitionOf = () => {
-  const [[, resource]] = resourcesOf(base(), 'AWS::StepFunctions::StateMachine') as [[string, { Properties?: Record<string, any> }]];
+  const [[, resource]] = resourcesOf(base(), 'AWS::StepFunctions::StateMachine') as [
+    [string, { Properties?: Record<string, any> }],
+  ];
   return resource.Properties!;
 };
 
@@ -287,13 +369,20 @@ machine('the definition is the ASL file, inline, with its placeholders intact fo
 machine('every DEFINITION_PLACEHOLDER is substituted with its function ARN, and nothing else is left', () => {
   const properties = definitionOf();
   assert.equal(Object.keys(properties.DefinitionSubstitutions).sort(), [...DEFINITION_PLACEHOLDERS].sort());
-  const expected = { PlanFunctionArn: /StepsPlan/, AnalyzeFunctionArn: /StepsAnalyze/, CorrelateFunctionArn: /StepsCorrelate/, PublishFunctionArn: /StepsPublish/ };
+  const expected = {
+    PlanFunctionArn: /StepsPlan/,
+    AnalyzeFunctionArn: /StepsAnalyze/,
+    CorrelateFunctionArn: /StepsCorrelate/,
+    PublishFunctionArn: /StepsPublish/,
+  };
   for (const placeholder of DEFINITION_PLACEHOLDERS) {
     const value = properties.DefinitionSubstitutions[placeholder];
     assert.is(value['Fn::GetAtt'][1], 'Arn');
     assert.match(value['Fn::GetAtt'][0], expected[placeholder]);
   }
-  const unfilled = placeholdersIn(properties.DefinitionString).filter((name) => !(name in properties.DefinitionSubstitutions));
+  const unfilled = placeholdersIn(properties.DefinitionString).filter(
+    (name) => !(name in properties.DefinitionSubstitutions),
+  );
   assert.equal(unfilled, []);
 });
 
@@ -310,7 +399,12 @@ machine('the role may invoke exactly the four functions, and run its own Distrib
   const statements = allStatements(base()).filter((s) => /AuditStateMachineRole/.test(s.policy));
   const invoke = statements.filter((s) => s.Action.includes('lambda:InvokeFunction'));
   assert.is(invoke.length, 1);
-  assert.equal(invoke[0]!.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort(), ['StepsAnalyze', 'StepsCorrelate', 'StepsPlan', 'StepsPublish']);
+  assert.equal(invoke[0]!.Resource.map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort(), [
+    'StepsAnalyze',
+    'StepsCorrelate',
+    'StepsPlan',
+    'StepsPublish',
+  ]);
   const start = statements.find((s) => s.Action.includes('states:StartExecution'))!;
   assert.match(JSON.stringify(start.Resource), /:stateMachine:TrailAuditor-audit"/);
   const children = statements.find((s) => s.Action.includes('states:DescribeExecution'))!;
@@ -325,25 +419,30 @@ machine.run();
 const alarms = suite('AuditAlarms');
 
 const alarmNamed = (template: ReturnType<typeof templateOf>, name: string) => {
-  const found = resourcesOf(template, 'AWS::CloudWatch::Alarm').find(([, alarm]) => alarm.Properties!.AlarmName === name);
+  const found = resourcesOf(template, 'AWS::CloudWatch::Alarm').find(
+    ([, alarm]) => alarm.Properties!.AlarmName === name,
+  );
   assert.ok(found, `no alarm ${name}`);
   return found![1].Properties as Record<string, any>;
 };
 const topicRef = () => ({ Ref: resourcesOf(base(), 'AWS::SNS::Topic')[0]![0] });
 
-alarms('the workshop alarm, exactly: AnomaliesDetected, Sum >= 1 over 60 s, one period, missing data not breaching', () => {
-  const alarm = alarmNamed(base(), `TrailAuditor-${WORKSHOP_ALARM.name}`);
-  assert.is(alarm.MetricName, 'AnomaliesDetected');
-  assert.is(alarm.Namespace, 'TrailAuditor');
-  assert.is(alarm.Statistic, 'Sum');
-  assert.is(alarm.Period, 60);
-  assert.is(alarm.EvaluationPeriods, 1);
-  assert.is(alarm.Threshold, 1);
-  assert.is(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
-  assert.is(alarm.TreatMissingData, 'notBreaching');
-  assert.is(alarm.Dimensions, undefined);
-  assert.equal(alarm.AlarmActions, [topicRef()]);
-});
+alarms(
+  'the workshop alarm, exactly: AnomaliesDetected, Sum >= 1 over 60 s, one period, missing data not breaching',
+  () => {
+    const alarm = alarmNamed(base(), `TrailAuditor-${WORKSHOP_ALARM.name}`);
+    assert.is(alarm.MetricName, 'AnomaliesDetected');
+    assert.is(alarm.Namespace, 'TrailAuditor');
+    assert.is(alarm.Statistic, 'Sum');
+    assert.is(alarm.Period, 60);
+    assert.is(alarm.EvaluationPeriods, 1);
+    assert.is(alarm.Threshold, 1);
+    assert.is(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.is(alarm.TreatMissingData, 'notBreaching');
+    assert.is(alarm.Dimensions, undefined);
+    assert.equal(alarm.AlarmActions, [topicRef()]);
+  },
+);
 
 alarms('one alarm per built-in detector by default, with the Detector dimension', () => {
   for (const { meta } of BUILT_IN_DETECTORS) {
@@ -371,14 +470,23 @@ alarms('a custom namespace reaches every anomaly alarm', () => {
 });
 
 alarms('failed and timed-out runs alarm on the state machine', () => {
-  for (const [name, metric] of [['RunFailed', 'ExecutionsFailed'], ['RunTimedOut', 'ExecutionsTimedOut']] as const) {
+  for (const [name, metric] of [
+    ['RunFailed', 'ExecutionsFailed'],
+    ['RunTimedOut', 'ExecutionsTimedOut'],
+  ] as const) {
     const alarm = alarmNamed(base(), `TrailAuditor-${name}`);
     assert.is(alarm.Namespace, 'AWS/States');
     assert.is(alarm.MetricName, metric);
     assert.is(alarm.Statistic, 'Sum');
     assert.is(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
     assert.is(alarm.Threshold, 1);
-    assert.equal(alarm.Dimensions, [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('AuditStateMachine') } }].map((d) => ({ ...d, Value: alarm.Dimensions[0].Value })));
+    assert.equal(
+      alarm.Dimensions,
+      [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('AuditStateMachine') } }].map((d) => ({
+        ...d,
+        Value: alarm.Dimensions[0].Value,
+      })),
+    );
     assert.match(alarm.Dimensions[0].Value.Ref, /AuditStateMachine/);
     assert.equal(alarm.AlarmActions, [topicRef()]);
   }
@@ -387,10 +495,17 @@ alarms('failed and timed-out runs alarm on the state machine', () => {
 alarms('the topic refuses non-TLS publishers; email only when configured', () => {
   base().resourceCountIs('AWS::SNS::Topic', 1);
   base().hasResourceProperties('AWS::SNS::TopicPolicy', {
-    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    },
   });
   base().resourceCountIs('AWS::SNS::Subscription', 0);
-  templateOf({ ...EXISTING_TRAIL, notificationEmail: 'secops@example.com' }).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'secops@example.com' });
+  templateOf({ ...EXISTING_TRAIL, notificationEmail: 'secops@example.com' }).hasResourceProperties(
+    'AWS::SNS::Subscription',
+    { Protocol: 'email', Endpoint: 'secops@example.com' },
+  );
 });
 
 alarms.run();
@@ -399,15 +514,29 @@ alarms.run();
 const dashboard = suite('AuditDashboard');
 
 dashboard('shows anomalies per detector, objects and records, failures and run duration', () => {
-  const [[, resource]] = resourcesOf(base(), 'AWS::CloudWatch::Dashboard') as [[string, { Properties?: Record<string, any> }]];
+  const [[, resource]] = resourcesOf(base(), 'AWS::CloudWatch::Dashboard') as [
+    [string, { Properties?: Record<string, any> }],
+  ];
   const body = JSON.stringify(resource.Properties!.DashboardBody);
-  for (const expected of ['AnomaliesDetected', 'Detector', 'ObjectsAnalyzed', 'ObjectsFailed', 'RecordsAnalyzed', 'FindingsSuppressed', 'WorkItemsMissing', 'ExecutionsFailed', 'ExecutionTime']) {
+  for (const expected of [
+    'AnomaliesDetected',
+    'Detector',
+    'ObjectsAnalyzed',
+    'ObjectsFailed',
+    'RecordsAnalyzed',
+    'FindingsSuppressed',
+    'WorkItemsMissing',
+    'ExecutionsFailed',
+    'ExecutionTime',
+  ]) {
     assert.ok(body.includes(expected), `${expected} missing from the dashboard`);
   }
 });
 
 dashboard('is named per stack and region (dashboard names are account-wide)', () => {
-  base().hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: { 'Fn::Join': ['', ['TrailAuditor-', { Ref: 'AWS::Region' }]] } });
+  base().hasResourceProperties('AWS::CloudWatch::Dashboard', {
+    DashboardName: { 'Fn::Join': ['', ['TrailAuditor-', { Ref: 'AWS::Region' }]] },
+  });
 });
 
 dashboard.run();
@@ -419,17 +548,25 @@ const bucketRef = { Ref: TRAIL_BUCKET_PARAMETER };
 
 parameter('with no trail context: a String parameter with the bucket-name pattern and a description', () => {
   const template = templateOf(NO_CONTEXT);
-  template.hasParameter(TRAIL_BUCKET_PARAMETER, { Type: 'String', AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', Description: Match.stringLikeRegexp('CloudTrail bucket') });
+  template.hasParameter(TRAIL_BUCKET_PARAMETER, {
+    Type: 'String',
+    AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+    Description: Match.stringLikeRegexp('CloudTrail bucket'),
+  });
   const pattern = new RegExp(template.toJSON().Parameters[TRAIL_BUCKET_PARAMETER].AllowedPattern);
   for (const name of ['my-trail-bucket', 'org.trail.logs', 'abc']) assert.ok(pattern.test(name), name);
-  for (const name of ['My_Bucket', 'ab', '-trail', 'trail-', `a${'b'.repeat(62)}c`]) assert.not.ok(pattern.test(name), name);
+  for (const name of ['My_Bucket', 'ab', '-trail', 'trail-', `a${'b'.repeat(62)}c`])
+    assert.not.ok(pattern.test(name), name);
   template.resourceCountIs('AWS::S3::Bucket', 0);
   template.resourceCountIs('AWS::CloudTrail::Trail', 0);
   assert.not.ok('TrailBucketName' in template.toJSON().Outputs, 'no output echoing the parameter');
 });
 
 parameter('the grants and TRAIL_BUCKET reference the parameter, with the prefix', () => {
-  for (const [context, logs] of [[NO_CONTEXT, 'AWSLogs/'], [{ trailPrefix: 'org' }, 'org/AWSLogs/']] as const) {
+  for (const [context, logs] of [
+    [NO_CONTEXT, 'AWSLogs/'],
+    [{ trailPrefix: 'org' }, 'org/AWSLogs/'],
+  ] as const) {
     const template = templateOf(context);
     const statements = allStatements(template).filter((s) => s.Action.some((action) => action.startsWith('s3:')));
     assert.equal(statements.flatMap((s) => s.Action).sort(), ['s3:GetObject', 's3:ListBucket']);
@@ -439,8 +576,15 @@ parameter('the grants and TRAIL_BUCKET reference the parameter, with the prefix'
     assert.equal(list.Condition, { StringLike: { 's3:prefix': [`${logs}*`] } });
     const get = statements.find((s) => s.Action.includes('s3:GetObject'))!;
     assert.match(get.policy, /AnalyzeRole/);
-    assert.equal(get.Resource, [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucketRef, `/${logs}*`]] }]);
-    const variables = (step: string) => (resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties!.Description).startsWith(`trail-auditor ${step} `))![1].Properties as any).Environment.Variables;
+    assert.equal(get.Resource, [
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucketRef, `/${logs}*`]] },
+    ]);
+    const variables = (step: string) =>
+      (
+        resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) =>
+          String(r.Properties!.Description).startsWith(`trail-auditor ${step} `),
+        )![1].Properties as any
+      ).Environment.Variables;
     assert.equal(variables('Plan').TRAIL_BUCKET, bucketRef);
     assert.equal(variables('Analyze').TRAIL_BUCKET, bucketRef);
   }
@@ -461,24 +605,46 @@ const tryout = suite('TryoutTrail');
 tryout('createTrail: a multi-region, validated trail into a private, encrypted, versioned, TLS-only bucket', () => {
   const template = templateOf({ createTrail: true });
   template.resourceCountIs('AWS::CloudTrail::Trail', 1);
-  template.hasResourceProperties('AWS::CloudTrail::Trail', { IsMultiRegionTrail: true, EnableLogFileValidation: true, IncludeGlobalServiceEvents: true, IsLogging: true });
+  template.hasResourceProperties('AWS::CloudTrail::Trail', {
+    IsMultiRegionTrail: true,
+    EnableLogFileValidation: true,
+    IncludeGlobalServiceEvents: true,
+    IsLogging: true,
+  });
   template.hasResourceProperties('AWS::S3::Bucket', {
-    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    BucketEncryption: {
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    },
     VersioningConfiguration: { Status: 'Enabled' },
-    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    },
   });
   template.hasResourceProperties('AWS::S3::BucketPolicy', {
-    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    },
   });
   // The steps only; the other function is CDK's auto-delete handler of the try-out bucket.
-  const steps = resourcesOf(template, 'AWS::Lambda::Function').filter(([, r]) => String(r.Properties!.Description ?? '').startsWith('trail-auditor'));
+  const steps = resourcesOf(template, 'AWS::Lambda::Function').filter(([, r]) =>
+    String(r.Properties!.Description ?? '').startsWith('trail-auditor'),
+  );
   assert.is(steps.length, 4);
   template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
 });
 
 tryout('the functions read the created bucket', () => {
   const template = templateOf({ createTrail: true });
-  template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TRAIL_BUCKET: { Ref: Match.stringLikeRegexp('TryoutTrailBucket') } }) } });
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: {
+      Variables: Match.objectLike({ TRAIL_BUCKET: { Ref: Match.stringLikeRegexp('TryoutTrailBucket') } }),
+    },
+  });
 });
 
 tryout.run();
@@ -490,16 +656,23 @@ demo('off by default; when on: an IMDSv2-only t4g.nano and a 5-minute generator'
   const template = templateOf({ createTrail: true, demoActivity: true });
   template.resourceCountIs('AWS::EC2::Instance', 1);
   template.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.nano' });
-  template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
+  template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+    LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } },
+  });
   template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   // 4 steps + the generator; the bucket's auto-delete handler is a custom resource provider.
-  const fns = resourcesOf(template, 'AWS::Lambda::Function').filter(([, r]) => r.Properties!.Runtime === 'nodejs24.x' && String(r.Properties!.Description ?? '').startsWith('trail-auditor'));
+  const fns = resourcesOf(template, 'AWS::Lambda::Function').filter(
+    ([, r]) =>
+      r.Properties!.Runtime === 'nodejs24.x' && String(r.Properties!.Description ?? '').startsWith('trail-auditor'),
+  );
   assert.is(fns.length, 5);
 });
 
 demo('the user data refreshes the credentials with IMDSv2 on a timer', () => {
   const template = templateOf({ createTrail: true, demoActivity: true });
-  const [[, instance]] = resourcesOf(template, 'AWS::EC2::Instance') as [[string, { Properties?: Record<string, any> }]];
+  const [[, instance]] = resourcesOf(template, 'AWS::EC2::Instance') as [
+    [string, { Properties?: Record<string, any> }],
+  ];
   const script = JSON.stringify(instance.Properties!.UserData);
   assert.ok(script.includes('latest/api/token'));
   assert.ok(script.includes('X-aws-ec2-metadata-token'));

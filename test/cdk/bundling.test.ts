@@ -21,7 +21,13 @@ test('bundles each step as ESM with the require banner, and copies rule files (p
   cpSync(join(REPO_ROOT, RULE_FILES.sigmaRulesDir), sigmaRulesDir, { recursive: true });
   cpSync(join(REPO_ROOT, RULE_FILES.suppressionsFile), suppressionsFile);
   try {
-    const context = { ...CDK_JSON_CONTEXT, ...EXISTING_TRAIL, sigmaRulesDir, suppressionsFile, 'aws:cdk:enable-asset-metadata': true };
+    const context = {
+      ...CDK_JSON_CONTEXT,
+      ...EXISTING_TRAIL,
+      sigmaRulesDir,
+      suppressionsFile,
+      'aws:cdk:enable-asset-metadata': true,
+    };
     const app = new App({ outdir, context, builtinCloudFormationValidation: false });
     const { stack } = buildApp(app, { nag: false });
     const assembly = app.synth();
@@ -32,13 +38,25 @@ test('bundles each step as ESM with the require banner, and copies rule files (p
       const step = String(fn.Properties.Description).split(' ')[1]!;
       const asset = join(outdir, fn.Metadata['aws:asset:path']);
       const code = readFileSync(join(asset, 'index.mjs'), 'utf8');
-      assert.ok(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);"), `${step}: banner`);
-      assert.is(existsSync(join(asset, 'sigma', 'aws_cloudtrail_stop_logging.yml')), step !== 'Plan', `${step}: sigma rules`);
+      assert.ok(
+        code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);"),
+        `${step}: banner`,
+      );
+      assert.is(
+        existsSync(join(asset, 'sigma', 'aws_cloudtrail_stop_logging.yml')),
+        step !== 'Plan',
+        `${step}: sigma rules`,
+      );
       // Correlate applies the same suppressions to its verdicts as Analyze to its matches.
-      assert.is(existsSync(join(asset, 'suppressions.yml')), step === 'Analyze' || step === 'Correlate', `${step}: suppressions`);
+      assert.is(
+        existsSync(join(asset, 'suppressions.yml')),
+        step === 'Analyze' || step === 'Correlate',
+        `${step}: suppressions`,
+      );
     }
     for (const folder of [REPO_ROOT, process.cwd(), hostile, outdir]) {
-      for (const name of [marker, `${marker}-b`, `${marker}-c`]) assert.not.ok(existsSync(join(folder, name)), `${join(folder, name)} was created: a shell ran the path`);
+      for (const name of [marker, `${marker}-b`, `${marker}-c`])
+        assert.not.ok(existsSync(join(folder, name)), `${join(folder, name)} was created: a shell ran the path`);
     }
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -20,7 +20,10 @@ test('an existing trail bucket gets the documented defaults', () => {
   assert.is(config.stackName, 'TrailAuditor');
   assert.is(config.scheduleMinutes, 15);
   assert.is(config.notificationEmail, undefined);
-  assert.equal(config.detectorAlarms, BUILT_IN_DETECTORS.map((d) => d.meta.id));
+  assert.equal(
+    config.detectorAlarms,
+    BUILT_IN_DETECTORS.map((d) => d.meta.id),
+  );
   assert.is(config.findingsRetention, 'retain');
   assert.is(config.findingsTtlDays, undefined);
   assert.is(config.customerManagedKey, false);
@@ -42,7 +45,14 @@ test('createTrail and trailBucketName together are refused', () => {
 });
 
 test('CLI strings are parsed like cdk.json values', () => {
-  const config = fromContext({ createTrail: 'true', scheduleMinutes: '5', demoActivity: 'true', mapConcurrency: '20', initialLookbackHours: 'all', findingsTtlDays: '365' });
+  const config = fromContext({
+    createTrail: 'true',
+    scheduleMinutes: '5',
+    demoActivity: 'true',
+    mapConcurrency: '20',
+    initialLookbackHours: 'all',
+    findingsTtlDays: '365',
+  });
   assert.equal(config.trail, { kind: 'create' });
   assert.is(config.scheduleMinutes, 5);
   assert.is(config.demoActivity, true);
@@ -53,10 +63,18 @@ test('CLI strings are parsed like cdk.json values', () => {
 
 test('detectorAlarms takes "none", a comma list or a JSON array, and rejects unknown ids', () => {
   assert.equal(fromContext({ createTrail: true, detectorAlarms: 'none' }).detectorAlarms, []);
-  assert.equal(fromContext({ createTrail: true, detectorAlarms: 'deleting-logs, root-user-activity' }).detectorAlarms, ['deleting-logs', 'root-user-activity']);
-  assert.equal(fromContext({ createTrail: true, detectorAlarms: '["deleting-logs"]' }).detectorAlarms, ['deleting-logs']);
+  assert.equal(fromContext({ createTrail: true, detectorAlarms: 'deleting-logs, root-user-activity' }).detectorAlarms, [
+    'deleting-logs',
+    'root-user-activity',
+  ]);
+  assert.equal(fromContext({ createTrail: true, detectorAlarms: '["deleting-logs"]' }).detectorAlarms, [
+    'deleting-logs',
+  ]);
   assert.equal(fromContext({ createTrail: true, detectorAlarms: ['deleting-logs'] }).detectorAlarms, ['deleting-logs']);
-  throwsConfig({ createTrail: true, detectorAlarms: 'no-such-detector' }, /no-such-detector is not a built-in detector/);
+  throwsConfig(
+    { createTrail: true, detectorAlarms: 'no-such-detector' },
+    /no-such-detector is not a built-in detector/,
+  );
 });
 
 test('a metrics namespace under AWS/ is refused', () => {
@@ -72,7 +90,10 @@ test('bad values name their key', () => {
   throwsConfig({ createTrail: true, toleratedFailurePercentage: 150 }, /toleratedFailurePercentage/);
   throwsConfig({ createTrail: 'yes' }, /createTrail must be true or false/);
   throwsConfig({ createTrail: true, sigmaRulesDir: 'no/such/dir' }, /sigmaRulesDir: no\/such\/dir does not exist/);
-  throwsConfig({ createTrail: true, trailKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc' }, /trailKmsKeyArn belongs to an existing trail/);
+  throwsConfig(
+    { createTrail: true, trailKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc' },
+    /trailKmsKeyArn belongs to an existing trail/,
+  );
 });
 
 test.run();

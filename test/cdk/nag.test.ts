@@ -8,7 +8,10 @@ import { EXISTING_TRAIL, RULE_FILES, synth, testApp } from './synth.ts';
 const VARIANTS: Record<string, Record<string, unknown>> = {
   default: EXISTING_TRAIL,
   'TrailBucketName parameter': {},
-  'TrailBucketName parameter, prefix and KMS': { trailPrefix: 'org', trailKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+  'TrailBucketName parameter, prefix and KMS': {
+    trailPrefix: 'org',
+    trailKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  },
   createTrail: { createTrail: true },
   demoActivity: { createTrail: true, demoActivity: true },
   'everything on': {
@@ -29,7 +32,10 @@ for (const [name, context] of Object.entries(VARIANTS)) {
   test(`${name}: no unacknowledged error or warning`, () => {
     const { app } = synth(context);
     const report = new AwsSolutionsChecks().validateScope(app);
-    const found = report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.description} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    const found = report.violations.map(
+      (v) =>
+        `${v.severity} ${v.ruleName}: ${v.description} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
     assert.equal(found, []);
   });
 }
@@ -42,11 +48,18 @@ test('the app registers cdk-nag as a validation plugin, and synth passes with it
 
 test('the IAM5 acknowledgement of the parameter variant names the Ref-based object ARN', () => {
   const { app } = synth(VARIANTS['TrailBucketName parameter']!);
-  const ids = app.node.findAll().flatMap((construct) =>
-    construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((entry) => Object.keys(entry.data as object)),
-  );
+  const ids = app.node
+    .findAll()
+    .flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.keys(entry.data as object)),
+    );
   // Keys are stored as "Annotation::<id>"; the variants above check that nag actually matches it.
-  assert.ok(ids.some((id) => id.endsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<TrailBucketName>/AWSLogs/*]')), ids.join('\n'));
+  assert.ok(
+    ids.some((id) => id.endsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<TrailBucketName>/AWSLogs/*]')),
+    ids.join('\n'),
+  );
 });
 
 test('every acknowledgement has a real reason, and IAM5 ones name their finding', () => {
@@ -55,7 +68,8 @@ test('every acknowledgement has a real reason, and IAM5 ones name their finding'
   for (const construct of app.node.findAll()) {
     for (const entry of construct.node.metadata) {
       if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) acknowledged.push([id, typeof reason === 'string' ? reason : JSON.stringify(reason)]);
+      for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>))
+        acknowledged.push([id, typeof reason === 'string' ? reason : JSON.stringify(reason)]);
     }
   }
   assert.ok(acknowledged.length > 0);

@@ -13,7 +13,10 @@ const TMP = mkdtempSync(join(tmpdir(), 'trail-auditor-rules-'));
 process.on('exit', () => rmSync(TMP, { recursive: true, force: true }));
 
 const BAD_SUPPRESSIONS = join(TMP, 'bad-suppressions.yml');
-writeFileSync(BAD_SUPPRESSIONS, 'suppressions:\n  - id: no-reason\n    detector: deleting-logs\n    principals: [root]\n');
+writeFileSync(
+  BAD_SUPPRESSIONS,
+  'suppressions:\n  - id: no-reason\n    detector: deleting-logs\n    principals: [root]\n',
+);
 const BAD_SIGMA = join(TMP, 'bad-sigma');
 mkdirSync(BAD_SIGMA);
 writeFileSync(
@@ -31,7 +34,8 @@ writeFileSync(
   ].join('\n'),
 );
 
-const config = (context: Record<string, unknown>) => stackConfigFromContext((key) => ({ ...EXISTING_TRAIL, ...context })[key]);
+const config = (context: Record<string, unknown>) =>
+  stackConfigFromContext((key) => ({ ...EXISTING_TRAIL, ...context })[key]);
 
 async function rejection(context: Record<string, unknown>): Promise<string> {
   try {
@@ -55,11 +59,14 @@ rules('an invalid suppression file fails naming the key, the file and the reason
   assert.match(message, /reason/);
 });
 
-rules('a Sigma rule with a modifier the engine refuses fails naming the key, the rule file and the modifier', async () => {
-  const message = await rejection({ sigmaRulesDir: BAD_SIGMA });
-  assert.ok(message.startsWith(`sigmaRulesDir: ${join(BAD_SIGMA, 'unsupported.yml')}: `), message);
-  assert.match(message, /modifier/);
-});
+rules(
+  'a Sigma rule with a modifier the engine refuses fails naming the key, the rule file and the modifier',
+  async () => {
+    const message = await rejection({ sigmaRulesDir: BAD_SIGMA });
+    assert.ok(message.startsWith(`sigmaRulesDir: ${join(BAD_SIGMA, 'unsupported.yml')}: `), message);
+    assert.match(message, /modifier/);
+  },
+);
 
 rules('a detectorAlarms id that is neither built in nor a Sigma rule fails once the rules are known', async () => {
   const message = await rejection({ ...RULE_FILES, detectorAlarms: 'deleting-logs,not-a-rule' });
@@ -72,7 +79,16 @@ rules.run();
 const keys = suite('unknownContextKeys');
 
 keys('warns on keys the app does not read, with the nearest known key; CDK keys and feature flags pass', () => {
-  assert.equal(unknownContextKeys({ ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], 'acknowledged-issue-numbers': [1], scheduleMinutes: 5, mapConcurrency: 4 }), []);
+  assert.equal(
+    unknownContextKeys({
+      ...CDK_JSON_CONTEXT,
+      'aws:cdk:bundling-stacks': [],
+      'acknowledged-issue-numbers': [1],
+      scheduleMinutes: 5,
+      mapConcurrency: 4,
+    }),
+    [],
+  );
   assert.equal(unknownContextKeys({ scheduleMinute: 5, bananas: 1 }), [
     'context key "bananas" is not used by trail-auditor; it is ignored',
     'context key "scheduleMinute" is not used by trail-auditor (did you mean scheduleMinutes?); it is ignored',
@@ -92,9 +108,14 @@ function app(context: Record<string, unknown>): Promise<{ code: number | null; s
     CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context }),
   };
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cdk/app.ts'], { cwd: REPO_ROOT, env, timeout: 120_000 }, (error, _stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cdk/app.ts'],
+      { cwd: REPO_ROOT, env, timeout: 120_000 },
+      (error, _stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
+      },
+    );
   });
 }
 

@@ -8,17 +8,25 @@ import type { AuditorStack } from '../../cdk/auditor-stack.ts';
 export const EXISTING_TRAIL = { trailBucketName: 'org-trail-logs' } as const;
 
 /** Rule files bundled into the functions (paths relative to the repository root). */
-export const RULE_FILES = { sigmaRulesDir: 'test/cdk/fixtures/sigma', suppressionsFile: 'test/cdk/fixtures/suppressions.yml' } as const;
+export const RULE_FILES = {
+  sigmaRulesDir: 'test/cdk/fixtures/sigma',
+  suppressionsFile: 'test/cdk/fixtures/suppressions.yml',
+} as const;
 
 /** The context of cdk.json (the feature flags), so tests synthesize what `cdk synth` does. */
-export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+export const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 /**
  * An app (with cdk.json's context) that skips bundling (no esbuild run) and CDK's built-in CloudFormation rule validation
  * (a WASM engine that costs seconds per synth; `cdk synth` still runs it).
  */
 export function testApp(context: Record<string, unknown>): App {
-  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
+  return new App({
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: false,
+  });
 }
 
 /** Synthesizes the app for a context, without cdk-nag. */
@@ -42,14 +50,19 @@ export function templateOf(context: Record<string, unknown>): Template {
 }
 
 /** Every resource of a type, as [logicalId, resource]. */
-export function resourcesOf(template: Template, type: string): [string, { Properties?: Record<string, unknown>; [key: string]: unknown }][] {
+export function resourcesOf(
+  template: Template,
+  type: string,
+): [string, { Properties?: Record<string, unknown>; [key: string]: unknown }][] {
   return Object.entries(template.findResources(type)) as [string, { Properties?: Record<string, unknown> }][];
 }
 
 /** Every Allow statement of every IAM policy in the template, actions normalised to arrays. */
-export function allStatements(template: Template): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
+export function allStatements(
+  template: Template,
+): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
   return resourcesOf(template, 'AWS::IAM::Policy').flatMap(([policy, resource]) => {
-    const document = (resource.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] });
+    const document = resource.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] };
     return document.Statement.map((statement) => ({
       policy,
       Action: ([] as string[]).concat(statement.Action as string | string[]),

@@ -1,4 +1,9 @@
-import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +15,10 @@ const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:TrailAuditor-
 
 /** A real client with its send() mocked, and an io that records lines and sleeps. */
 function fixture() {
-  const client = new SFNClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+  const client = new SFNClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  });
   const sfn = mockClient(client);
   const lines: string[] = [];
   const sleeps: number[] = [];
@@ -47,7 +55,11 @@ backfill('a malformed date fails before any AWS call', async () => {
 backfill('starts an execution with the normalised backfill input and returns at once without --wait', async () => {
   const { client, sfn, lines, io } = fixture();
   sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
-  const code = await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-28', accounts: ['123456789012'], regions: ['eu-west-1'] }, client, io);
+  const code = await startBackfill(
+    { stateMachine: ARN, from: '2017-11-28', to: '2017-11-28', accounts: ['123456789012'], regions: ['eu-west-1'] },
+    client,
+    io,
+  );
   assert.is(code, 0);
   const [start] = sfn.commandCalls(StartExecutionCommand);
   assert.is(start!.args[0].input.stateMachineArn, ARN);
@@ -72,7 +84,13 @@ backfill('--wait polls until SUCCEEDED, sleeping between polls, then prints the 
     .on(DescribeExecutionCommand)
     .resolvesOnce({ status: 'RUNNING', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date() })
     .resolvesOnce({ status: 'RUNNING', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date() })
-    .resolves({ status: 'SUCCEEDED', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date(), output: JSON.stringify(summary) });
+    .resolves({
+      status: 'SUCCEEDED',
+      executionArn: EXECUTION,
+      stateMachineArn: ARN,
+      startDate: new Date(),
+      output: JSON.stringify(summary),
+    });
   const code = await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-29', wait: true }, client, io);
   assert.is(code, 0);
   assert.is(sfn.commandCalls(DescribeExecutionCommand).length, 3);
@@ -85,7 +103,14 @@ backfill('--wait polls until SUCCEEDED, sleeping between polls, then prints the 
 backfill('--wait on a failed run prints the error and returns 1', async () => {
   const { client, sfn, lines, io } = fixture();
   sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
-  sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date(), error: 'RunIncomplete', cause: 'Some work items did not finish' });
+  sfn.on(DescribeExecutionCommand).resolves({
+    status: 'FAILED',
+    executionArn: EXECUTION,
+    stateMachineArn: ARN,
+    startDate: new Date(),
+    error: 'RunIncomplete',
+    cause: 'Some work items did not finish',
+  });
   const code = await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-29', wait: true }, client, io);
   assert.is(code, 1);
   assert.ok(lines.includes('Execution FAILED'));
@@ -97,20 +122,38 @@ backfill('--wait prints the summary and the cause for people with control charac
   const key = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/x_Bad\u001b[2J\u202e.json.gz';
   sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
   sfn.on(DescribeExecutionCommand).resolves({
-    status: 'FAILED', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date(),
-    output: JSON.stringify({ failures: [{ key, reason: 'not gzip\u009b2J' }] }), error: 'RunIncomplete', cause: `stopped at ${key}\r\nforged`,
+    status: 'FAILED',
+    executionArn: EXECUTION,
+    stateMachineArn: ARN,
+    startDate: new Date(),
+    output: JSON.stringify({ failures: [{ key, reason: 'not gzip\u009b2J' }] }),
+    error: 'RunIncomplete',
+    cause: `stopped at ${key}\r\nforged`,
   });
-  assert.is(await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-29', wait: true }, client, io), 1);
+  assert.is(
+    await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-29', wait: true }, client, io),
+    1,
+  );
   const out = lines.join('\n');
   // eslint-disable-next-line no-control-regex
   assert.not.ok(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/u.test(out), out);
-  assert.ok(lines.some((line) => line.includes('stopped at AWSLogs/') && line.includes('\\x1B[2J\\u202E.json.gz\\x0D\\x0Aforged')));
+  assert.ok(
+    lines.some(
+      (line) => line.includes('stopped at AWSLogs/') && line.includes('\\x1B[2J\\u202E.json.gz\\x0D\\x0Aforged'),
+    ),
+  );
 });
 
 backfill('--wait --json prints one JSON line', async () => {
   const { client, sfn, lines, io } = fixture();
   sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
-  sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', executionArn: EXECUTION, stateMachineArn: ARN, startDate: new Date(), output: '{"complete":true}' });
+  sfn.on(DescribeExecutionCommand).resolves({
+    status: 'SUCCEEDED',
+    executionArn: EXECUTION,
+    stateMachineArn: ARN,
+    startDate: new Date(),
+    output: '{"complete":true}',
+  });
   await startBackfill({ stateMachine: ARN, from: '2017-11-28', to: '2017-11-29', wait: true, json: true }, client, io);
   assert.is(lines.length, 1);
   assert.equal(JSON.parse(lines[0]!), { executionArn: EXECUTION, status: 'SUCCEEDED', summary: { complete: true } });
@@ -128,7 +171,12 @@ resolve('an ARN is used as given, with no call', async () => {
 
 resolve('a name is found across ListStateMachines pages', async () => {
   const { client, sfn } = fixture();
-  const machine = (name: string) => ({ name, stateMachineArn: `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`, type: 'STANDARD' as const, creationDate: new Date() });
+  const machine = (name: string) => ({
+    name,
+    stateMachineArn: `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`,
+    type: 'STANDARD' as const,
+    creationDate: new Date(),
+  });
   sfn
     .on(ListStateMachinesCommand)
     .resolvesOnce({ stateMachines: [machine('other'), machine('TrailAuditor-auditX')], nextToken: 'page-2' })
@@ -143,7 +191,10 @@ resolve('a name is found across ListStateMachines pages', async () => {
 
 resolve('an unknown name fails after the last page, and a backfill then starts nothing', async () => {
   const { client, sfn, io } = fixture();
-  sfn.on(ListStateMachinesCommand).resolvesOnce({ stateMachines: [], nextToken: 'page-2' }).resolves({ stateMachines: [] });
+  sfn
+    .on(ListStateMachinesCommand)
+    .resolvesOnce({ stateMachines: [], nextToken: 'page-2' })
+    .resolves({ stateMachines: [] });
   try {
     await startBackfill({ stateMachine: 'missing', from: '2017-11-28', to: '2017-11-29' }, client, io);
     assert.unreachable('should have thrown');

@@ -34,7 +34,13 @@ function writeSigmaFolder(): void {
 
 // Snapshot now, without endpoint overrides another test file may set while these runs start.
 const ENV = { ...process.env };
-for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_CLOUDWATCH']) delete ENV[name];
+for (const name of [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_CLOUDWATCH',
+])
+  delete ENV[name];
 
 interface CliRun {
   code: number | null;
@@ -48,10 +54,15 @@ function cli(args: string[]): Promise<CliRun> {
   return limit(
     () =>
       new Promise<CliRun>((done) => {
-        execFile(process.execPath, ['cli/bin.js', ...args], { cwd: ROOT, env: ENV, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          done({ code, stdout, stderr });
-        });
+        execFile(
+          process.execPath,
+          ['cli/bin.js', ...args],
+          { cwd: ROOT, env: ENV, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+            done({ code, stdout, stderr });
+          },
+        );
       }),
   );
 }
@@ -76,14 +87,42 @@ function startAll() {
   const demoFirst = cli(demo);
   const scheduledFirst = cli(scheduled);
   const demoSecond = demoFirst.then(() => cli(demo));
-  const findings = demoSecond.then(() => cli(['findings', '--store', DEMO_STORE, '--json', '--detector', 'deleting-logs']));
+  const findings = demoSecond.then(() =>
+    cli(['findings', '--store', DEMO_STORE, '--json', '--detector', 'deleting-logs']),
+  );
   const scheduledSecond = scheduledFirst.then(() => cli(scheduled));
   writeSigmaFolder();
   const sigmaLenient = scheduledSecond.then(() =>
-    cli(['audit', '--trail', TRAIL, '--from', '2017-11-28', '--to', '2017-11-28', '--json', '--store', SIGMA_STORE, '--sigma', SIGMA]),
+    cli([
+      'audit',
+      '--trail',
+      TRAIL,
+      '--from',
+      '2017-11-28',
+      '--to',
+      '2017-11-28',
+      '--json',
+      '--store',
+      SIGMA_STORE,
+      '--sigma',
+      SIGMA,
+    ]),
   );
-  const sigmaStrict = cli(['audit', '--trail', TRAIL, '--json', '--store', SCRATCH_STORE, '--sigma', SIGMA, '--strict-sigma']);
-  const help = Object.fromEntries(COMMANDS.map((command) => [command, cli([command, '--help'])])) as Record<(typeof COMMANDS)[number], Promise<CliRun>>;
+  const sigmaStrict = cli([
+    'audit',
+    '--trail',
+    TRAIL,
+    '--json',
+    '--store',
+    SCRATCH_STORE,
+    '--sigma',
+    SIGMA,
+    '--strict-sigma',
+  ]);
+  const help = Object.fromEntries(COMMANDS.map((command) => [command, cli([command, '--help'])])) as Record<
+    (typeof COMMANDS)[number],
+    Promise<CliRun>
+  >;
   return {
     help,
     demoFirst,
@@ -94,7 +133,17 @@ function startAll() {
     sigmaLenient,
     sigmaStrict,
     detectors: cli(['detectors', '--json']),
-    reversedRange: cli(['audit', '--trail', TRAIL, '--from', '2017-11-29', '--to', '2017-11-28', '--store', SCRATCH_STORE]),
+    reversedRange: cli([
+      'audit',
+      '--trail',
+      TRAIL,
+      '--from',
+      '2017-11-29',
+      '--to',
+      '2017-11-28',
+      '--store',
+      SCRATCH_STORE,
+    ]),
     missingTo: cli(['audit', '--trail', TRAIL, '--from', 'x', '--store', SCRATCH_STORE]),
   };
 }
@@ -106,8 +155,36 @@ const runs = () => (started ??= startAll());
 
 const OPTIONS: Record<(typeof COMMANDS)[number], string[]> = {
   demo: ['--store', '--json', '--sigma', '--strict-sigma', '--suppressions', '--aws-ip-ranges', '--detector-alarm'],
-  audit: ['--trail', '--from', '--to', '--accounts', '--regions', '--store', '--concurrency', '--json', '--sigma', '--strict-sigma', '--suppressions'],
-  findings: ['--store', '--table', '--detector', '--accounts', '--account', '--principal', '--run', '--status', '--severity', '--from', '--to', '--limit', '--group', '--format', '--json'],
+  audit: [
+    '--trail',
+    '--from',
+    '--to',
+    '--accounts',
+    '--regions',
+    '--store',
+    '--concurrency',
+    '--json',
+    '--sigma',
+    '--strict-sigma',
+    '--suppressions',
+  ],
+  findings: [
+    '--store',
+    '--table',
+    '--detector',
+    '--accounts',
+    '--account',
+    '--principal',
+    '--run',
+    '--status',
+    '--severity',
+    '--from',
+    '--to',
+    '--limit',
+    '--group',
+    '--format',
+    '--json',
+  ],
   detectors: ['--sigma', '--verbose', '--json'],
   backfill: ['--state-machine', '--from', '--to', '--accounts', '--regions', '--wait', '--json'],
 };
@@ -124,7 +201,11 @@ for (const command of COMMANDS) {
     const run = await runs().help[command];
     assert.is(run.code, 0, run.stderr);
     assert.match(run.stdout, `Usage: trail-auditor ${command} [options]`);
-    for (const option of OPTIONS[command]) assert.ok(run.stdout.includes(`${option} `) || run.stdout.includes(`${option}\n`), `${command} --help does not name ${option}`);
+    for (const option of OPTIONS[command])
+      assert.ok(
+        run.stdout.includes(`${option} `) || run.stdout.includes(`${option}\n`),
+        `${command} --help does not name ${option}`,
+      );
   });
 }
 
@@ -175,8 +256,14 @@ const findings = suite('trail-auditor findings');
 findings('--json --detector prints one finding a line, newest first, that detector only', async () => {
   const run = await runs().findings;
   assert.is(run.code, 0, run.stderr);
-  const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.equal(lines.map((f) => f.eventName), ['DeleteTrail', 'DeleteLogGroup', 'StopLogging']);
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(
+    lines.map((f) => f.eventName),
+    ['DeleteTrail', 'DeleteLogGroup', 'StopLogging'],
+  );
   for (const finding of lines) {
     assert.is(finding.detector, 'deleting-logs');
     assert.is(finding.account, '123456789012');
@@ -264,7 +351,10 @@ sigma('runs the rules it can load and names each refused rule on stderr, escaped
   const summary = lastJson(run);
   assert.is(summary.status, 'SUCCEEDED');
   assert.is(summary.sigma.loaded, 1);
-  assert.equal(summary.sigma.refused.map((refusal: { file: string }) => refusal.file), [join(SIGMA, 'bad\u001b[2J.yml')]);
+  assert.equal(
+    summary.sigma.refused.map((refusal: { file: string }) => refusal.file),
+    [join(SIGMA, 'bad\u001b[2J.yml')],
+  );
   assert.is(summary.findings.byDetector['sigma-trail-stopped'], 1);
   const lines = run.stderr.split('\n').filter((line) => line.startsWith('sigma: '));
   assert.equal(lines, [

@@ -29,16 +29,28 @@ function cli(store: LocalStore, args: string[]): Promise<{ code: number | null; 
   delete env.AWS_ENDPOINT_URL;
   delete env.AWS_PROFILE;
   return new Promise((done) => {
-    execFile(process.execPath, ['cli/bin.js', ...args], { cwd: ROOT, env, timeout: 90_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['cli/bin.js', ...args],
+      { cwd: ROOT, env, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-const table = suite<Context>('trail-auditor findings --table', { store: undefined as unknown as LocalStore, cleanup: async () => {} });
+const table = suite<Context>('trail-auditor findings --table', {
+  store: undefined as unknown as LocalStore,
+  cleanup: async () => {},
+});
 
 const BUILT_IN = aFinding({ detector: 'deleting-logs', eventTime: '2017-11-28T19:05:10Z' });
-const SIGMA = aFinding({ detector: 'sigma-aws-guardduty-detector-deleted', eventTime: '2017-11-28T19:06:10Z', severity: 'medium' });
+const SIGMA = aFinding({
+  detector: 'sigma-aws-guardduty-detector-deleted',
+  eventTime: '2017-11-28T19:06:10Z',
+  severity: 'medium',
+});
 
 table.before(async (ctx) => {
   const dir = await tempDir();
@@ -53,16 +65,41 @@ table.after(async (ctx) => {
   await ctx.cleanup();
 });
 
-table('lists every finding of the table, the Sigma one included, and resolves one --by a named reviewer', async ({ store }) => {
-  const listed = await cli(store, ['findings', '--table', LOCAL_TABLES.findings, '--json']);
-  assert.is(listed.code, 0, listed.stderr);
-  const found = listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
-  assert.equal(found.map((f) => f.id), [SIGMA.id, BUILT_IN.id]);
-  const resolved = await cli(store, ['findings', 'resolve', found[0]!.shortId!, '--table', LOCAL_TABLES.findings, '--by', 'secops-oncall', '--note', 'test detector']);
-  assert.is(resolved.code, 0, resolved.stderr);
-  assert.match(resolved.stdout, `resolved ${found[0]!.shortId} (${SIGMA.id}) by secops-oncall`);
-  const open = await cli(store, ['findings', '--table', LOCAL_TABLES.findings, '--status', 'open', '--json']);
-  assert.equal(open.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id), [BUILT_IN.id]);
-});
+table(
+  'lists every finding of the table, the Sigma one included, and resolves one --by a named reviewer',
+  async ({ store }) => {
+    const listed = await cli(store, ['findings', '--table', LOCAL_TABLES.findings, '--json']);
+    assert.is(listed.code, 0, listed.stderr);
+    const found = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, string>);
+    assert.equal(
+      found.map((f) => f.id),
+      [SIGMA.id, BUILT_IN.id],
+    );
+    const resolved = await cli(store, [
+      'findings',
+      'resolve',
+      found[0]!.shortId!,
+      '--table',
+      LOCAL_TABLES.findings,
+      '--by',
+      'secops-oncall',
+      '--note',
+      'test detector',
+    ]);
+    assert.is(resolved.code, 0, resolved.stderr);
+    assert.match(resolved.stdout, `resolved ${found[0]!.shortId} (${SIGMA.id}) by secops-oncall`);
+    const open = await cli(store, ['findings', '--table', LOCAL_TABLES.findings, '--status', 'open', '--json']);
+    assert.equal(
+      open.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { id: string }).id),
+      [BUILT_IN.id],
+    );
+  },
+);
 
 table.run();

@@ -57,15 +57,23 @@ const burst = [
   aFinding({ eventTime: '2017-11-28T19:30:00Z', detector: 'root-user-activity', severity: 'critical' }),
 ];
 
-group('same detector, principal and account within the window fold into one row with count, times and addresses', () => {
-  const groups = groupFindings(burst, 3_600_000);
-  assert.is(groups.length, 5);
-  const alice = groups.filter((g) => g.detector === 'deleting-logs' && g.principal.endsWith('alice') && g.account === '123456789012');
-  assert.equal(alice.map((g) => [g.count, g.firstTime, g.lastTime, g.sourceIPs]), [
-    [1, '2017-11-28T22:31:00Z', '2017-11-28T22:31:00Z', ['198.51.100.7']],
-    [3, '2017-11-28T19:00:00Z', '2017-11-28T20:30:00Z', ['192.0.2.1', '192.0.2.2']],
-  ]);
-});
+group(
+  'same detector, principal and account within the window fold into one row with count, times and addresses',
+  () => {
+    const groups = groupFindings(burst, 3_600_000);
+    assert.is(groups.length, 5);
+    const alice = groups.filter(
+      (g) => g.detector === 'deleting-logs' && g.principal.endsWith('alice') && g.account === '123456789012',
+    );
+    assert.equal(
+      alice.map((g) => [g.count, g.firstTime, g.lastTime, g.sourceIPs]),
+      [
+        [1, '2017-11-28T22:31:00Z', '2017-11-28T22:31:00Z', ['198.51.100.7']],
+        [3, '2017-11-28T19:00:00Z', '2017-11-28T20:30:00Z', ['192.0.2.1', '192.0.2.2']],
+      ],
+    );
+  },
+);
 
 group('the groups do not depend on the order the findings came in', () => {
   const expected = groupFindings(burst, 3_600_000);
@@ -84,7 +92,11 @@ const show = suite('showFinding');
 
 show('prints the finding, reason, runbook and pretty record; nothing raw from the record', () => {
   const record = { eventName: 'StopLogging', userAgent: 'x\u001b]0;t\u0007\u009b2J\u202E' };
-  const finding = aFinding({ record: JSON.stringify(record), reason: 'stopped \u001b[2J', userAgent: record.userAgent });
+  const finding = aFinding({
+    record: JSON.stringify(record),
+    reason: 'stopped \u001b[2J',
+    userAgent: record.userAgent,
+  });
   const detector = BUILT_IN_DETECTORS.find((d) => d.meta.id === 'deleting-logs');
   const out = showFinding(finding, detector);
   // eslint-disable-next-line no-control-regex
@@ -103,8 +115,16 @@ const html = suite('renderReport');
 html('data is escaped in markup and inert in the script data block', () => {
   assert.is(escapeHtml(`<img src=x onerror='a'>&`), '&lt;img src=x onerror=&#39;a&#39;&gt;&amp;');
   assert.not.match(scriptJson({ ua: '</script><script>alert(1)</script>\u2028' }), /<|\u2028/);
-  const hostile = aFinding({ principal: 'arn:aws:iam::123456789012:user/<b>x</b>', userAgent: '</script><img src=x onerror=alert(1)>' });
-  const page = renderReport({ generatedAt: '2026-12-02T00:00:00Z', scope: '<i>all</i>', matches: [hostile], rows: [hostile] });
+  const hostile = aFinding({
+    principal: 'arn:aws:iam::123456789012:user/<b>x</b>',
+    userAgent: '</script><img src=x onerror=alert(1)>',
+  });
+  const page = renderReport({
+    generatedAt: '2026-12-02T00:00:00Z',
+    scope: '<i>all</i>',
+    matches: [hostile],
+    rows: [hostile],
+  });
   assert.not.match(page, '<b>x</b>');
   assert.not.match(page, '<img');
   assert.not.match(page, '<i>all</i>');

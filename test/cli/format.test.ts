@@ -15,7 +15,10 @@ const escape = suite('escapeControl');
 escape('clear-screen, window-title and hyperlink sequences become visible text', () => {
   assert.is(escapeControl(`${ESC}[2J${ESC}[H`), '\\x1B[2J\\x1B[H');
   assert.is(escapeControl(`${ESC}]0;owned${BEL}`), '\\x1B]0;owned\\x07');
-  assert.is(escapeControl(`${ESC}]8;;http://203.0.113.9/${BEL}click${ESC}]8;;${BEL}`), '\\x1B]8;;http://203.0.113.9/\\x07click\\x1B]8;;\\x07');
+  assert.is(
+    escapeControl(`${ESC}]8;;http://203.0.113.9/${BEL}click${ESC}]8;;${BEL}`),
+    '\\x1B]8;;http://203.0.113.9/\\x07click\\x1B]8;;\\x07',
+  );
 });
 
 escape('CR, LF and tab cannot forge lines; DEL, the one-byte CSI and bidi overrides are shown too', () => {
@@ -26,7 +29,8 @@ escape('CR, LF and tab cannot forge lines; DEL, the one-byte CSI and bidi overri
 });
 
 escape('ordinary text, including non-Latin letters and emoji, is unchanged', () => {
-  for (const text of ['arn:aws:iam::123456789012:user/alice', 'Zoë → Ωmega 日本 🙂', '192.0.2.10', '2001:db8::1']) assert.is(escapeControl(text), text);
+  for (const text of ['arn:aws:iam::123456789012:user/alice', 'Zoë → Ωmega 日本 🙂', '192.0.2.10', '2001:db8::1'])
+    assert.is(escapeControl(text), text);
 });
 
 escape('escapeLines keeps meant line breaks and escapes the rest', () => {
@@ -69,7 +73,12 @@ const aSummary = (failures: RunSummary['failures']): RunSummary => ({
 
 summary('failed object keys and reasons, detector ids and errors are printed escaped, one line each', () => {
   const out = formatSummary(
-    aSummary([{ key: `AWSLogs/x/Bad${ESC}[2J\r\nforged.json.gz`, reason: `invalid JSON near "${ESC}]8;;http://203.0.113.9/${BEL}"` }]),
+    aSummary([
+      {
+        key: `AWSLogs/x/Bad${ESC}[2J\r\nforged.json.gz`,
+        reason: `invalid JSON near "${ESC}]8;;http://203.0.113.9/${BEL}"`,
+      },
+    ]),
     'SUCCEEDED',
     [],
     { error: 'States.TaskFailed', cause: `boom${ESC}[H\nfake line` },
@@ -86,7 +95,13 @@ summary.run();
 const findings = suite('formatFindings');
 
 findings('a finding whose fields carry escapes and a forged row prints as one escaped row', () => {
-  const out = formatFindings([aFinding({ principal: `arn:aws:iam::123456789012:user/m${ESC}[2J`, sourceIPAddress: '192.0.2.66\r\n2017-11-28T00:00:00Z  low  forged', eventName: `Stop${BEL}` })]);
+  const out = formatFindings([
+    aFinding({
+      principal: `arn:aws:iam::123456789012:user/m${ESC}[2J`,
+      sourceIPAddress: '192.0.2.66\r\n2017-11-28T00:00:00Z  low  forged',
+      eventName: `Stop${BEL}`,
+    }),
+  ]);
   assert.is(out.split('\n').length, 2);
   assert.not.ok(RAW.test(out.replace(/\n/g, '')));
 });

@@ -12,7 +12,12 @@ numbers('accepts whole numbers in range and refuses words, fractions, signs and 
   const parse = wholeNumber(0, 100);
   assert.is(parse('0'), 0);
   assert.is(parse(' 42 '), 42);
-  for (const bad of ['abc', '', '1.5', '1e3', '-5', '101', '0x10', 'NaN']) assert.throws(() => parse(bad), (e: unknown) => e instanceof InvalidArgumentError, bad);
+  for (const bad of ['abc', '', '1.5', '1e3', '-5', '101', '0x10', 'NaN'])
+    assert.throws(
+      () => parse(bad),
+      (e: unknown) => e instanceof InvalidArgumentError,
+      bad,
+    );
   assert.throws(() => wholeNumber(1)('0'), /whole number >= 1/);
 });
 
@@ -34,9 +39,15 @@ range('from after to names both values as typed, so the two dates differ', () =>
     assert.unreachable();
   } catch (error) {
     assert.instance(error, UsageError);
-    assert.match((error as Error).message, /^--from 2017-11-29 must be before --to 2017-11-28 \(a date --to includes that whole day, up to 2017-11-29T00:00:00Z\)$/);
+    assert.match(
+      (error as Error).message,
+      /^--from 2017-11-29 must be before --to 2017-11-28 \(a date --to includes that whole day, up to 2017-11-29T00:00:00Z\)$/,
+    );
   }
-  assert.throws(() => checkRange('2017-11-28T10:00:00Z', '2017-11-28T10:00:00Z'), /--from 2017-11-28T10:00:00Z must be before --to 2017-11-28T10:00:00Z$/);
+  assert.throws(
+    () => checkRange('2017-11-28T10:00:00Z', '2017-11-28T10:00:00Z'),
+    /--from 2017-11-28T10:00:00Z must be before --to 2017-11-28T10:00:00Z$/,
+  );
   assert.throws(() => checkRange('2017-02-30', '2017-03-01'), /--from "2017-02-30" is not an ISO date/);
 });
 
@@ -51,7 +62,10 @@ ids('suggests the nearest id for a typo, nothing for an unrelated word', () => {
   assert.is(didYouMean('banana', known), undefined);
   assert.is(didYouMean('scheduleMinute', ['stackName', 'scheduleMinutes']), 'scheduleMinutes');
   assert.not.throws(() => checkIds(['deleting-logs'], known, '--detector-alarm'));
-  assert.throws(() => checkIds(['deleting-logs', 'root-usr-activity'], known, '--detector-alarm'), /--detector-alarm: unknown detector "root-usr-activity" \(did you mean root-user-activity\?\)/);
+  assert.throws(
+    () => checkIds(['deleting-logs', 'root-usr-activity'], known, '--detector-alarm'),
+    /--detector-alarm: unknown detector "root-usr-activity" \(did you mean root-user-activity\?\)/,
+  );
   assert.throws(() => checkIds(['banana'], known, '--detector'), /^--detector: unknown detector "banana"; /);
 });
 
@@ -63,7 +77,10 @@ table('a table wider than the width cuts the listed columns, in order, with an e
   const rows = [['a-very-long-detector-identifier', 'high', 'A title that goes on and on and on and on']];
   const out = fitTable(['ID', 'SEVERITY', 'TITLE'], rows, 50, [2, 0]);
   const lines = out.split('\n');
-  assert.ok(lines.every((line) => [...line].length <= 50), out);
+  assert.ok(
+    lines.every((line) => [...line].length <= 50),
+    out,
+  );
   // The title gives way first, down to 12 columns, then the id.
   assert.is(lines[1], 'a-very-long-detector-iden…  high      A title tha…');
   assert.is(fitTable(['ID'], [['short']], 50, [0]), 'ID\nshort');
@@ -74,17 +91,34 @@ table('truncate counts characters, not bytes; wrap keeps every word within the w
   assert.is(truncate('éééééé', 5), 'éééé…');
   const text = 'Deleting the trail or its log group removes the evidence an attacker leaves behind them.';
   const wrapped = wrap(text, 30, '  ', '    ');
-  assert.ok(wrapped.split('\n').every((line) => line.length <= 30), wrapped);
+  assert.ok(
+    wrapped.split('\n').every((line) => line.length <= 30),
+    wrapped,
+  );
   assert.is(wrapped.replace(/\s+/g, ' ').trim(), text);
-  assert.ok(wrapped.split('\n').slice(1).every((line) => line.startsWith('    ')));
-  assert.ok(wrap('x'.repeat(70), 30).split('\n').every((line) => line.length <= 30));
+  assert.ok(
+    wrapped
+      .split('\n')
+      .slice(1)
+      .every((line) => line.startsWith('    ')),
+  );
+  assert.ok(
+    wrap('x'.repeat(70), 30)
+      .split('\n')
+      .every((line) => line.length <= 30),
+  );
 });
 
 table.run();
 
 const progress = suite('progressReporter');
 
-const at = (done: number, objects: number, records: number): RunProgress => ({ items: { done, planned: 4 }, objects: { done: objects, planned: 800 }, records, bytes: records * 1000 });
+const at = (done: number, objects: number, records: number): RunProgress => ({
+  items: { done, planned: 4 },
+  objects: { done: objects, planned: 800 },
+  records,
+  bytes: records * 1000,
+});
 
 progress('on a terminal: one rewritten line with objects, records per second and an ETA; cleared at the end', () => {
   const written: string[] = [];
@@ -98,7 +132,10 @@ progress('on a terminal: one rewritten line with objects, records per second and
   reporter.update(at(2, 400, 20_000)); // Too soon after the last line.
   now = 4000;
   reporter.update(at(2, 400, 20_000));
-  assert.equal(written, ['\r\x1b[K  analyzing 200/800 objects (25%)  5,000 records/s  ETA 6.0 s', '\r\x1b[K  analyzing 400/800 objects (50%)  5,000 records/s  ETA 4.0 s']);
+  assert.equal(written, [
+    '\r\x1b[K  analyzing 200/800 objects (25%)  5,000 records/s  ETA 6.0 s',
+    '\r\x1b[K  analyzing 400/800 objects (50%)  5,000 records/s  ETA 4.0 s',
+  ]);
   now = 8000;
   assert.is(reporter.finish(), '  took      8.0 s: 400 objects, 20,000 records (2,500 records/s, 2.5 MB/s)');
   assert.is(written.at(-1), '\r\x1b[K');

@@ -13,7 +13,8 @@ const test = suite('Promise.withResolvers polyfill (cli/local/polyfill.ts)');
 
 test(`is there after the import (native on this Node.js ${process.versions.node}: ${String(native)})`, () => {
   assert.type((Promise as { withResolvers?: unknown }).withResolvers, 'function');
-  if (Number(process.versions.node.split('.')[0]) < 22) assert.not.ok(native, 'Node.js 20 has no Promise.withResolvers: the polyfill is what runs');
+  if (Number(process.versions.node.split('.')[0]) < 22)
+    assert.not.ok(native, 'Node.js 20 has no Promise.withResolvers: the polyfill is what runs');
 });
 
 test('resolves and rejects the promise it hands out', async () => {

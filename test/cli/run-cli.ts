@@ -18,7 +18,14 @@ export interface CliRun {
 
 // Snapshot now, without endpoint overrides another test file may set while these runs start.
 const ENV: NodeJS.ProcessEnv = { ...process.env };
-for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_CLOUDWATCH', 'COLUMNS']) delete ENV[name];
+for (const name of [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_CLOUDWATCH',
+  'COLUMNS',
+])
+  delete ENV[name];
 
 // Two at a time: the machines have two cores, and each run costs a second or two of start-up.
 const limit = pLimit(2);
@@ -28,10 +35,15 @@ export function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT
   return limit(
     () =>
       new Promise<CliRun>((done) => {
-        execFile(process.execPath, [join(ROOT, 'cli', 'bin.js'), ...args], { cwd, env: { ...ENV, ...env }, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          done({ code, stdout, stderr });
-        });
+        execFile(
+          process.execPath,
+          [join(ROOT, 'cli', 'bin.js'), ...args],
+          { cwd, env: { ...ENV, ...env }, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+            done({ code, stdout, stderr });
+          },
+        );
       }),
   );
 }
@@ -48,7 +60,12 @@ export function widest(text: string): number {
 export async function writeManyObjects(dir: string, count: number): Promise<void> {
   const stamp = new Date('2017-11-28T19:05:00Z');
   for (let i = 0; i < count; i++) {
-    const key = buildLogKey({ trailPrefix: '', account: '123456789012' }, 'us-east-1', stamp, `obj${String(i).padStart(5, '0')}`);
+    const key = buildLogKey(
+      { trailPrefix: '', account: '123456789012' },
+      'us-east-1',
+      stamp,
+      `obj${String(i).padStart(5, '0')}`,
+    );
     const path = join(dir, ...key.split('/'));
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, gzipSync(JSON.stringify({ Records: [aRecord()] })));

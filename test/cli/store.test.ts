@@ -7,7 +7,10 @@ import { tempDir } from '../helpers/local.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const store = suite<{ dir: string; cleanup: () => Promise<void> }>('openLocalStore', { dir: '', cleanup: async () => {} });
+const store = suite<{ dir: string; cleanup: () => Promise<void> }>('openLocalStore', {
+  dir: '',
+  cleanup: async () => {},
+});
 
 store.before.each(async (context) => {
   Object.assign(context, await tempDir());
@@ -31,7 +34,10 @@ store('a second open of a store in use is refused with a StoreError, and the fir
   const first = await openLocalStore(dir);
   try {
     const error = await refusal(() => openLocalStore(dir));
-    assert.is(error.message, `store ${dir}: is in use by another trail-auditor process (one process at a time per store); wait for it to finish, or use another --store`);
+    assert.is(
+      error.message,
+      `store ${dir}: is in use by another trail-auditor process (one process at a time per store); wait for it to finish, or use another --store`,
+    );
     assert.ok(await first.client.config.region());
   } finally {
     await first.close();
@@ -44,7 +50,10 @@ store('a damaged store is refused saying so, with LevelDB\u2019s reason', async 
   await (await openLocalStore(dir)).close();
   writeFileSync(join(dir, 'dynamodb', 'CURRENT'), 'MANIFEST-424242\n');
   const error = await refusal(() => openLocalStore(dir));
-  assert.match(error.message, /^store .*: is damaged or unreadable \(.*MANIFEST-424242.*\); move it aside and audit again to rebuild it$/);
+  assert.match(
+    error.message,
+    /^store .*: is damaged or unreadable \(.*MANIFEST-424242.*\); move it aside and audit again to rebuild it$/,
+  );
 });
 
 store('mustExist: a missing folder is refused and not created; a folder without a store says so', async ({ dir }) => {

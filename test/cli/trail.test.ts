@@ -54,9 +54,15 @@ folders('a folder synced from s3://bucket/AWSLogs (no AWSLogs level) shows the s
 
 folders('a mistyped folder or a file is refused, naming the path, instead of auditing nothing', async (context) => {
   const missing = join(context.dir, 'no-such-trail');
-  assert.throws(() => openTrail(missing), (error: Error) => error instanceof InvalidInputError && error.message.includes(missing));
+  assert.throws(
+    () => openTrail(missing),
+    (error: Error) => error instanceof InvalidInputError && error.message.includes(missing),
+  );
   const file = join(context.dir, 'trail', ...context.keys[0]!.split('/'));
-  assert.throws(() => openTrail(file), (error: Error) => error instanceof InvalidInputError && /not a file/.test(error.message));
+  assert.throws(
+    () => openTrail(file),
+    (error: Error) => error instanceof InvalidInputError && /not a file/.test(error.message),
+  );
 });
 
 folders.run();

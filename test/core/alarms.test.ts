@@ -27,7 +27,11 @@ evaluate('Sum >= 1 in the current 60 s period is ALARM, with the sum in the reas
 });
 
 evaluate('data of one period are summed: two datums of 0 and 1 reach the threshold', () => {
-  const result = evaluateAlarm(WORKSHOP_ALARM, [anomalies(0), anomalies(1, { timestamp: new Date('2017-11-28T19:10:59.999Z') })], AT);
+  const result = evaluateAlarm(
+    WORKSHOP_ALARM,
+    [anomalies(0), anomalies(1, { timestamp: new Date('2017-11-28T19:10:59.999Z') })],
+    AT,
+  );
   assert.is(result.state, 'ALARM');
   assert.equal(result.datapoints, [{ periodStart: PERIOD_START, value: 1 }]);
 });
@@ -51,7 +55,10 @@ evaluate('data of an earlier period, or of the next, do not count now', () => {
   const later = anomalies(5, { timestamp: new Date('2017-11-28T19:11:00Z') });
   assert.is(evaluateAlarm(WORKSHOP_ALARM, [earlier, later], AT).state, 'OK');
   // The period starts on the minute: a datum exactly on it is in.
-  assert.is(evaluateAlarm(WORKSHOP_ALARM, [anomalies(1, { timestamp: new Date('2017-11-28T19:10:00Z') })], AT).state, 'ALARM');
+  assert.is(
+    evaluateAlarm(WORKSHOP_ALARM, [anomalies(1, { timestamp: new Date('2017-11-28T19:10:00Z') })], AT).state,
+    'ALARM',
+  );
 });
 
 evaluate('timestamps read back from JSON (strings) count like dates', () => {
@@ -85,21 +92,24 @@ evaluate.run();
 
 const workshop = suite('WORKSHOP_ALARM');
 
-workshop('is the workshop\u2019s rule: Sum of AnomaliesDetected >= 1 over one 60 s period, missing data not breaching', () => {
-  assert.equal(
-    { ...WORKSHOP_ALARM },
-    {
-      name: 'AnomaliesDetected',
-      metric: 'AnomaliesDetected',
-      statistic: 'Sum',
-      periodSeconds: 60,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparison: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-    },
-  );
-});
+workshop(
+  'is the workshop\u2019s rule: Sum of AnomaliesDetected >= 1 over one 60 s period, missing data not breaching',
+  () => {
+    assert.equal(
+      { ...WORKSHOP_ALARM },
+      {
+        name: 'AnomaliesDetected',
+        metric: 'AnomaliesDetected',
+        statistic: 'Sum',
+        periodSeconds: 60,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparison: 'GreaterThanOrEqualToThreshold',
+        treatMissingData: 'notBreaching',
+      },
+    );
+  },
+);
 
 workshop.run();
 
@@ -109,7 +119,10 @@ perDetector('is the workshop rule narrowed to the Detector dimension, named for 
   const rule = detectorAlarm('deleting-logs');
   assert.is(rule.name, 'AnomaliesDetected-deleting-logs');
   assert.equal(rule.dimensions, { Detector: 'deleting-logs' });
-  assert.equal({ ...rule, name: WORKSHOP_ALARM.name, dimensions: undefined }, { ...WORKSHOP_ALARM, dimensions: undefined });
+  assert.equal(
+    { ...rule, name: WORKSHOP_ALARM.name, dimensions: undefined },
+    { ...WORKSHOP_ALARM, dimensions: undefined },
+  );
 });
 
 perDetector('counts its detector\u2019s datum only: not the total, not another detector, not extra dimensions', () => {
@@ -117,7 +130,10 @@ perDetector('counts its detector\u2019s datum only: not the total, not another d
   assert.is(evaluateAlarm(rule, [anomalies(1, { dimensions: { Detector: 'deleting-logs' } })], AT).state, 'ALARM');
   assert.is(evaluateAlarm(rule, [anomalies(5)], AT).state, 'OK');
   assert.is(evaluateAlarm(rule, [anomalies(5, { dimensions: { Detector: 'root-user-activity' } })], AT).state, 'OK');
-  assert.is(evaluateAlarm(rule, [anomalies(5, { dimensions: { Detector: 'deleting-logs', Region: 'us-east-1' } })], AT).state, 'OK');
+  assert.is(
+    evaluateAlarm(rule, [anomalies(5, { dimensions: { Detector: 'deleting-logs', Region: 'us-east-1' } })], AT).state,
+    'OK',
+  );
 });
 
 perDetector('does not change the workshop rule it derives from', () => {

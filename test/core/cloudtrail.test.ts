@@ -33,7 +33,10 @@ decode('decodes gzip and plain JSON log objects', async () => {
   const doc = { Records: [aRecord({ eventName: 'A' }), aRecord({ eventName: 'B' })] };
   for (const body of [gzipSync(JSON.stringify(doc)), Buffer.from(JSON.stringify(doc))]) {
     const decoded = await decodeLogObject(KEY, body);
-    assert.equal(decoded.records.map((r) => r.eventName), ['A', 'B']);
+    assert.equal(
+      decoded.records.map((r) => r.eventName),
+      ['A', 'B'],
+    );
     assert.is(decoded.skippedRecords, 0);
   }
 });
@@ -48,7 +51,10 @@ decode('names the problem of each kind of bad object', async () => {
   const good = gzipSync(JSON.stringify({ Records: [aRecord()] }));
   assert.match(await reasonOf(new Uint8Array(0)), 'empty object (0 bytes)');
   assert.match(await reasonOf(good.subarray(0, good.length - 12)), 'gzip data is truncated or corrupt');
-  assert.match(await reasonOf(Buffer.from('PK\u0003\u0004zip')), 'not gzip and not JSON (starts with bytes 50 4b 03 04)');
+  assert.match(
+    await reasonOf(Buffer.from('PK\u0003\u0004zip')),
+    'not gzip and not JSON (starts with bytes 50 4b 03 04)',
+  );
   assert.match(await reasonOf(gzipSync('{"Records": [')), 'invalid JSON');
   assert.match(await reasonOf(gzipSync('{"records": []}')), 'JSON has no "Records" array (top-level keys: records)');
   assert.match(await reasonOf(gzipSync('[1,2]')), 'not an object');
@@ -69,10 +75,14 @@ decode('refuses plain JSON over the limit, and JSON whose tiny values would take
   const tooBig = thrown(() => decodeLogObject(KEY, plain, limits));
   assert.match((tooBig as LogObjectError).reason, 'is 3 KB of JSON, over the 1 KB limit');
   const tiny = gzipSync(`{"Records":[${Array(300).fill('{}').join(',')}]}`);
-  const dense = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 20_000, maxRecords: 1000 }));
+  const dense = thrown(() =>
+    decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 20_000, maxRecords: 1000 }),
+  );
   assert.instance(dense, ObjectTooLargeError);
   assert.match((dense as LogObjectError).reason, 'too many tiny JSON values');
-  const many = thrown(() => decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 100_000, maxRecords: 299 }));
+  const many = thrown(() =>
+    decodeLogObject(KEY, tiny, { maxJsonBytes: 1000, maxParseBytes: 100_000, maxRecords: 299 }),
+  );
   assert.match((many as LogObjectError).reason, 'holds 300 records, over the 299 limit');
 });
 
@@ -82,7 +92,11 @@ const cost = suite('parseCostOf');
 
 cost('estimates tiny-value JSON far above real records of the same size', () => {
   const real = Buffer.from(JSON.stringify({ Records: Array.from({ length: 50 }, () => aRecord()) }));
-  const tiny = Buffer.from(`{"Records":[${Array(Math.floor(real.length / 3)).fill('{}').join(',')}]}`);
+  const tiny = Buffer.from(
+    `{"Records":[${Array(Math.floor(real.length / 3))
+      .fill('{}')
+      .join(',')}]}`,
+  );
   assert.ok(parseCostOf(real) < 10 * real.length);
   assert.ok(parseCostOf(tiny) > 30 * real.length);
 });
@@ -93,13 +107,18 @@ const helpers = suite('principalOf and shortRecord');
 
 helpers('falls back from ARN to invokedBy to identity type', () => {
   assert.is(principalOf(aRecord()), 'arn:aws:iam::123456789012:user/alice');
-  assert.is(principalOf(aRecord({ userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } })), 'ec2.amazonaws.com');
+  assert.is(
+    principalOf(aRecord({ userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } })),
+    'ec2.amazonaws.com',
+  );
   assert.is(principalOf(aRecord({ userIdentity: { ...aRootUser(), arn: undefined } })), 'Root');
   assert.is(principalOf(aRecord({ userIdentity: undefined })), 'unknown');
 });
 
 helpers("renders the workshop's one-line form", () => {
-  const line = shortRecord(aRecord({ eventTime: '2017-11-28T19:05:00Z', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' }));
+  const line = shortRecord(
+    aRecord({ eventTime: '2017-11-28T19:05:00Z', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' }),
+  );
   assert.is(line, '[2017-11-28T19:05:00Z] us-east-1\t192.0.2.10\tcloudtrail:StopLogging');
 });
 

@@ -22,13 +22,22 @@ input('treats {} and no input as a scheduled run', () => {
 });
 
 input('normalises a backfill; a date-only "to" includes that whole day', () => {
-  assert.equal(parseRunInput({ mode: 'backfill', from: '2017-11-28', to: '2017-11-28', accounts: ['123456789012'], regions: 'us-east-1, eu-west-1' }), {
-    mode: 'backfill',
-    from: '2017-11-28T00:00:00.000Z',
-    to: '2017-11-29T00:00:00.000Z',
-    accounts: ['123456789012'],
-    regions: ['us-east-1', 'eu-west-1'],
-  });
+  assert.equal(
+    parseRunInput({
+      mode: 'backfill',
+      from: '2017-11-28',
+      to: '2017-11-28',
+      accounts: ['123456789012'],
+      regions: 'us-east-1, eu-west-1',
+    }),
+    {
+      mode: 'backfill',
+      from: '2017-11-28T00:00:00.000Z',
+      to: '2017-11-29T00:00:00.000Z',
+      accounts: ['123456789012'],
+      regions: ['us-east-1', 'eu-west-1'],
+    },
+  );
 });
 
 input('says what is wrong with a bad input', () => {

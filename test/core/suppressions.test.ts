@@ -35,7 +35,8 @@ function oneRule(criteria: string, detector = 'deleting-logs'): string {
     .join('\n')}\n`;
 }
 
-const matchOf = (text: string, candidate: SuppressionCandidate, now = NOW) => parseSuppressions(text, FILE).match(candidate, now);
+const matchOf = (text: string, candidate: SuppressionCandidate, now = NOW) =>
+  parseSuppressions(text, FILE).match(candidate, now);
 
 /** Asserts that loading `text` fails with a RuleLoadError whose message contains `fragment`. */
 function assertLoadError(text: string, fragment: string) {
@@ -82,9 +83,15 @@ Match('matches only its detector, or every detector with "*"', () => {
 Match('matches principals with wildcards, OR within the list', () => {
   const text = oneRule("principals: ['arn:aws:iam::123456789012:user/alice', 'arn:aws:sts::*:assumed-role/ci-*/*']");
   assert.is(matchOf(text, aCandidate({ principal: 'arn:aws:iam::123456789012:user/alice' })), 'the-rule');
-  assert.is(matchOf(text, aCandidate({ principal: 'arn:aws:sts::210987654321:assumed-role/ci-runner/build-7' })), 'the-rule');
+  assert.is(
+    matchOf(text, aCandidate({ principal: 'arn:aws:sts::210987654321:assumed-role/ci-runner/build-7' })),
+    'the-rule',
+  );
   assert.is(matchOf(text, aCandidate({ principal: 'arn:aws:iam::123456789012:user/alice2' })), undefined);
-  assert.is(matchOf(text, aCandidate({ principal: 'arn:aws:sts::123456789012:assumed-role/deployer/ci-x' })), undefined);
+  assert.is(
+    matchOf(text, aCandidate({ principal: 'arn:aws:sts::123456789012:assumed-role/deployer/ci-x' })),
+    undefined,
+  );
 });
 
 Match('matches accounts exactly, restoring leading zeros YAML dropped', () => {
@@ -120,7 +127,10 @@ Match('matches user agents with wildcards, ignoring case', () => {
 
 Match('silences a whole detector only with all: true', () => {
   const text = oneRule('all: true');
-  assert.is(matchOf(text, aCandidate({ principal: 'anything', sourceIPAddress: 'AWS Internal', userAgent: '' })), 'the-rule');
+  assert.is(
+    matchOf(text, aCandidate({ principal: 'anything', sourceIPAddress: 'AWS Internal', userAgent: '' })),
+    'the-rule',
+  );
   assert.is(matchOf(text, aCandidate({ detector: 'other' })), undefined);
 });
 
@@ -147,7 +157,11 @@ Match('returns the first applicable rule in file order, skipping expired ones', 
 });
 
 Match('reads the same rules from JSON', () => {
-  const json = JSON.stringify({ suppressions: [{ id: 'j', detector: 'deleting-logs', principals: ['*/ci-deployer/*'], reason: 'ci', expires: '2027-01-31' }] });
+  const json = JSON.stringify({
+    suppressions: [
+      { id: 'j', detector: 'deleting-logs', principals: ['*/ci-deployer/*'], reason: 'ci', expires: '2027-01-31' },
+    ],
+  });
   assert.is(matchOf(json, aCandidate()), 'j');
 });
 
@@ -163,8 +177,14 @@ Expired('lists the rules whose expiry has passed', () => {
   - { id: forever, detector: deleting-logs, all: true, reason: r }
 `;
   const rules = parseSuppressions(text, FILE);
-  assert.equal(rules.expired(NOW).map((rule) => rule.id), ['past']);
-  assert.equal(rules.expired(new Date('2026-06-02T00:00:00Z')).map((rule) => rule.id), ['past', 'today']);
+  assert.equal(
+    rules.expired(NOW).map((rule) => rule.id),
+    ['past'],
+  );
+  assert.equal(
+    rules.expired(new Date('2026-06-02T00:00:00Z')).map((rule) => rule.id),
+    ['past', 'today'],
+  );
 });
 
 Expired.run();
@@ -175,7 +195,13 @@ const Parse = suite('parseSuppressions');
 Parse('keeps the validated rules for reporting', () => {
   const rules = parseSuppressions(oneRule("accounts: ['123456789012']\nexpires: 2027-01-31"), FILE);
   assert.equal(rules.rules, [
-    { id: 'the-rule', detector: 'deleting-logs', reason: 'expected', expires: new Date('2027-01-31T23:59:59.999Z'), accounts: ['123456789012'] },
+    {
+      id: 'the-rule',
+      detector: 'deleting-logs',
+      reason: 'expected',
+      expires: new Date('2027-01-31T23:59:59.999Z'),
+      accounts: ['123456789012'],
+    },
   ]);
   assert.is(rules.file, FILE);
 });
@@ -185,27 +211,42 @@ Parse('accepts an empty list of rules', () => {
 });
 
 Parse('rejects a rule without criteria unless it says all: true', () => {
-  assertLoadError(oneRule('expires: 2027-01-31'), 'rule "the-rule": needs at least one of principals, accounts, sourceIPs, userAgents; to silence the whole detector say "all: true"');
+  assertLoadError(
+    oneRule('expires: 2027-01-31'),
+    'rule "the-rule": needs at least one of principals, accounts, sourceIPs, userAgents; to silence the whole detector say "all: true"',
+  );
   assertLoadError(oneRule('all: false'), '"all" can only be true');
   assertLoadError(oneRule("all: true\naccounts: ['123456789012']"), '"all: true" cannot be combined with accounts');
 });
 
 Parse('requires id, detector and reason', () => {
-  assertLoadError("suppressions:\n  - { detector: deleting-logs, all: true, reason: r }", 'rule #1: id is required');
-  assertLoadError("suppressions:\n  - { id: 'has space', detector: deleting-logs, all: true, reason: r }", 'id "has space" must be');
+  assertLoadError('suppressions:\n  - { detector: deleting-logs, all: true, reason: r }', 'rule #1: id is required');
+  assertLoadError(
+    "suppressions:\n  - { id: 'has space', detector: deleting-logs, all: true, reason: r }",
+    'id "has space" must be',
+  );
   assertLoadError('suppressions:\n  - { id: a, all: true, reason: r }', 'rule "a": detector is required');
   assertLoadError('suppressions:\n  - { id: a, detector: deleting-logs, all: true }', 'rule "a": reason is required');
-  assertLoadError("suppressions:\n  - { id: a, detector: deleting-logs, all: true, reason: '  ' }", 'rule "a": reason is required');
+  assertLoadError(
+    "suppressions:\n  - { id: a, detector: deleting-logs, all: true, reason: '  ' }",
+    'rule "a": reason is required',
+  );
 });
 
 Parse('rejects unknown keys, with a hint for a near miss', () => {
-  assertLoadError(oneRule("principal: ['arn:aws:iam::123456789012:user/alice']"), 'rule "the-rule": unknown key "principal" (did you mean "principals"?)');
+  assertLoadError(
+    oneRule("principal: ['arn:aws:iam::123456789012:user/alice']"),
+    'rule "the-rule": unknown key "principal" (did you mean "principals"?)',
+  );
   assertLoadError(oneRule("accounts: ['123456789012']\nseverity: low"), 'unknown key "severity"');
   assertLoadError('rules: []', 'unknown top-level key "rules"');
 });
 
 Parse('rejects bad addresses and CIDRs, naming the entry', () => {
-  assertLoadError(oneRule("sourceIPs: ['192.0.2.0/33']"), 'rule "the-rule": sourceIPs[0] "192.0.2.0/33" is not an IP address or CIDR');
+  assertLoadError(
+    oneRule("sourceIPs: ['192.0.2.0/33']"),
+    'rule "the-rule": sourceIPs[0] "192.0.2.0/33" is not an IP address or CIDR',
+  );
   assertLoadError(oneRule("sourceIPs: ['192.0.2.1', '2001:db8::/129']"), 'sourceIPs[1] "2001:db8::/129"');
   assertLoadError(oneRule("sourceIPs: ['192.0.2.256']"), 'sourceIPs[0]');
   assertLoadError(oneRule("sourceIPs: ['192.0.2.0/']"), 'sourceIPs[0]');
@@ -224,7 +265,10 @@ Parse('rejects bad dates, including ones Date would roll over', () => {
 });
 
 Parse('accepts a leap day and a YAML 1.1 timestamp', () => {
-  assert.is(parseSuppressions(oneRule("all: true\nexpires: '2028-02-29'"), FILE).rules[0]?.expires?.toISOString(), '2028-02-29T23:59:59.999Z');
+  assert.is(
+    parseSuppressions(oneRule("all: true\nexpires: '2028-02-29'"), FILE).rules[0]?.expires?.toISOString(),
+    '2028-02-29T23:59:59.999Z',
+  );
   const yaml11 = `%YAML 1.1\n---\n${oneRule('all: true\nexpires: 2027-01-31')}`;
   assert.is(parseSuppressions(yaml11, FILE).rules[0]?.expires?.toISOString(), '2027-01-31T23:59:59.999Z');
 });
@@ -237,7 +281,10 @@ Parse('rejects bad accounts and empty or non-list criteria', () => {
 });
 
 Parse('rejects duplicate ids and unknown detectors when the ids are known', () => {
-  assertLoadError('suppressions:\n  - { id: a, detector: x, all: true, reason: r }\n  - { id: a, detector: y, all: true, reason: r }', 'rule "a": the id is used twice');
+  assertLoadError(
+    'suppressions:\n  - { id: a, detector: x, all: true, reason: r }\n  - { id: a, detector: y, all: true, reason: r }',
+    'rule "a": the id is used twice',
+  );
   assert.throws(
     () => parseSuppressions(oneRule('all: true', 'deleting-log'), FILE, { detectorIds: ['deleting-logs'] }),
     /rule "the-rule": unknown detector "deleting-log"/,
@@ -261,7 +308,10 @@ const Load = suite('loadSuppressions');
 
 Load('loads the example file', async () => {
   const rules = await loadSuppressions(new URL('../../examples/suppressions.yml', import.meta.url).pathname);
-  assert.equal(rules.rules.map((rule) => rule.id), ['ci-runner-deletes-log-groups', 'office-proxy-uses-instance-credentials', 'workshop-instance-rule-replaced']);
+  assert.equal(
+    rules.rules.map((rule) => rule.id),
+    ['ci-runner-deletes-log-groups', 'office-proxy-uses-instance-credentials', 'workshop-instance-rule-replaced'],
+  );
   assert.is(rules.match(aCandidate(), NOW), 'ci-runner-deletes-log-groups');
 });
 

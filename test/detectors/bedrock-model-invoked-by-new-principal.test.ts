@@ -12,8 +12,13 @@ const test = suite('bedrock-model-invoked-by-new-principal');
 const invoke = (eventTime: string, userIdentity = anAssumedRole('ChatApp', 'worker')) =>
   aCall('bedrock', 'InvokeModel', { modelId: 'anthropic.claude-v2' }, { eventTime, userIdentity, readOnly: true });
 
-test('flags a principal\'s first invocation once, showing the earliest call', async () => {
-  const verdicts = await verdictsOf(detector, timesFrom('2026-10-01T12:00:00Z', 5).map((time) => invoke(time)).reverse());
+test("flags a principal's first invocation once, showing the earliest call", async () => {
+  const verdicts = await verdictsOf(
+    detector,
+    timesFrom('2026-10-01T12:00:00Z', 5)
+      .map((time) => invoke(time))
+      .reverse(),
+  );
   assert.is(verdicts.length, 1);
   assert.is(verdicts[0]!.record.eventTime, '2026-10-01T12:00:00Z');
   assert.match(verdicts[0]!.match.reason ?? '', 'invoked Bedrock (anthropic.claude-v2) for the first time');
@@ -21,7 +26,11 @@ test('flags a principal\'s first invocation once, showing the earliest call', as
 
 test('reports one finding per principal, and nothing for listing models', async () => {
   const other = anAssumedRole('Stolen', 'attacker');
-  const records = [invoke('2026-10-01T12:00:00Z'), invoke('2026-10-01T12:01:00Z', other), aCall('bedrock', 'ListFoundationModels')];
+  const records = [
+    invoke('2026-10-01T12:00:00Z'),
+    invoke('2026-10-01T12:01:00Z', other),
+    aCall('bedrock', 'ListFoundationModels'),
+  ];
   assert.is((await verdictsOf(detector, records)).length, 2);
 });
 
@@ -34,7 +43,10 @@ test('leaves known principals out, and reports a failed debut one step lower', a
 
 test('gives the same verdicts whatever the order of objects and records', async () => {
   const other = anAssumedRole('Stolen', 'attacker');
-  await assertOrderFree(detector, timesFrom('2026-10-01T12:00:00Z', 12).map((time, i) => invoke(time, i % 2 ? other : undefined)));
+  await assertOrderFree(
+    detector,
+    timesFrom('2026-10-01T12:00:00Z', 12).map((time, i) => invoke(time, i % 2 ? other : undefined)),
+  );
 });
 
 test.run();

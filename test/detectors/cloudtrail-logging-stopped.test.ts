@@ -4,10 +4,13 @@ import { cloudtrailLoggingStopped } from '../../functions/detectors/cloudtrail-l
 import { aCall, aFailed } from '../helpers/records.ts';
 
 const test = suite('cloudtrail-logging-stopped');
-const stop = (params: Record<string, unknown> | null = { name: 'management-events' }) => aCall('cloudtrail', 'StopLogging', params);
+const stop = (params: Record<string, unknown> | null = { name: 'management-events' }) =>
+  aCall('cloudtrail', 'StopLogging', params);
 
 test('matches StopLogging and names the trail', () => {
-  assert.equal(cloudtrailLoggingStopped.detect(stop()), { reason: "StopLogging requested for trail 'management-events'." });
+  assert.equal(cloudtrailLoggingStopped.detect(stop()), {
+    reason: "StopLogging requested for trail 'management-events'.",
+  });
 });
 
 test('reports a failed StopLogging one step lower as an attempt', () => {

@@ -13,7 +13,9 @@ test('matches DeleteTrail and names the trail', () => {
 });
 
 test('reports a failed DeleteTrail at medium as an attempt', () => {
-  const match = cloudtrailTrailDeleted.detect(aFailed(aCall('cloudtrail', 'DeleteTrail', { name: 'x' }), 'TrailNotFoundException'));
+  const match = cloudtrailTrailDeleted.detect(
+    aFailed(aCall('cloudtrail', 'DeleteTrail', { name: 'x' }), 'TrailNotFoundException'),
+  );
   assert.is(match?.severity, 'medium');
   assert.is(match?.title, 'CloudTrail trail deleted (failed attempt)');
   assert.match(match?.reason ?? '', 'TrailNotFoundException');

@@ -24,7 +24,10 @@ test('raises to high when the trail becomes single-region or loses validation', 
 });
 
 test('stays medium when the trail is made stronger', () => {
-  assert.is(cloudtrailTrailModified.detect(update({ isMultiRegionTrail: true, enableLogFileValidation: true }))?.severity, undefined);
+  assert.is(
+    cloudtrailTrailModified.detect(update({ isMultiRegionTrail: true, enableLogFileValidation: true }))?.severity,
+    undefined,
+  );
 });
 
 test('ignores failed UpdateTrail calls', () => {

@@ -5,12 +5,21 @@ import type { CloudTrailRecord, UserIdentity } from '../../functions/core/cloudt
 import { aCall, aRootUser, anAssumedRole, anIamUser } from '../helpers/records.ts';
 
 const test = suite('console-login-without-mfa');
-const login = (userIdentity: UserIdentity, result = 'Success', mfaUsed = 'No', overrides: Partial<CloudTrailRecord> = {}) =>
+const login = (
+  userIdentity: UserIdentity,
+  result = 'Success',
+  mfaUsed = 'No',
+  overrides: Partial<CloudTrailRecord> = {},
+) =>
   aCall('signin', 'ConsoleLogin', null, {
     userIdentity,
     eventType: 'AwsConsoleSignIn',
     responseElements: { ConsoleLogin: result },
-    additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: mfaUsed },
+    additionalEventData: {
+      LoginTo: 'https://console.aws.amazon.com/console/home',
+      MobileVersion: 'No',
+      MFAUsed: mfaUsed,
+    },
     ...overrides,
   });
 
@@ -32,8 +41,14 @@ test('ignores sign-ins with MFA', () => {
 });
 
 test('ignores failed sign-ins', () => {
-  assert.is(consoleLoginWithoutMfa.detect(login(anIamUser(), 'Failure', 'No', { errorMessage: 'Failed authentication' })), undefined);
-  assert.is(consoleLoginWithoutMfa.detect(login(anIamUser(), 'Success', 'No', { errorCode: 'InternalError' })), undefined);
+  assert.is(
+    consoleLoginWithoutMfa.detect(login(anIamUser(), 'Failure', 'No', { errorMessage: 'Failed authentication' })),
+    undefined,
+  );
+  assert.is(
+    consoleLoginWithoutMfa.detect(login(anIamUser(), 'Success', 'No', { errorCode: 'InternalError' })),
+    undefined,
+  );
 });
 
 test('ignores federated sign-ins, whose MFA happens at the identity provider', () => {
@@ -41,7 +56,10 @@ test('ignores federated sign-ins, whose MFA happens at the identity provider', (
 });
 
 test('ignores a sign-in without additionalEventData', () => {
-  assert.is(consoleLoginWithoutMfa.detect(login(anIamUser(), 'Success', 'No', { additionalEventData: null })), undefined);
+  assert.is(
+    consoleLoginWithoutMfa.detect(login(anIamUser(), 'Success', 'No', { additionalEventData: null })),
+    undefined,
+  );
 });
 
 test.run();

@@ -16,7 +16,10 @@ test('marks a technique no detector claims as uncovered', () => {
 });
 
 test('lists each technique with its detectors and their ATT&CK ids', () => {
-  assert.match(renderCoverage(), '| `aws.execution.ssm-start-session` Usage of ssm:StartSession on multiple instances | `ssm-sessions-on-many-instances` | T1021.008 |');
+  assert.match(
+    renderCoverage(),
+    '| `aws.execution.ssm-start-session` Usage of ssm:StartSession on multiple instances | `ssm-sessions-on-many-instances` | T1021.008 |',
+  );
 });
 
 test.run();

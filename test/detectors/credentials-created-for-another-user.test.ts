@@ -13,7 +13,11 @@ test('matches an IAM user creating an access key for another user', () => {
 
 test('matches a role session creating or resetting a console password', () => {
   const userIdentity = anAssumedRole('AdminRole', 'mallory');
-  assert.ok(detector.detect(aCall('iam', 'CreateLoginProfile', { userName: 'bob', passwordResetRequired: false }, { userIdentity })));
+  assert.ok(
+    detector.detect(
+      aCall('iam', 'CreateLoginProfile', { userName: 'bob', passwordResetRequired: false }, { userIdentity }),
+    ),
+  );
   assert.ok(detector.detect(aCall('iam', 'UpdateLoginProfile', { userName: 'bob' }, { userIdentity })));
 });
 
@@ -22,7 +26,10 @@ test('matches the root user creating a key for a user', () => {
 });
 
 test('ignores a user creating its own key, named or not', () => {
-  assert.is(detector.detect(aCall('iam', 'CreateAccessKey', { userName: 'alice' }, { userIdentity: anIamUser() })), undefined);
+  assert.is(
+    detector.detect(aCall('iam', 'CreateAccessKey', { userName: 'alice' }, { userIdentity: anIamUser() })),
+    undefined,
+  );
   assert.is(detector.detect(aCall('iam', 'CreateAccessKey', null)), undefined);
 });
 
@@ -39,9 +46,13 @@ test('lowers a helpdesk password reset that forces a new password at next sign-i
   const match = detector.detect(aCall('iam', 'UpdateLoginProfile', { userName: 'bob', passwordResetRequired: true }));
   assert.equal(match, {
     severity: 'low',
-    reason: "UpdateLoginProfile requested by arn:aws:iam::123456789012:user/alice for IAM user 'bob' with a forced reset at next sign-in.",
+    reason:
+      "UpdateLoginProfile requested by arn:aws:iam::123456789012:user/alice for IAM user 'bob' with a forced reset at next sign-in.",
   });
-  assert.is(detector.detect(aCall('iam', 'UpdateLoginProfile', { userName: 'bob', passwordResetRequired: false }))?.severity, undefined);
+  assert.is(
+    detector.detect(aCall('iam', 'UpdateLoginProfile', { userName: 'bob', passwordResetRequired: false }))?.severity,
+    undefined,
+  );
 });
 
 test.run();

@@ -7,21 +7,54 @@ import { aCall, anInstanceSession } from '../helpers/records.ts';
 const test = suite('discovery-from-instance');
 // The documented detonation, run with the instance role.
 const DETONATION: [string, string][] = [
-  ['sts', 'GetCallerIdentity'], ['s3', 'ListBuckets'], ['iam', 'GetAccountSummary'], ['iam', 'ListRoles'], ['iam', 'ListUsers'],
-  ['iam', 'GetAccountAuthorizationDetails'], ['ec2', 'DescribeSnapshots'], ['cloudtrail', 'DescribeTrails'], ['guardduty', 'ListDetectors'],
+  ['sts', 'GetCallerIdentity'],
+  ['s3', 'ListBuckets'],
+  ['iam', 'GetAccountSummary'],
+  ['iam', 'ListRoles'],
+  ['iam', 'ListUsers'],
+  ['iam', 'GetAccountAuthorizationDetails'],
+  ['ec2', 'DescribeSnapshots'],
+  ['cloudtrail', 'DescribeTrails'],
+  ['guardduty', 'ListDetectors'],
 ];
 const fromInstance = (times: string[], userIdentity = anInstanceSession()) =>
-  times.map((eventTime, i) => aCall(DETONATION[i % DETONATION.length]![0], DETONATION[i % DETONATION.length]![1], null, { eventTime, userIdentity, readOnly: true }));
+  times.map((eventTime, i) =>
+    aCall(DETONATION[i % DETONATION.length]![0], DETONATION[i % DETONATION.length]![1], null, {
+      eventTime,
+      userIdentity,
+      readOnly: true,
+    }),
+  );
 
 test('flags an instance session running the documented discovery commands', async () => {
   const verdicts = await verdictsOf(detector, fromInstance(timesFrom('2026-10-01T12:00:00Z', 9)));
   assert.is(verdicts.length, 1);
-  assert.match(verdicts[0]!.match.reason ?? '', 'assumed-role/WebServerRole/i-0a1b2c3d4e5f60789 made more than 5 distinct discovery calls');
+  assert.match(
+    verdicts[0]!.match.reason ?? '',
+    'assumed-role/WebServerRole/i-0a1b2c3d4e5f60789 made more than 5 distinct discovery calls',
+  );
 });
 
 test('ignores the same calls by a person, and a workload listing buckets all day', async () => {
-  assert.equal(await verdictsOf(detector, timesFrom('2026-10-01T12:00:00Z', 9).map((eventTime, i) => aCall(DETONATION[i]![0], DETONATION[i]![1], null, { eventTime }))), []);
-  assert.equal(await verdictsOf(detector, fromInstance(timesFrom('2026-10-01T12:00:00Z', 2)).flatMap((record) => [record, { ...record, eventID: `${record.eventID}-b` }])), []);
+  assert.equal(
+    await verdictsOf(
+      detector,
+      timesFrom('2026-10-01T12:00:00Z', 9).map((eventTime, i) =>
+        aCall(DETONATION[i]![0], DETONATION[i]![1], null, { eventTime }),
+      ),
+    ),
+    [],
+  );
+  assert.equal(
+    await verdictsOf(
+      detector,
+      fromInstance(timesFrom('2026-10-01T12:00:00Z', 2)).flatMap((record) => [
+        record,
+        { ...record, eventID: `${record.eventID}-b` },
+      ]),
+    ),
+    [],
+  );
 });
 
 test('gives the same verdicts whatever the order of objects and records', async () => {

@@ -1,16 +1,24 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createEc2UnusualInstanceLaunched, ec2UnusualInstanceLaunched as detector } from '../../functions/detectors/ec2-unusual-instance-launched.ts';
+import {
+  createEc2UnusualInstanceLaunched,
+  ec2UnusualInstanceLaunched as detector,
+} from '../../functions/detectors/ec2-unusual-instance-launched.ts';
 import { aCall, aFailed } from '../helpers/records.ts';
 
 const test = suite('ec2-unusual-instance-launched');
 // The documented detonation: RunInstances p2.xlarge, maxCount 10, denied.
 const run = (instanceType: string, maxCount = 1) =>
-  aCall('ec2', 'RunInstances', { instanceType, instancesSet: { items: [{ imageId: 'ami-0abc', minCount: 1, maxCount }] }, subnetId: 'subnet-0abc' });
+  aCall('ec2', 'RunInstances', {
+    instanceType,
+    instancesSet: { items: [{ imageId: 'ami-0abc', minCount: 1, maxCount }] },
+    subnetId: 'subnet-0abc',
+  });
 
 test('matches a GPU launch, and the denied attempt one step lower', () => {
   assert.equal(detector.detect(run('p2.xlarge', 10)), {
-    reason: 'RunInstances by arn:aws:iam::123456789012:user/alice requested instance type p2.xlarge (up to 10) in us-east-1.',
+    reason:
+      'RunInstances by arn:aws:iam::123456789012:user/alice requested instance type p2.xlarge (up to 10) in us-east-1.',
   });
   assert.is(detector.detect(aFailed(run('p2.xlarge', 10), 'Client.UnauthorizedOperation'))?.severity, 'medium');
 });

@@ -4,7 +4,8 @@ import { ec2UserDataModified } from '../../functions/detectors/ec2-user-data-mod
 import { aCall, aFailed } from '../helpers/records.ts';
 
 const test = suite('ec2-user-data-modified');
-const modify = (params: Record<string, unknown>) => aCall('ec2', 'ModifyInstanceAttribute', { instanceId: 'i-0abc', ...params });
+const modify = (params: Record<string, unknown>) =>
+  aCall('ec2', 'ModifyInstanceAttribute', { instanceId: 'i-0abc', ...params });
 
 test('matches new user data and names the instance', () => {
   assert.equal(ec2UserDataModified.detect(modify({ userData: '<sensitiveDataRemoved>' })), {
@@ -26,7 +27,12 @@ test('ignores other instance attributes', () => {
 });
 
 test('ignores DescribeInstanceAttribute for user data', () => {
-  assert.is(ec2UserDataModified.detect(aCall('ec2', 'DescribeInstanceAttribute', { instanceId: 'i-0abc', attribute: 'userData' })), undefined);
+  assert.is(
+    ec2UserDataModified.detect(
+      aCall('ec2', 'DescribeInstanceAttribute', { instanceId: 'i-0abc', attribute: 'userData' }),
+    ),
+    undefined,
+  );
 });
 
 test.run();

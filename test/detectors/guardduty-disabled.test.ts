@@ -13,11 +13,19 @@ test('matches DeleteDetector and names detector and region', () => {
 });
 
 test('matches UpdateDetector that suspends the detector', () => {
-  assert.match(guarddutyDisabled.detect(aCall('guardduty', 'UpdateDetector', { detectorId, enable: false }))?.reason ?? '', 'enable false');
+  assert.match(
+    guarddutyDisabled.detect(aCall('guardduty', 'UpdateDetector', { detectorId, enable: false }))?.reason ?? '',
+    'enable false',
+  );
 });
 
 test('ignores UpdateDetector that only changes the publishing frequency or enables', () => {
-  assert.is(guarddutyDisabled.detect(aCall('guardduty', 'UpdateDetector', { detectorId, findingPublishingFrequency: 'SIX_HOURS' })), undefined);
+  assert.is(
+    guarddutyDisabled.detect(
+      aCall('guardduty', 'UpdateDetector', { detectorId, findingPublishingFrequency: 'SIX_HOURS' }),
+    ),
+    undefined,
+  );
   assert.is(guarddutyDisabled.detect(aCall('guardduty', 'UpdateDetector', { detectorId, enable: true })), undefined);
 });
 

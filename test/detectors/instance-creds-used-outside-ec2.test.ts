@@ -14,7 +14,12 @@ test('matches any call made with an instance role session, wherever it came from
 test('ignores people and long-term keys', () => {
   assert.is(detector.detect(aRecord()), undefined);
   assert.is(detector.detect(aRecord({ userIdentity: anAssumedRole() })), undefined);
-  assert.is(detector.detect(aRecord({ userIdentity: anInstanceSession('i-0a1b2c3d4e5f60789', { accessKeyId: 'AKIAEXAMPLE0000001' }) })), undefined);
+  assert.is(
+    detector.detect(
+      aRecord({ userIdentity: anInstanceSession('i-0a1b2c3d4e5f60789', { accessKeyId: 'AKIAEXAMPLE0000001' }) }),
+    ),
+    undefined,
+  );
 });
 
 test('keeps the workshop regex: an id of fewer than 8 characters does not match', () => {

@@ -13,15 +13,22 @@ test('matches ScheduleKeyDeletion with its waiting period', () => {
 });
 
 test('matches DisableKey', () => {
-  assert.is(kmsKeyDeletionOrDisable.detect(aCall('kms', 'DisableKey', { keyId }))?.reason, `DisableKey requested for key '${keyId}'.`);
+  assert.is(
+    kmsKeyDeletionOrDisable.detect(aCall('kms', 'DisableKey', { keyId }))?.reason,
+    `DisableKey requested for key '${keyId}'.`,
+  );
 });
 
 test('reports a failed call one step lower', () => {
-  assert.is(kmsKeyDeletionOrDisable.detect(aFailed(aCall('kms', 'ScheduleKeyDeletion', { keyId })))?.severity, 'medium');
+  assert.is(
+    kmsKeyDeletionOrDisable.detect(aFailed(aCall('kms', 'ScheduleKeyDeletion', { keyId })))?.severity,
+    'medium',
+  );
 });
 
 test('ignores EnableKey, CancelKeyDeletion and Decrypt', () => {
-  for (const name of ['EnableKey', 'CancelKeyDeletion', 'Decrypt']) assert.is(kmsKeyDeletionOrDisable.detect(aCall('kms', name, { keyId })), undefined);
+  for (const name of ['EnableKey', 'CancelKeyDeletion', 'Decrypt'])
+    assert.is(kmsKeyDeletionOrDisable.detect(aCall('kms', name, { keyId })), undefined);
 });
 
 test.run();

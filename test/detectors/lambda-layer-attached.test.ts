@@ -1,10 +1,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLambdaLayerAttached, lambdaLayerAttached as detector } from '../../functions/detectors/lambda-layer-attached.ts';
+import {
+  createLambdaLayerAttached,
+  lambdaLayerAttached as detector,
+} from '../../functions/detectors/lambda-layer-attached.ts';
 import { aCall } from '../helpers/records.ts';
 
 const test = suite('lambda-layer-attached');
-const setLayers = (layers: unknown) => aCall('lambda', 'UpdateFunctionConfiguration20150331v2', { functionName: 'billing', layers });
+const setLayers = (layers: unknown) =>
+  aCall('lambda', 'UpdateFunctionConfiguration20150331v2', { functionName: 'billing', layers });
 
 test('matches a layer of this account at the default low, and one of another account at high', () => {
   const own = detector.detect(setLayers(['arn:aws:lambda:us-east-1:123456789012:layer:ext:1']));
@@ -21,7 +25,12 @@ test('reports layers of trusted accounts (AWS extensions, vendors) at the defaul
 });
 
 test('ignores configuration updates without layers', () => {
-  assert.is(detector.detect(aCall('lambda', 'UpdateFunctionConfiguration20150331v2', { functionName: 'billing', memorySize: 512 })), undefined);
+  assert.is(
+    detector.detect(
+      aCall('lambda', 'UpdateFunctionConfiguration20150331v2', { functionName: 'billing', memorySize: 512 }),
+    ),
+    undefined,
+  );
   assert.is(detector.detect(setLayers([])), undefined);
 });
 

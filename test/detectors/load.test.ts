@@ -12,7 +12,7 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/sigma/', import.meta.url)
 
 const LoadDetectorSet = suite('loadDetectorSet');
 
-LoadDetectorSet('adds the Sigma folder\'s stateless and correlating detectors after the built-in ones', async () => {
+LoadDetectorSet("adds the Sigma folder's stateless and correlating detectors after the built-in ones", async () => {
   const { detectors, sigma } = await loadDetectorSet({ sigmaDir: EXAMPLES });
   assert.equal(detectors.slice(0, BUILT_IN_DETECTORS.length), [...BUILT_IN_DETECTORS]);
   const added = detectors.slice(BUILT_IN_DETECTORS.length);
@@ -25,8 +25,10 @@ LoadDetectorSet('adds the Sigma folder\'s stateless and correlating detectors af
 LoadDetectorSet('is strict by default (a deployment) and lenient when told (a local run)', async () => {
   const folder = await mkdtemp(join(tmpdir(), 'sigma-load-'));
   try {
-    const bad = 'title: Bad\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    x|windash: y\n  condition: sel\n';
-    const good = 'title: Good\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n';
+    const bad =
+      'title: Bad\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    x|windash: y\n  condition: sel\n';
+    const good =
+      'title: Good\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n';
     await writeFile(join(folder, 'bad.yml'), bad);
     await writeFile(join(folder, 'good.yml'), good);
     const refusal = await loadDetectors({ sigmaDir: folder }).then(
@@ -37,7 +39,9 @@ LoadDetectorSet('is strict by default (a deployment) and lenient when told (a lo
     assert.is((refusal as RuleLoadError).file, join(folder, 'bad.yml'));
     const { detectors, sigma } = await loadDetectorSet({ sigmaDir: folder, strictSigma: false });
     assert.is(detectors.at(-1)!.meta.id, 'sigma-good');
-    assert.equal(sigma.refused, [{ file: join(folder, 'bad.yml'), reason: "unsupported modifier 'windash' on field x in selection 'sel'" }]);
+    assert.equal(sigma.refused, [
+      { file: join(folder, 'bad.yml'), reason: "unsupported modifier 'windash' on field x in selection 'sel'" },
+    ]);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

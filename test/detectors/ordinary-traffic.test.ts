@@ -22,8 +22,13 @@ function ordinarySample(seed: number): { key: string; records: CloudTrailRecord[
   for (let n = 0; n < SAMPLE / 200; n++) {
     const account = ACCOUNTS[n % ACCOUNTS.length]!;
     const region = REGIONS[n % REGIONS.length]!;
-    const records = Array.from({ length: 200 }, (_, i) => syntheticRecord(rand, account, region, new Date(clock + i * 1500)));
-    objects.push({ key: `AWSLogs/${account}/CloudTrail/${region}/obj-${n}.json.gz`, records: records.filter((record) => record.readOnly !== false) });
+    const records = Array.from({ length: 200 }, (_, i) =>
+      syntheticRecord(rand, account, region, new Date(clock + i * 1500)),
+    );
+    objects.push({
+      key: `AWSLogs/${account}/CloudTrail/${region}/obj-${n}.json.gz`,
+      records: records.filter((record) => record.readOnly !== false),
+    });
     clock += 200 * 1500;
   }
   return objects;
@@ -45,7 +50,10 @@ test('every stateless and correlating detector stays within its documented rate 
       continue; // Stateful detectors need the state port; their own tests cover ordinary fleets.
     }
     const allowed = detector.meta.ordinaryRate ?? 0;
-    assert.ok(fired / total <= allowed, `${detector.meta.id} fired on ${fired} of ${total} ordinary records (documented rate ${allowed})`);
+    assert.ok(
+      fired / total <= allowed,
+      `${detector.meta.id} fired on ${fired} of ${total} ordinary records (documented rate ${allowed})`,
+    );
   }
 });
 

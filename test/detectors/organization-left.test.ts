@@ -12,14 +12,19 @@ test('matches LeaveOrganization and names the account', () => {
 });
 
 test('reports a failed attempt one step lower', () => {
-  const match = organizationLeft.detect(aFailed(aCall('organizations', 'LeaveOrganization'), 'ConstraintViolationException'));
+  const match = organizationLeft.detect(
+    aFailed(aCall('organizations', 'LeaveOrganization'), 'ConstraintViolationException'),
+  );
   assert.is(match?.severity, 'medium');
   assert.is(match?.title, 'Account left the organization (failed attempt)');
 });
 
 test('ignores DescribeOrganization and RemoveAccountFromOrganization', () => {
   assert.is(organizationLeft.detect(aCall('organizations', 'DescribeOrganization')), undefined);
-  assert.is(organizationLeft.detect(aCall('organizations', 'RemoveAccountFromOrganization', { accountId: '999988887777' })), undefined);
+  assert.is(
+    organizationLeft.detect(aCall('organizations', 'RemoveAccountFromOrganization', { accountId: '999988887777' })),
+    undefined,
+  );
 });
 
 test.run();

@@ -27,11 +27,16 @@ test('each id is kebab-case and names a file in functions/detectors', () => {
 
 test('each detector has a test file of its own', () => {
   for (const { meta } of BUILT_IN_DETECTORS) {
-    assert.ok(existsSync(new URL(`${meta.id}.test.ts`, import.meta.url)), `test/detectors/${meta.id}.test.ts is missing`);
+    assert.ok(
+      existsSync(new URL(`${meta.id}.test.ts`, import.meta.url)),
+      `test/detectors/${meta.id}.test.ts is missing`,
+    );
   }
 });
 
-const attack = JSON.parse(readFileSync(new URL(`../fixtures/attack-enterprise-${ATTACK_VERSION}.json`, import.meta.url), 'utf8')) as {
+const attack = JSON.parse(
+  readFileSync(new URL(`../fixtures/attack-enterprise-${ATTACK_VERSION}.json`, import.meta.url), 'utf8'),
+) as {
   attackVersion: string;
   source: string;
   techniques: Record<string, string>;
@@ -42,7 +47,10 @@ test('every ATT&CK technique id exists in the pinned ATT&CK version and its name
   assert.ok(attack.source.includes('attack-stix-data'), 'the fixture names its source');
   for (const { meta } of BUILT_IN_DETECTORS) {
     const name = attack.techniques[meta.mitre.id];
-    assert.ok(name !== undefined, `${meta.id}: ${meta.mitre.id} is not an ATT&CK ${ATTACK_VERSION} technique the fixture knows`);
+    assert.ok(
+      name !== undefined,
+      `${meta.id}: ${meta.mitre.id} is not an ATT&CK ${ATTACK_VERSION} technique the fixture knows`,
+    );
     assert.is(meta.mitre.name, name, `${meta.id}: name of ${meta.mitre.id}`);
   }
 });
@@ -54,7 +62,10 @@ test('every Stratus Red Team AWS technique has a built-in detector, and every cl
 });
 
 test('the workshop detectors come first', () => {
-  assert.equal(BUILT_IN_DETECTORS.slice(0, 2).map((detector) => detector.meta.id), ['deleting-logs', 'instance-creds-used-outside-ec2']);
+  assert.equal(
+    BUILT_IN_DETECTORS.slice(0, 2).map((detector) => detector.meta.id),
+    ['deleting-logs', 'instance-creds-used-outside-ec2'],
+  );
 });
 
 test('metadata is complete: severity, MITRE technique, texts, references, failed-call handling', () => {
@@ -64,9 +75,11 @@ test('metadata is complete: severity, MITRE technique, texts, references, failed
     assert.ok((SEVERITIES as readonly string[]).includes(meta.severity), `severity ${at}`);
     assert.ok(MITRE_ID.test(meta.mitre.id), `mitre id ${at}`);
     assert.ok(meta.mitre.name.trim().length > 0, `mitre name ${at}`);
-    for (const text of [meta.title, meta.description, meta.runbook]) assert.ok(text.trim().length > 0, `empty text ${at}`);
+    for (const text of [meta.title, meta.description, meta.runbook])
+      assert.ok(text.trim().length > 0, `empty text ${at}`);
     assert.ok(meta.references.length > 0, `references ${at}`);
-    for (const reference of meta.references) assert.ok(reference.startsWith('https://'), `reference ${reference} ${at}`);
+    for (const reference of meta.references)
+      assert.ok(reference.startsWith('https://'), `reference ${reference} ${at}`);
     assert.ok(Array.isArray(meta.falsePositives), `falsePositives ${at}`);
     assert.ok(handlings.includes(meta.failedCalls), `failedCalls ${at}`);
   }
@@ -81,20 +94,36 @@ test('detectorById finds every built-in detector', () => {
 const EVENTS: Record<string, string[]> = {
   'cloudtrail.amazonaws.com': ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'],
   'logs.amazonaws.com': ['DeleteLogGroup', 'DeleteLogStream'],
-  'ec2.amazonaws.com': ['DeleteFlowLogs', 'AuthorizeSecurityGroupIngress', 'ModifyInstanceAttribute', 'ModifyImageAttribute', 'ModifySnapshotAttribute'],
+  'ec2.amazonaws.com': [
+    'DeleteFlowLogs',
+    'AuthorizeSecurityGroupIngress',
+    'ModifyInstanceAttribute',
+    'ModifyImageAttribute',
+    'ModifySnapshotAttribute',
+  ],
   'route53resolver.amazonaws.com': ['DeleteResolverQueryLogConfig', 'DisassociateResolverQueryLogConfig'],
   'guardduty.amazonaws.com': ['DeleteDetector', 'UpdateDetector', 'DisassociateFromAdministratorAccount'],
   'config.amazonaws.com': ['StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel'],
   'signin.amazonaws.com': ['ConsoleLogin'],
   'iam.amazonaws.com': ['AttachUserPolicy', 'PutRolePolicy', 'CreateAccessKey', 'UpdateLoginProfile'],
-  's3.amazonaws.com': ['PutBucketPolicy', 'PutBucketAcl', 'DeleteBucketPublicAccessBlock', 'PutBucketPublicAccessBlock', 'PutAccountPublicAccessBlock'],
+  's3.amazonaws.com': [
+    'PutBucketPolicy',
+    'PutBucketAcl',
+    'DeleteBucketPublicAccessBlock',
+    'PutBucketPublicAccessBlock',
+    'PutAccountPublicAccessBlock',
+  ],
   'kms.amazonaws.com': ['ScheduleKeyDeletion', 'DisableKey'],
   'rds.amazonaws.com': ['ModifyDBSnapshotAttribute'],
   'organizations.amazonaws.com': ['LeaveOrganization'],
   'secretsmanager.amazonaws.com': ['GetSecretValue', 'BatchGetSecretValue'],
   'ssm.amazonaws.com': ['GetParameters', 'GetParameter', 'GetParametersByPath', 'StartSession', 'SendCommand'],
   'ec2-instance-connect.amazonaws.com': ['SendSSHPublicKey', 'SendSerialConsoleSSHPublicKey'],
-  'lambda.amazonaws.com': ['AddPermission20150331v2', 'UpdateFunctionCode20150331v2', 'UpdateFunctionConfiguration20150331v2'],
+  'lambda.amazonaws.com': [
+    'AddPermission20150331v2',
+    'UpdateFunctionCode20150331v2',
+    'UpdateFunctionConfiguration20150331v2',
+  ],
   'rolesanywhere.amazonaws.com': ['CreateTrustAnchor'],
   'sts.amazonaws.com': ['GetFederationToken', 'GetCallerIdentity'],
   'bedrock.amazonaws.com': ['InvokeModel'],
@@ -110,7 +139,13 @@ const deep = Array.from({ length: 500 }).reduce<unknown>((inner) => ({ items: [i
 // Each known field set to the wrong type, or to a value that breaks naive parsing.
 const ODD_PARAMS: unknown[] = [
   ...ODD_VALUES,
-  { name: {}, trailName: [], logGroupName: 1, userName: { nested: true }, policyArn: ['arn:aws:iam::aws:policy/AdministratorAccess'] },
+  {
+    name: {},
+    trailName: [],
+    logGroupName: 1,
+    userName: { nested: true },
+    policyArn: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+  },
   { policyDocument: '%E0%A4%A', bucketPolicy: 'null', policy: '[1,2]', userName: 'bob' },
   { policyDocument: '{"Statement":[null,"x",1,{"Effect":"Allow","Action":null,"Resource":{}}]}' },
   { policyDocument: 'x'.repeat(200_000) },
@@ -120,8 +155,16 @@ const ODD_PARAMS: unknown[] = [
   { ipPermissions: { items: [null, 'x', { ipRanges: 'x', ipv6Ranges: { items: {} }, fromPort: 'x', toPort: {} }] } },
   { ipPermissions: { items: [{ ipProtocol: {}, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] }, fromPort: 22 }] } },
   { eventSelectors: [null, 'x', 1, { readWriteType: {}, excludeManagementEventSources: 'x' }] },
-  { advancedEventSelectors: [null, { fieldSelectors: 'x' }, { fieldSelectors: [null, { field: {}, equals: 'Management' }] }] },
-  { advancedEventSelectors: [{ fieldSelectors: [{ field: 'eventCategory', equals: ['Management'] }, { field: null }] }] },
+  {
+    advancedEventSelectors: [
+      null,
+      { fieldSelectors: 'x' },
+      { fieldSelectors: [null, { field: {}, equals: 'Management' }] },
+    ],
+  },
+  {
+    advancedEventSelectors: [{ fieldSelectors: [{ field: 'eventCategory', equals: ['Management'] }, { field: null }] }],
+  },
   { PublicAccessBlockConfiguration: [], 'x-amz-acl': {}, AccessControlPolicy: 'x' },
   { launchPermission: { add: { items: 'x' } }, createVolumePermission: { add: [null, { userId: {} }] } },
   { attributeName: 'restore', valuesToAdd: 'all' },
@@ -130,16 +173,40 @@ const ODD_PARAMS: unknown[] = [
   { userData: {}, attribute: ['userData'] },
   { DeleteFlowLogsRequest: deep },
   { names: [null, {}, 1, 'x'.repeat(10_000)], withDecryption: true, secretIdList: 'x', filters: [null], secretId: {} },
-  { target: ['i-1'], instanceIds: { items: 'x' }, targets: [null, { key: {}, values: 'x' }], instanceId: 42, attribute: 'userData' },
-  { principal: '*', layers: ['arn:aws:lambda:us-east-1:999988887777:layer:x:1', null], functionName: {}, policyDocument: '{"Statement":{"Principal":{"AWS":[null,1]}}}' },
-  { instanceType: {}, instancesSet: { items: [{ maxCount: 'lots' }, null] }, LifecycleConfiguration: { Rule: [null, { Expiration: { Days: 'x' } }] } },
+  {
+    target: ['i-1'],
+    instanceIds: { items: 'x' },
+    targets: [null, { key: {}, values: 'x' }],
+    instanceId: 42,
+    attribute: 'userData',
+  },
+  {
+    principal: '*',
+    layers: ['arn:aws:lambda:us-east-1:999988887777:layer:x:1', null],
+    functionName: {},
+    policyDocument: '{"Statement":{"Principal":{"AWS":[null,1]}}}',
+  },
+  {
+    instanceType: {},
+    instancesSet: { items: [{ maxCount: 'lots' }, null] },
+    LifecycleConfiguration: { Rule: [null, { Expiration: { Days: 'x' } }] },
+  },
   { 'x-amz-server-side-encryption-customer-algorithm': ['AES256'], key: {}, bucketName: [] },
 ];
-const ODD_IDENTITIES: unknown[] = [undefined, null, 'Root', [], {}, { type: ['Root'] }, aRootUser({ invokedBy: {} as string }), { type: 'IAMUser', userName: {} }];
+const ODD_IDENTITIES: unknown[] = [
+  undefined,
+  null,
+  'Root',
+  [],
+  {},
+  { type: ['Root'] },
+  aRootUser({ invokedBy: {} as string }),
+  { type: 'IAMUser', userName: {} },
+];
 const ODD_CONTEXT: Partial<Record<keyof CloudTrailRecord, unknown>>[] = [
   {},
   { errorCode: 'AccessDenied' },
-  { errorCode: {} , errorMessage: [] },
+  { errorCode: {}, errorMessage: [] },
   { responseElements: { ConsoleLogin: ['Success'] }, additionalEventData: 'x' },
   { responseElements: { ConsoleLogin: 'Success' }, additionalEventData: { MFAUsed: 'No' } },
   { awsRegion: {}, recipientAccountId: [], sourceIPAddress: null, eventType: 42 },
@@ -147,14 +214,25 @@ const ODD_CONTEXT: Partial<Record<keyof CloudTrailRecord, unknown>>[] = [
 
 function* oddRecords(): Generator<CloudTrailRecord> {
   yield {} as CloudTrailRecord;
-  yield { eventSource: null, eventName: null, userIdentity: null, requestParameters: null } as unknown as CloudTrailRecord;
+  yield {
+    eventSource: null,
+    eventName: null,
+    userIdentity: null,
+    requestParameters: null,
+  } as unknown as CloudTrailRecord;
   yield { eventSource: {}, eventName: [], userIdentity: 'x', requestParameters: 'x' } as unknown as CloudTrailRecord;
   for (const [eventSource, names] of Object.entries(EVENTS)) {
     for (const eventName of names) {
       for (const requestParameters of ODD_PARAMS) {
         for (const userIdentity of ODD_IDENTITIES) {
           for (const context of ODD_CONTEXT) {
-            yield aRecord({ eventSource, eventName, requestParameters, userIdentity, ...context } as Partial<CloudTrailRecord>);
+            yield aRecord({
+              eventSource,
+              eventName,
+              requestParameters,
+              userIdentity,
+              ...context,
+            } as Partial<CloudTrailRecord>);
           }
         }
       }
@@ -173,9 +251,15 @@ test('stateless detectors never throw on odd records and return a match or undef
       } catch (error) {
         assert.unreachable(`${detector.meta.id} threw on ${JSON.stringify(record).slice(0, 300)}: ${String(error)}`);
       }
-      assert.ok(result === undefined || (typeof result === 'object' && result !== null), `${detector.meta.id} returned ${String(result)}`);
+      assert.ok(
+        result === undefined || (typeof result === 'object' && result !== null),
+        `${detector.meta.id} returned ${String(result)}`,
+      );
       const severity = (result as { severity?: unknown } | undefined)?.severity;
-      assert.ok(severity === undefined || (SEVERITIES as readonly unknown[]).includes(severity), `${detector.meta.id} returned severity ${String(severity)}`);
+      assert.ok(
+        severity === undefined || (SEVERITIES as readonly unknown[]).includes(severity),
+        `${detector.meta.id} returned severity ${String(severity)}`,
+      );
       checked++;
     }
   }

@@ -9,15 +9,23 @@ test('matches the documented CreateTrustAnchor at high', () => {
   const record = aCall('rolesanywhere', 'CreateTrustAnchor', {
     enabled: true,
     name: 'malicious-rolesanywhere-trust-anchor',
-    source: { sourceData: { x509CertificateData: '-----BEGIN CERTIFICATE-----\nMIIE...\n-----END CERTIFICATE-----' }, sourceType: 'CERTIFICATE_BUNDLE' },
+    source: {
+      sourceData: { x509CertificateData: '-----BEGIN CERTIFICATE-----\nMIIE...\n-----END CERTIFICATE-----' },
+      sourceType: 'CERTIFICATE_BUNDLE',
+    },
   });
   assert.equal(detector.detect(record), {
-    reason: "CreateTrustAnchor requested by arn:aws:iam::123456789012:user/alice (name 'malicious-rolesanywhere-trust-anchor').",
+    reason:
+      "CreateTrustAnchor requested by arn:aws:iam::123456789012:user/alice (name 'malicious-rolesanywhere-trust-anchor').",
   });
 });
 
 test('matches the profile that hands out roles at medium', () => {
-  const record = aCall('rolesanywhere', 'CreateProfile', { name: 'p', roleArns: ['arn:aws:iam::123456789012:role/anchor-role'], durationSeconds: 3600 });
+  const record = aCall('rolesanywhere', 'CreateProfile', {
+    name: 'p',
+    roleArns: ['arn:aws:iam::123456789012:role/anchor-role'],
+    durationSeconds: 3600,
+  });
   assert.is(detector.detect(record)?.severity, 'medium');
 });
 

@@ -17,7 +17,9 @@ test('matches a successful root console sign-in', () => {
     eventType: 'AwsConsoleSignIn',
     responseElements: { ConsoleLogin: 'Success' },
   });
-  assert.equal(rootUserActivity.detect(record), { reason: 'The root user called signin:ConsoleLogin from 192.0.2.10.' });
+  assert.equal(rootUserActivity.detect(record), {
+    reason: 'The root user called signin:ConsoleLogin from 192.0.2.10.',
+  });
 });
 
 test('reports a failed root sign-in (no errorCode, ConsoleLogin Failure) one step lower', () => {
@@ -36,8 +38,11 @@ test('reports a failed root API call one step lower', () => {
   assert.is(rootUserActivity.detect(aFailed(aRecord({ userIdentity: aRootUser() })))?.severity, 'medium');
 });
 
-test('ignores calls an AWS service made on the root user\'s behalf', () => {
-  assert.is(rootUserActivity.detect(aRecord({ userIdentity: aRootUser({ invokedBy: 'support.amazonaws.com' }) })), undefined);
+test("ignores calls an AWS service made on the root user's behalf", () => {
+  assert.is(
+    rootUserActivity.detect(aRecord({ userIdentity: aRootUser({ invokedBy: 'support.amazonaws.com' }) })),
+    undefined,
+  );
 });
 
 test('ignores service events', () => {

@@ -9,7 +9,10 @@ const call = (eventName: string, eventTime: string) => aCall('ses', eventName, n
 const detonation = ['GetAccountSendingEnabled', 'GetSendQuota', 'ListIdentities', 'GetIdentityVerificationAttributes'];
 
 test('flags the documented enumeration: sending enabled, quota, identities', async () => {
-  const verdicts = await verdictsOf(detector, timesFrom('2026-10-01T12:00:00Z', 4).map((time, i) => call(detonation[i]!, time)));
+  const verdicts = await verdictsOf(
+    detector,
+    timesFrom('2026-10-01T12:00:00Z', 4).map((time, i) => call(detonation[i]!, time)),
+  );
   assert.is(verdicts.length, 1);
   assert.match(verdicts[0]!.match.reason ?? '', 'made more than 3 distinct SES discovery calls');
 });
@@ -20,7 +23,10 @@ test('ignores one call repeated and sending mail', async () => {
 });
 
 test('gives the same verdicts whatever the order of objects and records', async () => {
-  await assertOrderFree(detector, timesFrom('2026-10-01T12:07:00Z', 8, 45).map((time, i) => call(detonation[i % 4]!, time)));
+  await assertOrderFree(
+    detector,
+    timesFrom('2026-10-01T12:07:00Z', 8, 45).map((time, i) => call(detonation[i % 4]!, time)),
+  );
 });
 
 test.run();

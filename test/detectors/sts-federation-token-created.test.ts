@@ -4,11 +4,13 @@ import { stsFederationTokenCreated as detector } from '../../functions/detectors
 import { aCall, aFailed } from '../helpers/records.ts';
 
 const test = suite('sts-federation-token-created');
-const federate = () => aCall('sts', 'GetFederationToken', { name: 'stratus_red_team', durationSeconds: 129600 }, { readOnly: true });
+const federate = () =>
+  aCall('sts', 'GetFederationToken', { name: 'stratus_red_team', durationSeconds: 129600 }, { readOnly: true });
 
 test('matches GetFederationToken by an IAM user', () => {
   assert.equal(detector.detect(federate()), {
-    reason: "GetFederationToken requested by arn:aws:iam::123456789012:user/alice for federated user 'stratus_red_team'.",
+    reason:
+      "GetFederationToken requested by arn:aws:iam::123456789012:user/alice for federated user 'stratus_red_team'.",
   });
 });
 

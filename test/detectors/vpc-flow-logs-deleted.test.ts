@@ -13,7 +13,12 @@ test('matches DeleteFlowLogs and names the flow log', () => {
 });
 
 test('names every flow log of a multi-id request', () => {
-  const match = vpcFlowLogsDeleted.detect(remove([{ content: 'fl-1', tag: 1 }, { content: 'fl-2', tag: 2 }]));
+  const match = vpcFlowLogsDeleted.detect(
+    remove([
+      { content: 'fl-1', tag: 1 },
+      { content: 'fl-2', tag: 2 },
+    ]),
+  );
   assert.is(match?.reason, 'DeleteFlowLogs requested for flow log fl-1, fl-2.');
 });
 
@@ -22,7 +27,10 @@ test('reports a failed delete one step lower', () => {
 });
 
 test('ignores CreateFlowLogs and DescribeFlowLogs', () => {
-  assert.is(vpcFlowLogsDeleted.detect(aCall('ec2', 'CreateFlowLogs', { resourceIdSet: { items: [{ resourceId: 'vpc-1' }] } })), undefined);
+  assert.is(
+    vpcFlowLogsDeleted.detect(aCall('ec2', 'CreateFlowLogs', { resourceIdSet: { items: [{ resourceId: 'vpc-1' }] } })),
+    undefined,
+  );
   assert.is(vpcFlowLogsDeleted.detect(aCall('ec2', 'DescribeFlowLogs')), undefined);
 });
 

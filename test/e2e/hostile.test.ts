@@ -25,58 +25,76 @@ const fixture = (async () => {
 
 const hostile = suite('a trail with every hostile object of issue 8, in one backfill through the real state machine');
 
-hostile('the run succeeds; ordinary objects are analysed, hostile ones analysed or refused by key with a reason', async () => {
-  const h = await localHarness();
-  try {
-    const { dir, expected } = await fixture;
-    const trail = new FolderTrail(dir);
-    const result = await h.run({ lister: trail, reader: trail, input: HOSTILE_RANGE });
-    assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
-    const summary = result.summary!;
-    assert.ok(summary.complete);
+hostile(
+  'the run succeeds; ordinary objects are analysed, hostile ones analysed or refused by key with a reason',
+  async () => {
+    const h = await localHarness();
+    try {
+      const { dir, expected } = await fixture;
+      const trail = new FolderTrail(dir);
+      const result = await h.run({ lister: trail, reader: trail, input: HOSTILE_RANGE });
+      assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+      const summary = result.summary!;
+      assert.ok(summary.complete);
 
-    // Refused objects: each reported once, by key, with the limit it passed.
-    const refused = Object.keys(expected.refused).sort();
-    assert.equal(summary.failures.map((f) => f.key).sort(), refused);
-    for (const failure of summary.failures) assert.match(failure.reason, expected.refused[failure.key]!, failure.key);
+      // Refused objects: each reported once, by key, with the limit it passed.
+      const refused = Object.keys(expected.refused).sort();
+      assert.equal(summary.failures.map((f) => f.key).sort(), refused);
+      for (const failure of summary.failures) assert.match(failure.reason, expected.refused[failure.key]!, failure.key);
 
-    // Every other object is analysed; the symbolic link is never read, only counted as skipped.
-    const analysedKeys = [...expected.ordinary, ...Object.keys(expected.analysed)];
-    assert.equal(summary.objects, {
-      listed: analysedKeys.length + refused.length + expected.links.length,
-      analyzed: analysedKeys.length,
-      skipped: expected.links.length,
-      failed: refused.length,
-    });
-    assert.is(summary.skippedRecords, expected.nonObjectRecords);
-    assert.is(summary.failedRecords, 0);
-    assert.is(summaryJson(summary, result.runId, 'backfill', result.status, result.alarms).skippedRecords, expected.nonObjectRecords);
+      // Every other object is analysed; the symbolic link is never read, only counted as skipped.
+      const analysedKeys = [...expected.ordinary, ...Object.keys(expected.analysed)];
+      assert.equal(summary.objects, {
+        listed: analysedKeys.length + refused.length + expected.links.length,
+        analyzed: analysedKeys.length,
+        skipped: expected.links.length,
+        failed: refused.length,
+      });
+      assert.is(summary.skippedRecords, expected.nonObjectRecords);
+      assert.is(summary.failedRecords, 0);
+      assert.is(
+        summaryJson(summary, result.runId, 'backfill', result.status, result.alarms).skippedRecords,
+        expected.nonObjectRecords,
+      );
 
-    // New findings == findings stored; each analysed object has its findings, repeats counted once.
-    const stored = await queryFindings(h.store.client, LOCAL_TABLES.findings, { runId: result.runId, limit: 10_000 }, ids);
-    assert.is(summary.findings.new, stored.length);
-    const deletingLogs = stored.filter((f) => f.detector === 'deleting-logs');
-    for (const key of expected.ordinary) assert.is(deletingLogs.filter((f) => f.objectKey === key).length, 1, key);
-    for (const [key, count] of Object.entries(expected.analysed)) assert.is(deletingLogs.filter((f) => f.objectKey === key).length, count, key);
-    assert.not.ok(stored.some((f) => f.objectKey.includes('symlink')));
-    // Cut fields carry their flag; no item is near DynamoDB's 400 KB limit, no key near its 1 KB.
-    assert.ok(stored.some((f) => f.cutFields?.includes('userAgent')));
-    for (const f of stored) {
-      assert.ok(Buffer.byteLength(JSON.stringify(f)) < 400 * 1024, f.id.slice(0, 80));
-      for (const k of [f.id, f.principal, f.account, f.eventTime]) assert.ok(Buffer.byteLength(k) <= 1024);
+      // New findings == findings stored; each analysed object has its findings, repeats counted once.
+      const stored = await queryFindings(
+        h.store.client,
+        LOCAL_TABLES.findings,
+        { runId: result.runId, limit: 10_000 },
+        ids,
+      );
+      assert.is(summary.findings.new, stored.length);
+      const deletingLogs = stored.filter((f) => f.detector === 'deleting-logs');
+      for (const key of expected.ordinary) assert.is(deletingLogs.filter((f) => f.objectKey === key).length, 1, key);
+      for (const [key, count] of Object.entries(expected.analysed))
+        assert.is(deletingLogs.filter((f) => f.objectKey === key).length, count, key);
+      assert.not.ok(stored.some((f) => f.objectKey.includes('symlink')));
+      // Cut fields carry their flag; no item is near DynamoDB's 400 KB limit, no key near its 1 KB.
+      assert.ok(stored.some((f) => f.cutFields?.includes('userAgent')));
+      for (const f of stored) {
+        assert.ok(Buffer.byteLength(JSON.stringify(f)) < 400 * 1024, f.id.slice(0, 80));
+        for (const k of [f.id, f.principal, f.account, f.eventTime]) assert.ok(Buffer.byteLength(k) <= 1024);
+      }
+    } finally {
+      await h.close();
     }
-  } finally {
-    await h.close();
-  }
-});
+  },
+);
 
-hostile('a trail opened at its AWSLogs folder (as the CLI allows) still refuses the 2 GiB file by its size', async () => {
-  const { dir, expected } = await fixture;
-  const huge = Object.keys(expected.refused).find((key) => key.includes('plain2GiB'))!;
-  const { reader } = openTrail(join(dir, 'AWSLogs'));
-  const error = await reader.read(huge, { maxBytes: 1024 }).then(() => undefined, (e: unknown) => e);
-  assert.instance(error, ObjectTooLargeError);
-});
+hostile(
+  'a trail opened at its AWSLogs folder (as the CLI allows) still refuses the 2 GiB file by its size',
+  async () => {
+    const { dir, expected } = await fixture;
+    const huge = Object.keys(expected.refused).find((key) => key.includes('plain2GiB'))!;
+    const { reader } = openTrail(join(dir, 'AWSLogs'));
+    const error = await reader.read(huge, { maxBytes: 1024 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.instance(error, ObjectTooLargeError);
+  },
+);
 
 hostile.run();
 
@@ -86,8 +104,14 @@ memory('one Analyze over every hostile object at once stays under 1.5 GB of RSS'
   const { dir, cleanup } = await fixture;
   try {
     const script = new URL('../helpers/hostile-rss.ts', import.meta.url).pathname;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir], { maxBuffer: 1024 * 1024 });
-    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { maxRssMb: number; failed: number; analyzed: number };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir], {
+      maxBuffer: 1024 * 1024,
+    });
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      maxRssMb: number;
+      failed: number;
+      analyzed: number;
+    };
     assert.ok(report.maxRssMb < 1536, `peak RSS ${report.maxRssMb} MB`);
     assert.is(report.failed, 4);
   } finally {

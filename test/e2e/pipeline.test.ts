@@ -37,12 +37,21 @@ demo('finds the attack, stores each finding once and raises the alarm', async ()
     assert.is(result.summary?.objects.analyzed, 4);
     assert.is(result.summary?.objects.failed, 0);
     const found = await queryFindings(h.store.client, LOCAL_TABLES.findings, { limit: 1000 }, ids);
-    const names = (detector: string) => found.filter((f) => f.detector === detector).map((f) => f.eventName).sort();
+    const names = (detector: string) =>
+      found
+        .filter((f) => f.detector === detector)
+        .map((f) => f.eventName)
+        .sort();
     assert.equal(names('deleting-logs'), ['DeleteLogGroup', 'DeleteTrail', 'StopLogging']);
     // The workshop's rule matches the stolen use and, its known weakness, the instance's own calls.
     assert.ok(names('instance-creds-used-outside-ec2').includes('GetBucketPolicy'));
     assert.ok(names('instance-creds-used-outside-ec2').includes('UpdateInstanceInformation'));
-    assert.not.ok(found.some((f) => ['CreateLogGroup', 'DescribeTrails', 'DeleteBucket'].includes(f.eventName) && f.detector === 'deleting-logs'));
+    assert.not.ok(
+      found.some(
+        (f) =>
+          ['CreateLogGroup', 'DescribeTrails', 'DeleteBucket'].includes(f.eventName) && f.detector === 'deleting-logs',
+      ),
+    );
     assert.is(result.summary?.findings.new, found.length);
     assert.is(result.alarms[0]?.state, 'ALARM');
     assert.equal(await metricValues(h.dir, 'AnomaliesDetected'), [found.length]);
@@ -73,8 +82,16 @@ demo('two overlapping ranges never store or count a finding twice', async () => 
   try {
     await writeSampleTrail(join(h.dir, 'trail'));
     const trail = new FolderTrail(join(h.dir, 'trail'));
-    const a = await h.run({ lister: trail, reader: trail, input: { mode: 'backfill', from: '2017-11-28T19:00:00Z', to: '2017-11-28T19:08:00Z' } });
-    const b = await h.run({ lister: trail, reader: trail, input: { mode: 'backfill', from: '2017-11-28T19:04:00Z', to: '2017-11-28T20:00:00Z' } });
+    const a = await h.run({
+      lister: trail,
+      reader: trail,
+      input: { mode: 'backfill', from: '2017-11-28T19:00:00Z', to: '2017-11-28T19:08:00Z' },
+    });
+    const b = await h.run({
+      lister: trail,
+      reader: trail,
+      input: { mode: 'backfill', from: '2017-11-28T19:04:00Z', to: '2017-11-28T20:00:00Z' },
+    });
     const found = await queryFindings(h.store.client, LOCAL_TABLES.findings, { limit: 1000 }, ids);
     assert.is(a.summary!.findings.new + b.summary!.findings.new, found.length);
     assert.ok(b.summary!.findings.duplicate > 0);
@@ -90,18 +107,28 @@ const bad = suite('bad input through the real state machine');
 bad('reports every kind of bad object by key and reason and analyses the rest of the work item', async () => {
   const h = await localHarness();
   try {
-    const prefix = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_';
-    const good = gzipSync(JSON.stringify({ Records: [aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' })] }));
+    const prefix =
+      'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_';
+    const good = gzipSync(
+      JSON.stringify({ Records: [aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' })] }),
+    );
     const trail = new MemoryTrail()
       .put(`${prefix}truncated.json.gz`, good.subarray(0, good.length - 8))
       .put(`${prefix}notgzip.json.gz`, 'plain text, not a log')
       .put(`${prefix}badjson.json.gz`, gzipSync('{"Records": [{"eventName": '))
       .put(`${prefix}norecords.json.gz`, gzipSync('{"logs": []}'))
       .put(`${prefix}empty.json.gz`, new Uint8Array(0))
-      .putRecords(`${prefix}oddrecords.json.gz`, [{ eventName: 'DeleteTrail', eventSource: 'cloudtrail.amazonaws.com' }, aRecord({ userIdentity: undefined })])
+      .putRecords(`${prefix}oddrecords.json.gz`, [
+        { eventName: 'DeleteTrail', eventSource: 'cloudtrail.amazonaws.com' },
+        aRecord({ userIdentity: undefined }),
+      ])
       .put(`${prefix}good.json.gz`, good)
       .put('AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/notes.txt', 'x');
-    const result = await h.run({ lister: trail, reader: trail, input: { mode: 'backfill', from: '2017-11-28', to: '2017-11-28' } });
+    const result = await h.run({
+      lister: trail,
+      reader: trail,
+      input: { mode: 'backfill', from: '2017-11-28', to: '2017-11-28' },
+    });
     assert.is(result.status, 'SUCCEEDED');
     assert.equal(result.summary?.objects, { listed: 8, analyzed: 2, skipped: 1, failed: 5 });
     assert.equal(
@@ -119,7 +146,11 @@ bad('an invalid input fails fast with a message that says what is wrong', async 
   const h = await localHarness();
   try {
     const trail = new MemoryTrail();
-    const result = await h.run({ lister: trail, reader: trail, input: { mode: 'backfill', from: '2017-11-29', to: '2017-11-28' } });
+    const result = await h.run({
+      lister: trail,
+      reader: trail,
+      input: { mode: 'backfill', from: '2017-11-29', to: '2017-11-28' },
+    });
     assert.is(result.status, 'FAILED');
     assert.match(JSON.stringify(result.error), 'must be before');
     assert.is(trail.listings.length, 0);

@@ -30,7 +30,8 @@ pipeline('the run succeeds at once and the rule finds exactly the matching recor
     const hostile = aRecord({ userAgent: `${'a'.repeat(34)}!`, eventTime: '2017-11-28T19:05:00Z' });
     const matching = aRecord({ userAgent: 'a'.repeat(34), eventTime: '2017-11-28T19:06:00Z' });
     const ordinary = aRecord({ eventTime: '2017-11-28T19:07:00Z' });
-    const key = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_a.json.gz';
+    const key =
+      'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1905Z_a.json.gz';
     const trail = new MemoryTrail().putRecords(key, [hostile, matching, ordinary]);
     const result = await h.run({
       lister: trail,
@@ -40,8 +41,13 @@ pipeline('the run succeeds at once and the rule finds exactly the matching recor
     });
     assert.is(result.status, 'SUCCEEDED');
     assert.equal(result.summary?.objects, { listed: 1, analyzed: 1, skipped: 0, failed: 0 });
-    const found = await queryFindings(h.store.client, LOCAL_TABLES.findings, { detector: rule.meta.id, limit: 10 }, [rule.meta.id]);
-    assert.equal(found.map((finding) => finding.eventID), [matching.eventID]);
+    const found = await queryFindings(h.store.client, LOCAL_TABLES.findings, { detector: rule.meta.id, limit: 10 }, [
+      rule.meta.id,
+    ]);
+    assert.equal(
+      found.map((finding) => finding.eventID),
+      [matching.eventID],
+    );
     assert.is(result.summary?.findings.byDetector[rule.meta.id], 1);
   } finally {
     await h.close();

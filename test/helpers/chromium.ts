@@ -9,7 +9,9 @@ const NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-s
  * real browser and must not be skipped, so a machine without one fails here, saying what to install.
  */
 export function findChromium(): string {
-  const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : (process.env.PATH ?? '').split(delimiter).flatMap((dir) => NAMES.map((name) => join(dir, name)));
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : (process.env.PATH ?? '').split(delimiter).flatMap((dir) => NAMES.map((name) => join(dir, name)));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -18,5 +20,7 @@ export function findChromium(): string {
       // not here; try the next
     }
   }
-  throw new Error('no Chromium found (set CHROMIUM_PATH or put chromium on PATH): install it with `apt-get install -y chromium` (Debian) to run the HTML report test');
+  throw new Error(
+    'no Chromium found (set CHROMIUM_PATH or put chromium on PATH): install it with `apt-get install -y chromium` (Debian) to run the HTML report test',
+  );
 }

@@ -14,7 +14,12 @@ export async function analyzeAndCorrelate(
   keys: readonly string[],
   options: Pick<AnalyzeOptions, 'detectors'> & Partial<AnalyzeOptions> & { batchSize?: number; runId?: string },
   stores: { findings?: MemoryFindings; aggregates?: MemoryAggregateStore } = {},
-): Promise<{ findings: MemoryFindings; aggregates: MemoryAggregateStore; batches: BatchResult[]; shards: CorrelateResult[] }> {
+): Promise<{
+  findings: MemoryFindings;
+  aggregates: MemoryAggregateStore;
+  batches: BatchResult[];
+  shards: CorrelateResult[];
+}> {
   const findings = stores.findings ?? new MemoryFindings();
   const aggregates = stores.aggregates ?? new MemoryAggregateStore();
   const runId = options.runId ?? 'run-1';
@@ -23,11 +28,25 @@ export async function analyzeAndCorrelate(
   const ports = { runs: new MemoryRuns(), reader, findings, aggregates, now };
   const batches: BatchResult[] = [];
   for (let start = 0, batch = 0; start < keys.length; start += batchSize, batch++) {
-    batches.push(await analyzeObjects(ports, { readConcurrency: 4, writeConcurrency: 4, ...options }, runId, batch, keys.slice(start, start + batchSize)));
+    batches.push(
+      await analyzeObjects(
+        ports,
+        { readConcurrency: 4, writeConcurrency: 4, ...options },
+        runId,
+        batch,
+        keys.slice(start, start + batchSize),
+      ),
+    );
   }
   const shards: CorrelateResult[] = [];
   for (let shard = 0; shard < CORRELATION_SHARDS; shard++) {
-    shards.push(await correlateShard({ aggregates, findings, now }, { detectors: options.detectors, concurrency: 4 }, { runId, shard }));
+    shards.push(
+      await correlateShard(
+        { aggregates, findings, now },
+        { detectors: options.detectors, concurrency: 4 },
+        { runId, shard },
+      ),
+    );
   }
   return { findings, aggregates, batches, shards };
 }

@@ -55,7 +55,11 @@ export class MemoryTrail implements TrailLister, ObjectReader {
   async read(key: string): Promise<Uint8Array> {
     this.reads.push(key);
     const object = this.objects.get(key);
-    if (!object) throw Object.assign(new Error(`The specified key does not exist: ${key}`), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    if (!object)
+      throw Object.assign(new Error(`The specified key does not exist: ${key}`), {
+        name: 'NoSuchKey',
+        $metadata: { httpStatusCode: 404 },
+      });
     return object.body;
   }
 }
@@ -146,6 +150,7 @@ export class MemoryMetrics implements MetricsSink {
   /** The value of a metric in the last publish (no dimensions unless given). */
   last(name: string, dimensions?: Record<string, string>): number | undefined {
     const data = this.published.at(-1)?.data ?? [];
-    return data.find((d) => d.name === name && JSON.stringify(d.dimensions ?? {}) === JSON.stringify(dimensions ?? {}))?.value;
+    return data.find((d) => d.name === name && JSON.stringify(d.dimensions ?? {}) === JSON.stringify(dimensions ?? {}))
+      ?.value;
   }
 }

@@ -21,7 +21,8 @@ export function aFinding(overrides: Partial<Finding> = {}): Finding {
     principal: 'arn:aws:iam::123456789012:user/alice',
     sourceIPAddress: '192.0.2.10',
     userAgent: 'aws-cli/2.15.0',
-    objectKey: 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1910Z_Q9w8E7r6T5y4U3i2.json.gz',
+    objectKey:
+      'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/123456789012_CloudTrail_us-east-1_20171128T1910Z_Q9w8E7r6T5y4U3i2.json.gz',
     runId: 'run-1',
     detectedAt: '2026-01-01T00:00:00.000Z',
     record: '{}',

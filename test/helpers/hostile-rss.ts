@@ -12,8 +12,18 @@ const trail = new FolderTrail(process.argv[2]!);
 const keys: string[] = [];
 for await (const page of trail.listObjects(HOSTILE_DAY)) for (const o of page) if (!o.skip) keys.push(o.key);
 const result = await analyzeObjects(
-  { runs: undefined as never, reader: trail, findings: new MemoryFindings(), aggregates: new MemoryAggregateStore(), now: () => new Date() },
-  { detectors: BUILT_IN_DETECTORS, readConcurrency: DEFAULT_CONFIG.readConcurrency, writeConcurrency: DEFAULT_CONFIG.writeConcurrency },
+  {
+    runs: undefined as never,
+    reader: trail,
+    findings: new MemoryFindings(),
+    aggregates: new MemoryAggregateStore(),
+    now: () => new Date(),
+  },
+  {
+    detectors: BUILT_IN_DETECTORS,
+    readConcurrency: DEFAULT_CONFIG.readConcurrency,
+    writeConcurrency: DEFAULT_CONFIG.writeConcurrency,
+  },
   'rss-run',
   0,
   keys.sort(),

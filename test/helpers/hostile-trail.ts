@@ -15,7 +15,8 @@ export const HOSTILE_RANGE = { mode: 'backfill', from: '2017-11-28T00:00:00Z', t
 const MB = 1024 * 1024;
 const keyOf = (minute: number, name: string) =>
   `${HOSTILE_DAY}123456789012_CloudTrail_us-east-1_20171128T19${String(minute).padStart(2, '0')}Z_${name}.json.gz`;
-const stop = (overrides: Partial<CloudTrailRecord> = {}) => aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', ...overrides });
+const stop = (overrides: Partial<CloudTrailRecord> = {}) =>
+  aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', ...overrides });
 const doc = (records: unknown[]) => JSON.stringify({ Records: records });
 
 /** What the hostile trail holds, by key, and what the audit must make of each object. */
@@ -46,11 +47,13 @@ export async function writeHostileTrail(dir: string, outside: string): Promise<H
   const day = join(dir, ...HOSTILE_DAY.split('/'));
   await mkdir(day, { recursive: true });
   const path = (key: string) => join(dir, ...key.split('/'));
-  const put = (key: string, body: string | Uint8Array) => writeFile(path(key), typeof body === 'string' ? gzipSync(body) : body);
+  const put = (key: string, body: string | Uint8Array) =>
+    writeFile(path(key), typeof body === 'string' ? gzipSync(body) : body);
   const mb1 = 'a'.repeat(MB);
 
   const ordinary = [keyOf(0, 'ordinary1'), keyOf(5, 'ordinary2'), keyOf(10, 'ordinary3')];
-  for (const key of ordinary) await put(key, doc([aRecord(), stop(), aRecord({ eventName: 'ListBuckets', eventSource: 's3.amazonaws.com' })]));
+  for (const key of ordinary)
+    await put(key, doc([aRecord(), stop(), aRecord({ eventName: 'ListBuckets', eventSource: 's3.amazonaws.com' })]));
 
   const analysed: Record<string, number> = {};
   const hostile = async (key: string, records: unknown[], findings: number) => {
@@ -60,7 +63,15 @@ export async function writeHostileTrail(dir: string, outside: string): Promise<H
   await hostile(keyOf(11, 'userAgent1MB'), [stop({ userAgent: mb1 })], 1);
   await hostile(keyOf(12, 'eventID1MB'), [stop({ eventID: mb1 }), stop({ eventID: 'e'.repeat(3000) })], 2);
   await hostile(keyOf(13, 'eventTime1MB'), [stop({ eventTime: mb1 })], 1);
-  await hostile(keyOf(14, 'arn1MB'), [stop({ userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::123456789012:user/${mb1}`, accountId: '123456789012' } })], 1);
+  await hostile(
+    keyOf(14, 'arn1MB'),
+    [
+      stop({
+        userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::123456789012:user/${mb1}`, accountId: '123456789012' },
+      }),
+    ],
+    1,
+  );
   const repeated = stop();
   await hostile(keyOf(15, 'repeatedEventID'), [repeated, repeated, stop()], 2);
   await hostile(keyOf(16, 'notObjects'), [1, 'x', null, [stop()], stop()], 1);

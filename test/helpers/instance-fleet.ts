@@ -27,12 +27,18 @@ export const FLEET_IP_RANGES = JSON.stringify({
     { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
     { ip_prefix: '198.51.100.0/25', region: 'us-east-1', service: 'EC2', network_border_group: 'us-east-1' },
   ],
-  ipv6_prefixes: [{ ipv6_prefix: '2001:db8:a00::/40', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' }],
+  ipv6_prefixes: [
+    { ipv6_prefix: '2001:db8:a00::/40', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
+  ],
 });
 
 const NATS = ['192.0.2.1', '192.0.2.2', '198.51.100.3'];
 const OFFICE = ['203.0.113.10', '203.0.113.11'];
-const ENDPOINTS = { ssm: 'vpce-0a1b2c3d4e5f60001', ec2messages: 'vpce-0a1b2c3d4e5f60002', s3: 'vpce-0a1b2c3d4e5f60003' };
+const ENDPOINTS = {
+  ssm: 'vpce-0a1b2c3d4e5f60001',
+  ec2messages: 'vpce-0a1b2c3d4e5f60002',
+  s3: 'vpce-0a1b2c3d4e5f60003',
+};
 const AGENT = 'aws-sdk-go/1.44.0 (go1.21.5; linux; amd64) amazon-ssm-agent/3.3.0';
 const APP = 'Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.1 lang/python#3.11';
 
@@ -103,8 +109,10 @@ export function generateFleet(options: FleetOptions): Fleet {
   const ownCalls = new Map<string, Map<string, number>>();
   let ownCallCount = 0;
   let counter = 0;
-  const at = (minute: number, second = 0) => new Date(start + minute * 60_000 + second * 1000).toISOString().replace('.000Z', 'Z');
-  const eventId = () => `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-8${hex(rng, 3)}-${String(++counter).padStart(12, '0')}`;
+  const at = (minute: number, second = 0) =>
+    new Date(start + minute * 60_000 + second * 1000).toISOString().replace('.000Z', 'Z');
+  const eventId = () =>
+    `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-8${hex(rng, 3)}-${String(++counter).padStart(12, '0')}`;
   const sessionAt = (instance: FleetInstance, minute: number) => {
     const since = minute - instance.startMinute + instance.phase;
     const rotatedAt = minute - (since % instance.rotateEvery);
@@ -115,7 +123,16 @@ export function generateFleet(options: FleetOptions): Fleet {
     ownCalls.set(keyOf(instance.id), byAddress.set(where, (byAddress.get(where) ?? 0) + 1));
     ownCallCount++;
   };
-  const call = (identity: UserIdentity, minute: number, second: number, source: string, name: string, origin: { ip: string; endpoint?: string }, userAgent: string, extra: Partial<CloudTrailRecord> = {}) => {
+  const call = (
+    identity: UserIdentity,
+    minute: number,
+    second: number,
+    source: string,
+    name: string,
+    origin: { ip: string; endpoint?: string },
+    userAgent: string,
+    extra: Partial<CloudTrailRecord> = {},
+  ) => {
     events.push({
       eventVersion: '1.09',
       userIdentity: identity,
@@ -149,12 +166,21 @@ export function generateFleet(options: FleetOptions): Fleet {
       call(identity, minute, second, 'ssm', 'UpdateInstanceInformation', agentOrigin, AGENT);
       own(instance, viaEndpoint ? 'home' : instance.nat);
       if (rng.chance(0.5)) {
-        call(identity, minute + 1, second, 'ec2messages', 'GetMessages', viaEndpoint ? { ip: instance.privateIp, endpoint: ENDPOINTS.ec2messages } : { ip: instance.nat }, AGENT);
+        call(
+          identity,
+          minute + 1,
+          second,
+          'ec2messages',
+          'GetMessages',
+          viaEndpoint ? { ip: instance.privateIp, endpoint: ENDPOINTS.ec2messages } : { ip: instance.nat },
+          AGENT,
+        );
         own(instance, viaEndpoint ? 'home' : instance.nat);
       }
       // The application: S3 through the NAT for mixed instances, through the gateway endpoint otherwise.
       if (rng.chance(0.25)) {
-        const appOrigin = instance.network === 'endpoint' ? { ip: instance.privateIp, endpoint: ENDPOINTS.s3 } : { ip: instance.nat };
+        const appOrigin =
+          instance.network === 'endpoint' ? { ip: instance.privateIp, endpoint: ENDPOINTS.s3 } : { ip: instance.nat };
         call(identity, minute + 2, second, 's3', 'GetObject', appOrigin, APP);
         own(instance, instance.network === 'endpoint' ? 'home' : instance.nat);
       }
@@ -172,20 +198,43 @@ export function generateFleet(options: FleetOptions): Fleet {
       accessKeyId: `AKIAEXAMPLEKEY00000${user}`,
       userName: `dev${user}`,
     };
-    call(identity, minute, rng.int(0, 59), 'ec2', 'DescribeInstances', { ip: rng.pick(OFFICE) }, 'aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0');
+    call(
+      identity,
+      minute,
+      rng.int(0, 59),
+      'ec2',
+      'DescribeInstances',
+      { ip: rng.pick(OFFICE) },
+      'aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0',
+    );
   }
 
   // Look-alike session names, without ec2RoleDelivery, from inside and outside.
   let lookAlikeCalls = 0;
   for (let minute = 3; minute < minutes; minute += 30) {
     const identity = instanceIdentity('i-deployer01', at(minute - (minute % 60)), false);
-    call(identity, minute, 0, 'sts', 'GetCallerIdentity', { ip: rng.pick(['192.0.2.1', '203.0.113.40', '198.51.100.200']) }, 'aws-cli/2.15.0');
+    call(
+      identity,
+      minute,
+      0,
+      'sts',
+      'GetCallerIdentity',
+      { ip: rng.pick(['192.0.2.1', '203.0.113.40', '198.51.100.200']) },
+      'aws-cli/2.15.0',
+    );
     lookAlikeCalls++;
   }
 
   // Thefts: a session in use at some minute is used from outside for a few calls.
   const thefts: Theft[] = [];
-  const thieves = ['203.0.113.66', '203.0.113.67', '198.51.100.201', '2001:db8:bad::7', '198.51.100.77', '203.0.113.68'];
+  const thieves = [
+    '203.0.113.66',
+    '203.0.113.67',
+    '198.51.100.201',
+    '2001:db8:bad::7',
+    '198.51.100.77',
+    '203.0.113.68',
+  ];
   for (let t = 0; t < options.thefts; t++) {
     const instance = instances[(t * 7 + 3) % instances.length]!;
     const minute = rng.int(instance.startMinute + 10, minutes - 20);
@@ -194,7 +243,15 @@ export function generateFleet(options: FleetOptions): Fleet {
     const addresses = t === 0 ? [OFFICE[0]!] : t === 1 ? [thieves[0]!, thieves[1]!] : [thieves[t % thieves.length]!];
     for (const address of addresses) {
       for (let c = 0; c < rng.int(1, 4); c++) {
-        call(identity, minute + c, rng.int(0, 59), rng.pick(['s3', 'iam', 'ec2', 'secretsmanager']), rng.pick(['ListBuckets', 'ListRoles', 'DescribeInstances', 'GetSecretValue']), { ip: address }, rng.pick(['aws-cli/2.15.0 Python/3.11.6', 'Boto3/1.34.0', AGENT]));
+        call(
+          identity,
+          minute + c,
+          rng.int(0, 59),
+          rng.pick(['s3', 'iam', 'ec2', 'secretsmanager']),
+          rng.pick(['ListBuckets', 'ListRoles', 'DescribeInstances', 'GetSecretValue']),
+          { ip: address },
+          rng.pick(['aws-cli/2.15.0 Python/3.11.6', 'Boto3/1.34.0', AGENT]),
+        );
       }
       thefts.push({ instance: instance.id, address, key: keyOf(instance.id) });
     }
@@ -210,7 +267,11 @@ export function generateFleet(options: FleetOptions): Fleet {
   }
   for (const [slot, records] of files) {
     const stamp = new Date(start + slot * 300_000 + 300_000);
-    trail.putRecords(buildLogKey({ trailPrefix: '', account: FLEET_ACCOUNT }, REGION, stamp, hex(rng, 16)), rng.shuffle(records), stamp);
+    trail.putRecords(
+      buildLogKey({ trailPrefix: '', account: FLEET_ACCOUNT }, REGION, stamp, hex(rng, 16)),
+      rng.shuffle(records),
+      stamp,
+    );
   }
   return { trail, instances, thefts, ownCalls, ownCallCount, lookAlikeCalls, records: events.length };
 }
@@ -223,7 +284,13 @@ function instanceIdentity(id: string, creationDate: string, delivered: boolean):
     accountId: FLEET_ACCOUNT,
     accessKeyId: `ASIAEXAMPLE${id.slice(-9).toUpperCase()}`,
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEAPPROLE01', arn: ROLE_ARN, accountId: FLEET_ACCOUNT, userName: ROLE },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLEAPPROLE01',
+        arn: ROLE_ARN,
+        accountId: FLEET_ACCOUNT,
+        userName: ROLE,
+      },
       attributes: { creationDate, mfaAuthenticated: 'false' },
       ...(delivered ? { ec2RoleDelivery: '2.0' } : {}),
     },
@@ -237,14 +304,26 @@ function hex(rng: Rng, n: number): string {
 }
 
 /** How the detector's findings score against the fleet's truth (findings name the instance and show the address). */
-export function scoreFleet(fleet: Fleet, findings: readonly { detector: string; principal: string; sourceIPAddress: string }[]) {
+export function scoreFleet(
+  fleet: Fleet,
+  findings: readonly { detector: string; principal: string; sourceIPAddress: string }[],
+) {
   const mine = findings.filter((f) => f.detector === 'ec2-instance-credentials-off-instance');
-  const flagged = new Set(mine.map((f) => `${keyOf(f.principal.slice(f.principal.lastIndexOf('/') + 1))}\u0000${f.sourceIPAddress}`));
+  const flagged = new Set(
+    mine.map((f) => `${keyOf(f.principal.slice(f.principal.lastIndexOf('/') + 1))}\u0000${f.sourceIPAddress}`),
+  );
   const caught = fleet.thefts.filter((t) => flagged.has(`${t.key}\u0000${t.address}`)).length;
   let ownFlagged = 0;
   for (const [key, byAddress] of fleet.ownCalls) {
     for (const [address, calls] of byAddress) if (flagged.has(`${key}\u0000${address}`)) ownFlagged += calls;
   }
   const lookAlikes = mine.filter((f) => f.principal.toLowerCase().endsWith('/i-deployer01')).length;
-  return { findings: mine.length, thefts: fleet.thefts.length, caught, ownCalls: fleet.ownCallCount, ownFlagged, lookAlikes };
+  return {
+    findings: mine.length,
+    thefts: fleet.thefts.length,
+    caught,
+    ownCalls: fleet.ownCallCount,
+    ownFlagged,
+    lookAlikes,
+  };
 }

@@ -13,8 +13,23 @@ export interface OrgTrailShape {
 
 /** The 17 regions CloudTrail delivers from by default in a typical organisation. */
 export const SEVENTEEN_REGIONS = [
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2', 'ca-central-1', 'eu-central-1',
-  'eu-north-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
 ] as const;
 
 /**
@@ -67,7 +82,9 @@ export class OrgTrailLister implements TrailLister {
     this.onList?.();
     await this.enter();
     try {
-      const day = /^AWSLogs\/o-[a-z0-9]+\/(\d{12})\/CloudTrail\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/$/.exec(prefix);
+      const day = /^AWSLogs\/o-[a-z0-9]+\/(\d{12})\/CloudTrail\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/$/.exec(
+        prefix,
+      );
       if (!day) throw new Error(`OrgTrailLister lists day folders only, not ${prefix}`);
       const [, account, region, year, month, date] = day as unknown as string[];
       const midnight = Date.UTC(Number(year), Number(month) - 1, Number(date));
@@ -86,7 +103,11 @@ export class OrgTrailLister implements TrailLister {
           const stamp = new Date(midnight + index * 300_000).toISOString();
           compact = `${stamp.slice(0, 4)}${stamp.slice(5, 7)}${stamp.slice(8, 10)}T${stamp.slice(11, 13)}${stamp.slice(14, 16)}Z`;
         }
-        page.push({ key: `${prefix}${account}_CloudTrail_${region}_${compact}_${uniqueId(seed, i)}.json.gz`, size: this.shape.objectSize, lastModified });
+        page.push({
+          key: `${prefix}${account}_CloudTrail_${region}_${compact}_${uniqueId(seed, i)}.json.gz`,
+          size: this.shape.objectSize,
+          lastModified,
+        });
         // S3 pages hold 1,000 keys.
         if (page.length === 1000) {
           this.objectsListed += page.length;

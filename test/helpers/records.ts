@@ -41,7 +41,10 @@ export function anIamUser(overrides: Partial<UserIdentity> = {}): UserIdentity {
 }
 
 /** An EC2 instance role session, as IMDS-delivered credentials appear in CloudTrail. */
-export function anInstanceSession(instanceId = 'i-0a1b2c3d4e5f60789', overrides: Partial<UserIdentity> = {}): UserIdentity {
+export function anInstanceSession(
+  instanceId = 'i-0a1b2c3d4e5f60789',
+  overrides: Partial<UserIdentity> = {},
+): UserIdentity {
   return {
     type: 'AssumedRole',
     principalId: `AROAEXAMPLEROLE00001:${instanceId}`,
@@ -65,7 +68,13 @@ export function anInstanceSession(instanceId = 'i-0a1b2c3d4e5f60789', overrides:
 
 /** The root user. */
 export function aRootUser(overrides: Partial<UserIdentity> = {}): UserIdentity {
-  return { type: 'Root', principalId: '123456789012', arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012', ...overrides };
+  return {
+    type: 'Root',
+    principalId: '123456789012',
+    arn: 'arn:aws:iam::123456789012:root',
+    accountId: '123456789012',
+    ...overrides,
+  };
 }
 
 /** A write call to `eventSource` (short or full: `iam` or `iam.amazonaws.com`) with these request parameters. */
@@ -81,11 +90,19 @@ export function aCall(
 
 /** `record` as a call that failed with `errorCode`. */
 export function aFailed(record: CloudTrailRecord, errorCode = 'AccessDenied'): CloudTrailRecord {
-  return { ...record, errorCode, errorMessage: `User is not authorized to perform ${record.eventName ?? 'this action'}` };
+  return {
+    ...record,
+    errorCode,
+    errorMessage: `User is not authorized to perform ${record.eventName ?? 'this action'}`,
+  };
 }
 
 /** A role session that is not an instance: a person or pipeline that assumed a role. */
-export function anAssumedRole(roleName = 'AdminRole', sessionName = 'bob', overrides: Partial<UserIdentity> = {}): UserIdentity {
+export function anAssumedRole(
+  roleName = 'AdminRole',
+  sessionName = 'bob',
+  overrides: Partial<UserIdentity> = {},
+): UserIdentity {
   return {
     type: 'AssumedRole',
     principalId: `AROAEXAMPLEROLE00002:${sessionName}`,
@@ -93,7 +110,13 @@ export function anAssumedRole(roleName = 'AdminRole', sessionName = 'bob', overr
     accountId: '123456789012',
     accessKeyId: 'ASIAEXAMPLESESSION02',
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEROLE00002', arn: `arn:aws:iam::123456789012:role/${roleName}`, accountId: '123456789012', userName: roleName },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLEROLE00002',
+        arn: `arn:aws:iam::123456789012:role/${roleName}`,
+        accountId: '123456789012',
+        userName: roleName,
+      },
       attributes: { creationDate: '2017-11-28T18:00:00Z', mfaAuthenticated: 'false' },
     },
     ...overrides,

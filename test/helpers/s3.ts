@@ -16,9 +16,17 @@ export function s3rverClientConfig(port: number) {
 }
 
 /** An s3rver on a free loopback port, its data in a temporary folder, with `buckets` created. */
-export async function startS3rver(buckets: string[]): Promise<{ port: number; client: S3Client; close: () => Promise<void> }> {
+export async function startS3rver(
+  buckets: string[],
+): Promise<{ port: number; client: S3Client; close: () => Promise<void> }> {
   const { dir, cleanup } = await tempDir('trail-auditor-s3rver-');
-  const server = new S3rver({ address: '127.0.0.1', port: 0, directory: dir, silent: true, configureBuckets: buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    directory: dir,
+    silent: true,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   const { port } = (await server.run()) as AddressInfo;
   const client = new S3Client(s3rverClientConfig(port));
   return {

@@ -45,30 +45,37 @@ function result(batch: number, created: Record<string, number>) {
 const publish = suite('publishRun');
 const options = { namespace: 'TrailAuditor', detectorIds: ['deleting-logs', 'instance-creds-used-outside-ec2'] };
 
-publish('publishes AnomaliesDetected in total and per detector, 0 included, and records the run as analysed', async () => {
-  const runs = new MemoryRuns();
-  await planned(runs);
-  runs.lease = { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' };
-  await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 2 }));
-  await runs.putBatchResult('run-1', result(1, { 'deleting-logs': 1 }));
-  const metrics = new MemoryMetrics();
-  const summary = await publishRun({ runs, findings: new MemoryFindings(), metrics, now: () => new Date('2026-11-30T00:00:00Z') }, options, 'run-1');
-  assert.is(summary.complete, true);
-  assert.is(metrics.published.length, 1);
-  assert.is(metrics.published[0]?.namespace, 'TrailAuditor');
-  assert.is(metrics.last('AnomaliesDetected'), 3);
-  assert.is(metrics.last('AnomaliesDetected', { Detector: 'deleting-logs' }), 3);
-  assert.is(metrics.last('AnomaliesDetected', { Detector: 'instance-creds-used-outside-ec2' }), 0);
-  assert.is(metrics.last('RecordsAnalyzed'), 20);
-  assert.equal([...runs.ledger].sort(), ['AWSLogs/f/k0a', 'AWSLogs/f/k0b', 'AWSLogs/f/k1a', 'AWSLogs/f/k1b']);
-  assert.is(runs.start, '2026-11-29T00:00:00.000Z');
-  assert.is(runs.lease?.until, '', 'the lease is given up');
-  // Non-object entries and records whose finding was refused are counted in the summary and metrics.
-  assert.is(summary.skippedRecords, 2);
-  assert.is(summary.failedRecords, 4);
-  assert.is(metrics.last('RecordsSkipped'), 2);
-  assert.is(metrics.last('RecordsFailed'), 4);
-});
+publish(
+  'publishes AnomaliesDetected in total and per detector, 0 included, and records the run as analysed',
+  async () => {
+    const runs = new MemoryRuns();
+    await planned(runs);
+    runs.lease = { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' };
+    await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 2 }));
+    await runs.putBatchResult('run-1', result(1, { 'deleting-logs': 1 }));
+    const metrics = new MemoryMetrics();
+    const summary = await publishRun(
+      { runs, findings: new MemoryFindings(), metrics, now: () => new Date('2026-11-30T00:00:00Z') },
+      options,
+      'run-1',
+    );
+    assert.is(summary.complete, true);
+    assert.is(metrics.published.length, 1);
+    assert.is(metrics.published[0]?.namespace, 'TrailAuditor');
+    assert.is(metrics.last('AnomaliesDetected'), 3);
+    assert.is(metrics.last('AnomaliesDetected', { Detector: 'deleting-logs' }), 3);
+    assert.is(metrics.last('AnomaliesDetected', { Detector: 'instance-creds-used-outside-ec2' }), 0);
+    assert.is(metrics.last('RecordsAnalyzed'), 20);
+    assert.equal([...runs.ledger].sort(), ['AWSLogs/f/k0a', 'AWSLogs/f/k0b', 'AWSLogs/f/k1a', 'AWSLogs/f/k1b']);
+    assert.is(runs.start, '2026-11-29T00:00:00.000Z');
+    assert.is(runs.lease?.until, '', 'the lease is given up');
+    // Non-object entries and records whose finding was refused are counted in the summary and metrics.
+    assert.is(summary.skippedRecords, 2);
+    assert.is(summary.failedRecords, 4);
+    assert.is(metrics.last('RecordsSkipped'), 2);
+    assert.is(metrics.last('RecordsFailed'), 4);
+  },
+);
 
 publish('adds the findings of the Correlate shards, each shard once', async () => {
   const runs = new MemoryRuns();
@@ -89,7 +96,11 @@ publish('adds the findings of the Correlate shards, each shard once', async () =
   await correlations.putCorrelateResult('run-1', shard(9, 1));
   await correlations.putCorrelateResult('run-2', shard(1, 5));
   const metrics = new MemoryMetrics();
-  const summary = await publishRun({ runs, findings: new MemoryFindings(), correlations, metrics, now: () => new Date() }, options, 'run-1');
+  const summary = await publishRun(
+    { runs, findings: new MemoryFindings(), correlations, metrics, now: () => new Date() },
+    options,
+    'run-1',
+  );
   assert.equal(summary.findings.byDetector, { 'deleting-logs': 2, 'ec2-instance-credentials-off-instance': 3 });
   assert.is(summary.findings.duplicate, 2);
   assert.is(metrics.last('AnomaliesDetected'), 5);
@@ -104,7 +115,11 @@ publish('an incomplete run publishes what it found and ledgers the batches that 
   bad.failures = [{ key: 'AWSLogs/f/k0b', reason: 'not gzip' }];
   await runs.putBatchResult('run-1', bad);
   const metrics = new MemoryMetrics();
-  const summary = await publishRun({ runs, findings: new MemoryFindings(), metrics, now: () => new Date() }, options, 'run-1');
+  const summary = await publishRun(
+    { runs, findings: new MemoryFindings(), metrics, now: () => new Date() },
+    options,
+    'run-1',
+  );
   assert.is(summary.complete, false);
   assert.is(metrics.last('AnomaliesDetected'), 1);
   assert.is(metrics.last('WorkItemsMissing'), 1);
@@ -118,56 +133,75 @@ publish('a run whose correlation did not complete is incomplete and ledgers noth
   await planned(runs);
   await runs.putBatchResult('run-1', result(0, {}));
   await runs.putBatchResult('run-1', result(1, {}));
-  const summary = await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1', false);
+  const summary = await publishRun(
+    { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() },
+    options,
+    'run-1',
+    false,
+  );
   assert.is(summary.complete, false);
   assert.equal([...runs.ledger], []);
   assert.is(runs.start, null);
 });
 
 publish('publishStep reads correlated from the event and defaults it to true', async () => {
-  for (const [event, ledgered] of [[{ runId: 'run-1' }, 4], [{ runId: 'run-1', correlated: true }, 4], [{ runId: 'run-1', correlated: false }, 0]] as const) {
+  for (const [event, ledgered] of [
+    [{ runId: 'run-1' }, 4],
+    [{ runId: 'run-1', correlated: true }, 4],
+    [{ runId: 'run-1', correlated: false }, 0],
+  ] as const) {
     const runs = new MemoryRuns();
     await planned(runs);
     await runs.putBatchResult('run-1', result(0, {}));
     await runs.putBatchResult('run-1', result(1, {}));
-    const summary = await publishStep({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options)(event);
+    const summary = await publishStep(
+      { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() },
+      options,
+    )(event);
     assert.is(runs.ledger.size, ledgered, JSON.stringify(event));
     assert.is(summary.complete, ledgered > 0);
   }
 });
 
-publish('a Publish that fails writing the ledger keeps the lease for its retry, which then records and releases', async () => {
-  const runs = new MemoryRuns();
-  await planned(runs);
-  runs.lease = { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' };
-  await runs.putBatchResult('run-1', result(0, {}));
-  await runs.putBatchResult('run-1', result(1, {}));
-  const markAnalyzed = runs.markAnalyzed.bind(runs);
-  let calls = 0;
-  runs.markAnalyzed = async (keys) => {
-    if (++calls === 1) throw new Error('throttled');
-    return markAnalyzed(keys);
-  };
-  const ports = { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() };
-  await publishRun(ports, options, 'run-1').then(
-    () => assert.unreachable(),
-    (error: Error) => assert.is(error.message, 'throttled'),
-  );
-  assert.equal(runs.lease, { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' });
-  assert.is(ports.metrics.published.length, 0, 'no metrics before the ledger is written');
-  assert.is(runs.start, null);
-  const summary = await publishRun(ports, options, 'run-1');
-  assert.is(summary.complete, true);
-  assert.is(runs.ledger.size, 4);
-  assert.is(runs.lease?.until, '');
-  assert.is(ports.metrics.published.length, 1);
-});
+publish(
+  'a Publish that fails writing the ledger keeps the lease for its retry, which then records and releases',
+  async () => {
+    const runs = new MemoryRuns();
+    await planned(runs);
+    runs.lease = { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' };
+    await runs.putBatchResult('run-1', result(0, {}));
+    await runs.putBatchResult('run-1', result(1, {}));
+    const markAnalyzed = runs.markAnalyzed.bind(runs);
+    let calls = 0;
+    runs.markAnalyzed = async (keys) => {
+      if (++calls === 1) throw new Error('throttled');
+      return markAnalyzed(keys);
+    };
+    const ports = { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() };
+    await publishRun(ports, options, 'run-1').then(
+      () => assert.unreachable(),
+      (error: Error) => assert.is(error.message, 'throttled'),
+    );
+    assert.equal(runs.lease, { runId: 'run-1', until: '2026-11-30T03:00:00.000Z' });
+    assert.is(ports.metrics.published.length, 0, 'no metrics before the ledger is written');
+    assert.is(runs.start, null);
+    const summary = await publishRun(ports, options, 'run-1');
+    assert.is(summary.complete, true);
+    assert.is(runs.ledger.size, 4);
+    assert.is(runs.lease?.until, '');
+    assert.is(ports.metrics.published.length, 1);
+  },
+);
 
 publish('a backfill touches neither the ledger nor the schedule start', async () => {
   const runs = new MemoryRuns();
   await planned(runs, { mode: 'backfill', batches: 1 });
   await runs.putBatchResult('run-1', result(0, {}));
-  await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  await publishRun(
+    { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() },
+    options,
+    'run-1',
+  );
   assert.equal([...runs.ledger], []);
   assert.is(runs.start, null);
 });
@@ -176,7 +210,11 @@ publish('a scheduled run narrowed by filters feeds the ledger but never moves th
   const runs = new MemoryRuns();
   await planned(runs, { batches: 1, filtered: true });
   await runs.putBatchResult('run-1', result(0, {}));
-  await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  await publishRun(
+    { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() },
+    options,
+    'run-1',
+  );
   assert.is(runs.ledger.size, 2);
   assert.is(runs.start, null);
 });
@@ -185,15 +223,23 @@ publish('the schedule start never moves backwards when an older run finishes las
   const runs = new MemoryRuns();
   runs.start = '2026-11-29T00:10:00.000Z';
   await planned(runs, { batches: 0 });
-  await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  await publishRun(
+    { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() },
+    options,
+    'run-1',
+  );
   assert.is(runs.start, '2026-11-29T00:10:00.000Z');
 });
 
-publish('a run deferred to the lease holder neither ledgers nor releases the holder\'s lease', async () => {
+publish("a run deferred to the lease holder neither ledgers nor releases the holder's lease", async () => {
   const runs = new MemoryRuns();
   runs.lease = { runId: 'run-0', until: '2026-11-30T03:00:00.000Z' };
   await planned(runs, { batches: 0, deferredTo: 'run-0' });
-  const summary = await publishRun({ runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() }, options, 'run-1');
+  const summary = await publishRun(
+    { runs, findings: new MemoryFindings(), metrics: new MemoryMetrics(), now: () => new Date() },
+    options,
+    'run-1',
+  );
   assert.is(summary.complete, true);
   assert.equal(runs.lease, { runId: 'run-0', until: '2026-11-30T03:00:00.000Z' });
   assert.is(runs.start, null);

@@ -26,7 +26,13 @@ import { aCall, aRecord, anIamUser, anInstanceSession } from '../helpers/records
 
 // Small batches, so the Map runs several work items at once.
 // As local audits run: the whole folder each scheduled run, no lease (one process per store).
-const config = { ...DEFAULT_CONFIG, initialLookbackHours: null, deliverySlackHours: null, scheduleLeaseMinutes: 0, batchMaxObjects: 3 };
+const config = {
+  ...DEFAULT_CONFIG,
+  initialLookbackHours: null,
+  deliverySlackHours: null,
+  scheduleLeaseMinutes: 0,
+  batchMaxObjects: 3,
+};
 const backfill = { mode: 'backfill', from: '2026-01-31T00:00:00Z', to: '2026-02-02T00:00:00Z' } as const;
 const single = { trailPrefix: '', account: '123456789012' };
 const org = { trailPrefix: '', orgId: 'o-a1b2c3d4e5', account: '210987654321' };
@@ -50,10 +56,27 @@ function aTrail(): MemoryTrail {
       buildLogKey(scope, region, stamp, `obj${hex(i)}`),
       [
         aCall('cloudtrail', 'StopLogging', { name: 'main' }, { eventTime: at(1), recipientAccountId: scope.account }),
-        aCall('logs', 'DeleteLogGroup', { logGroupName: `/app/${i}` }, { eventTime: at(2), recipientAccountId: scope.account }),
+        aCall(
+          'logs',
+          'DeleteLogGroup',
+          { logGroupName: `/app/${i}` },
+          { eventTime: at(2), recipientAccountId: scope.account },
+        ),
         aRecord({ eventTime: at(3), recipientAccountId: scope.account }),
-        aRecord({ userIdentity: session, sourceIPAddress: `192.0.2.${i + 10}`, eventTime: at(4), recipientAccountId: scope.account }),
-        aRecord({ userIdentity: session, sourceIPAddress: `203.0.113.${i + 1}`, eventTime: at(5), eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', recipientAccountId: scope.account }),
+        aRecord({
+          userIdentity: session,
+          sourceIPAddress: `192.0.2.${i + 10}`,
+          eventTime: at(4),
+          recipientAccountId: scope.account,
+        }),
+        aRecord({
+          userIdentity: session,
+          sourceIPAddress: `203.0.113.${i + 1}`,
+          eventTime: at(5),
+          eventName: 'ListBuckets',
+          eventSource: 's3.amazonaws.com',
+          recipientAccountId: scope.account,
+        }),
       ],
       new Date(stamp.getTime() + 7 * 60_000),
     );
@@ -64,7 +87,11 @@ function aTrail(): MemoryTrail {
 /** What one clean, sequential in-memory pass (Analyze, then Correlate) over every object stores. */
 async function oracle(trail: MemoryTrail): Promise<string[]> {
   const keys = [...trail.objects.keys()].sort();
-  const { findings, batches } = await analyzeAndCorrelate(trail, keys, { detectors: BUILT_IN_DETECTORS, readConcurrency: 1, writeConcurrency: 1 });
+  const { findings, batches } = await analyzeAndCorrelate(trail, keys, {
+    detectors: BUILT_IN_DETECTORS,
+    readConcurrency: 1,
+    writeConcurrency: 1,
+  });
   assert.is(batches[0]!.objects.failed, 0);
   return [...findings.items.keys()].sort();
 }
@@ -102,7 +129,8 @@ function quickRetry(maxAttempts: number): NonNullable<DynamoDBClientConfig['retr
     acquireInitialRetryToken: async () => token(0),
     async refreshRetryTokenForRetry(previous, error) {
       const retries = previous.getRetryCount() + 1;
-      if ((error.errorType !== 'THROTTLING' && error.errorType !== 'TRANSIENT') || retries >= maxAttempts) throw new Error('No retry token available');
+      if ((error.errorType !== 'THROTTLING' && error.errorType !== 'TRANSIENT') || retries >= maxAttempts)
+        throw new Error('No retry token available');
       await new Promise((resolve) => setTimeout(resolve, 2));
       return token(retries);
     },
@@ -115,103 +143,128 @@ function quickRetry(maxAttempts: number): NonNullable<DynamoDBClientConfig['retr
 // instead of taking the whole test file down.
 const unhandled: string[] = [];
 process.on('unhandledRejection', (reason) => unhandled.push(`${(reason as Error).name}: ${(reason as Error).message}`));
-const noUnhandledRejections = () => assert.equal(unhandled.splice(0), [], 'unhandled promise rejections during the run');
+const noUnhandledRejections = () =>
+  assert.equal(unhandled.splice(0), [], 'unhandled promise rejections during the run');
 
 const faults = suite('faults through the real state machine');
 
-faults('an Analyze that crashes half-way through a work item is retried: each finding stored and counted once', async () => {
-  const trail = aTrail();
-  const expected = await oracle(trail);
-  const h = await localHarness();
-  unhandled.length = 0;
-  try {
-    // The first attempt dies right after its 5th write landed (a Lambda timeout or OOM there).
-    let puts = 0;
-    const result = await h.run({
-      lister: trail,
-      reader: trail,
-      input: backfill,
-      config,
-      wrapPorts: (ports) => ({
-        ...ports,
-        findings: {
-          async putIfNew(finding) {
-            const outcome = await ports.findings.putIfNew(finding);
-            if (++puts === 5) throw Object.assign(new Error('simulated crash after a write'), { name: 'Runtime.ExitError' });
-            return outcome;
+faults(
+  'an Analyze that crashes half-way through a work item is retried: each finding stored and counted once',
+  async () => {
+    const trail = aTrail();
+    const expected = await oracle(trail);
+    const h = await localHarness();
+    unhandled.length = 0;
+    try {
+      // The first attempt dies right after its 5th write landed (a Lambda timeout or OOM there).
+      let puts = 0;
+      const result = await h.run({
+        lister: trail,
+        reader: trail,
+        input: backfill,
+        config,
+        wrapPorts: (ports) => ({
+          ...ports,
+          findings: {
+            async putIfNew(finding) {
+              const outcome = await ports.findings.putIfNew(finding);
+              if (++puts === 5)
+                throw Object.assign(new Error('simulated crash after a write'), { name: 'Runtime.ExitError' });
+              return outcome;
+            },
           },
-        },
-      }),
-    });
-    const stored = await storedFindings(h.store.client);
-    assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
-    assert.ok(puts > expected.length, 'the crashed work item was not retried');
-    assert.equal(ids(stored), expected);
-    assert.is(result.summary?.findings.new, stored.length);
-    assert.is(result.summary?.findings.duplicate, 0);
-    assert.equal(await anomaliesPublished(h.dir), [stored.length]);
-    noUnhandledRejections();
-  } finally {
-    await h.close();
-  }
-});
+        }),
+      });
+      const stored = await storedFindings(h.store.client);
+      assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+      assert.ok(puts > expected.length, 'the crashed work item was not retried');
+      assert.equal(ids(stored), expected);
+      assert.is(result.summary?.findings.new, stored.length);
+      assert.is(result.summary?.findings.duplicate, 0);
+      assert.equal(await anomaliesPublished(h.dir), [stored.length]);
+      noUnhandledRejections();
+    } finally {
+      await h.close();
+    }
+  },
+);
 
-faults('a Correlate that crashes before the put of a verdict is retried: each finding stored and counted once', async () => {
-  // One NAT address P used by a person's access key and by three instances: the account's
-  // egress, so no finding. A second object has one instance at address Q, which a person's key
-  // also uses: off the instance, one finding, made by Correlate.
-  const trail = new MemoryTrail();
-  const account = '123456789012';
-  const at = (minute: number) => `2026-01-31T23:${String(minute).padStart(2, '0')}:00Z`;
-  const first = (instance: string, ip: string, minute: number): CloudTrailRecord =>
-    aRecord({ userIdentity: anInstanceSession(instance), sourceIPAddress: ip, eventTime: at(minute), recipientAccountId: account });
-  trail.putRecords(buildLogKey(single, 'us-east-1', new Date(at(5)), 'nat'), [
-    aRecord({ userIdentity: anIamUser(), sourceIPAddress: '198.51.100.7', eventTime: at(1) }),
-    first('i-0a1b2c3d4e5f6078a', '198.51.100.7', 2),
-    first('i-0a1b2c3d4e5f6078b', '198.51.100.7', 3),
-    first('i-0a1b2c3d4e5f6078c', '198.51.100.7', 4),
-  ]);
-  trail.putRecords(buildLogKey(single, 'us-east-1', new Date(at(10)), 'other'), [
-    aRecord({ userIdentity: anIamUser({ arn: 'arn:aws:iam::123456789012:user/bob', userName: 'bob' }), sourceIPAddress: '198.51.100.99', eventTime: at(6) }),
-    first('i-0a1b2c3d4e5f6078d', '198.51.100.99', 7),
-  ]);
-  const expected = await oracle(trail);
-  const h = await localHarness();
-  unhandled.length = 0;
-  try {
-    // Correlate's first attempt dies when it comes to the off-instance finding.
-    let crashed = false;
-    const result = await h.run({
-      lister: trail,
-      reader: trail,
-      input: backfill,
-      config: { ...config, batchMaxObjects: 10 },
-      wrapPorts: (ports) => ({
-        ...ports,
-        findings: {
-          async putIfNew(finding) {
-            if (!crashed && finding.detector === 'ec2-instance-credentials-off-instance' && finding.objectKey.includes('_other.')) {
-              crashed = true;
-              throw Object.assign(new Error('simulated crash before a write'), { name: 'Runtime.ExitError' });
-            }
-            return ports.findings.putIfNew(finding);
-          },
-        },
+faults(
+  'a Correlate that crashes before the put of a verdict is retried: each finding stored and counted once',
+  async () => {
+    // One NAT address P used by a person's access key and by three instances: the account's
+    // egress, so no finding. A second object has one instance at address Q, which a person's key
+    // also uses: off the instance, one finding, made by Correlate.
+    const trail = new MemoryTrail();
+    const account = '123456789012';
+    const at = (minute: number) => `2026-01-31T23:${String(minute).padStart(2, '0')}:00Z`;
+    const first = (instance: string, ip: string, minute: number): CloudTrailRecord =>
+      aRecord({
+        userIdentity: anInstanceSession(instance),
+        sourceIPAddress: ip,
+        eventTime: at(minute),
+        recipientAccountId: account,
+      });
+    trail.putRecords(buildLogKey(single, 'us-east-1', new Date(at(5)), 'nat'), [
+      aRecord({ userIdentity: anIamUser(), sourceIPAddress: '198.51.100.7', eventTime: at(1) }),
+      first('i-0a1b2c3d4e5f6078a', '198.51.100.7', 2),
+      first('i-0a1b2c3d4e5f6078b', '198.51.100.7', 3),
+      first('i-0a1b2c3d4e5f6078c', '198.51.100.7', 4),
+    ]);
+    trail.putRecords(buildLogKey(single, 'us-east-1', new Date(at(10)), 'other'), [
+      aRecord({
+        userIdentity: anIamUser({ arn: 'arn:aws:iam::123456789012:user/bob', userName: 'bob' }),
+        sourceIPAddress: '198.51.100.99',
+        eventTime: at(6),
       }),
-    });
-    const stored = await storedFindings(h.store.client);
-    assert.ok(crashed);
-    assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
-    assert.equal(expected.filter((id) => id.startsWith('ec2-instance-credentials-off-instance#')).length, 1);
-    assert.equal(ids(stored), expected);
-    // Every stored finding of this run must be counted, or the alarm misses it.
-    assert.is(result.summary?.findings.new, stored.length, `stored ${stored.length} findings (${ids(stored).join(', ')}) but counted ${result.summary?.findings.new} as new`);
-    assert.equal(await anomaliesPublished(h.dir), [stored.length]);
-    noUnhandledRejections();
-  } finally {
-    await h.close();
-  }
-});
+      first('i-0a1b2c3d4e5f6078d', '198.51.100.99', 7),
+    ]);
+    const expected = await oracle(trail);
+    const h = await localHarness();
+    unhandled.length = 0;
+    try {
+      // Correlate's first attempt dies when it comes to the off-instance finding.
+      let crashed = false;
+      const result = await h.run({
+        lister: trail,
+        reader: trail,
+        input: backfill,
+        config: { ...config, batchMaxObjects: 10 },
+        wrapPorts: (ports) => ({
+          ...ports,
+          findings: {
+            async putIfNew(finding) {
+              if (
+                !crashed &&
+                finding.detector === 'ec2-instance-credentials-off-instance' &&
+                finding.objectKey.includes('_other.')
+              ) {
+                crashed = true;
+                throw Object.assign(new Error('simulated crash before a write'), { name: 'Runtime.ExitError' });
+              }
+              return ports.findings.putIfNew(finding);
+            },
+          },
+        }),
+      });
+      const stored = await storedFindings(h.store.client);
+      assert.ok(crashed);
+      assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+      assert.equal(expected.filter((id) => id.startsWith('ec2-instance-credentials-off-instance#')).length, 1);
+      assert.equal(ids(stored), expected);
+      // Every stored finding of this run must be counted, or the alarm misses it.
+      assert.is(
+        result.summary?.findings.new,
+        stored.length,
+        `stored ${stored.length} findings (${ids(stored).join(', ')}) but counted ${result.summary?.findings.new} as new`,
+      );
+      assert.equal(await anomaliesPublished(h.dir), [stored.length]);
+      noUnhandledRejections();
+    } finally {
+      await h.close();
+    }
+  },
+);
 
 faults('S3 5xx on a read loses no object: the object is read again, in this run or the next', async () => {
   const trail = aTrail();
@@ -227,7 +280,11 @@ faults('S3 5xx on a read loses no object: the object is read again, in this run 
       async read(key) {
         if (flaky.has(key) && !failedOnce.has(key)) {
           failedOnce.add(key);
-          throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 } });
+          throw Object.assign(new Error('Please reduce your request rate.'), {
+            name: 'SlowDown',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+          });
         }
         return trail.read(key);
       },
@@ -241,7 +298,11 @@ faults('S3 5xx on a read loses no object: the object is read again, in this run 
     assert.is(next.status, 'SUCCEEDED', JSON.stringify(next.error));
     const missing = expected.filter((id) => !ids(stored).includes(id));
     assert.equal(
-      { failed: first.summary?.objects.failed, failures: first.summary?.failures.map((f) => f.reason), missing: missing.length },
+      {
+        failed: first.summary?.objects.failed,
+        failures: first.summary?.failures.map((f) => f.reason),
+        missing: missing.length,
+      },
       { failed: 0, failures: [], missing: 0 },
       `transient read errors lost ${missing.length} of ${expected.length} findings; the checkpoint moved past their objects (next run analysed ${next.summary?.objects.analyzed} objects)`,
     );
@@ -252,84 +313,112 @@ faults('S3 5xx on a read loses no object: the object is read again, in this run 
   }
 });
 
-faults('DynamoDB throttling and lost write responses are absorbed by the SDK retry: no finding lost, none counted twice', async () => {
-  const trail = aTrail();
-  const expected = await oracle(trail);
-  const h = await localHarness();
-  unhandled.length = 0;
-  // The production client (documentClient: 8 attempts) over the harness's dynalite. Its adaptive
-  // mode drops to 0.5 requests/s after a throttle at start-up and climbs back over seconds (about
-  // 20 s for this run), so the test keeps the SDK's retry loop and error classification but waits
-  // 2 ms between attempts; SCALE_ADAPTIVE=1 runs the production strategy.
-  const client = documentClient(process.env.SCALE_ADAPTIVE ? h.store.clientConfig : { ...h.store.clientConfig, retryStrategy: quickRetry(8) });
-  try {
-    const THROTTLED = 12;
-    let calls = 0;
-    let throttled = 0;
-    let lostResponses = 0;
-    // At the deserialize step, inside the SDK's retry loop: the first calls are refused as
-    // throttled; two later ones are applied by the table but their responses are lost (a 500).
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== 'PutItemCommand') return next(args);
-        const call = ++calls;
-        if (call <= THROTTLED) {
-          throttled++;
-          throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-        }
-        const answer = await next(args);
-        if (call === THROTTLED + 3 || call === THROTTLED + 7) {
-          lostResponses++;
-          throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
-        }
-        return answer;
-      },
-      { step: 'deserialize', name: 'injectThrottling' },
+faults(
+  'DynamoDB throttling and lost write responses are absorbed by the SDK retry: no finding lost, none counted twice',
+  async () => {
+    const trail = aTrail();
+    const expected = await oracle(trail);
+    const h = await localHarness();
+    unhandled.length = 0;
+    // The production client (documentClient: 8 attempts) over the harness's dynalite. Its adaptive
+    // mode drops to 0.5 requests/s after a throttle at start-up and climbs back over seconds (about
+    // 20 s for this run), so the test keeps the SDK's retry loop and error classification but waits
+    // 2 ms between attempts; SCALE_ADAPTIVE=1 runs the production strategy.
+    const client = documentClient(
+      process.env.SCALE_ADAPTIVE ? h.store.clientConfig : { ...h.store.clientConfig, retryStrategy: quickRetry(8) },
     );
-    const findings: FindingsStore = new DynamoFindingsStore(client, LOCAL_TABLES.findings);
-    const started = performance.now();
-    const result = await h.run({ lister: trail, reader: trail, input: backfill, config, wrapPorts: (ports) => ({ ...ports, findings }) });
-    const elapsed = performance.now() - started;
-    const stored = await storedFindings(h.store.client);
-    assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
-    assert.is(throttled, THROTTLED);
-    assert.is(lostResponses, 2);
-    assert.equal(ids(stored), expected);
-    assert.is(result.summary?.findings.new, stored.length);
-    assert.is(result.summary?.findings.duplicate, 0);
-    assert.equal(await anomaliesPublished(h.dir), [stored.length]);
-    if (process.env.SCALE_VERBOSE) console.log(`  throttled run: ${Math.round(elapsed)} ms, ${calls} PutItem attempts for ${stored.length} findings`);
-    noUnhandledRejections();
-  } finally {
-    client.destroy();
-    await h.close();
-  }
-});
+    try {
+      const THROTTLED = 12;
+      let calls = 0;
+      let throttled = 0;
+      let lostResponses = 0;
+      // At the deserialize step, inside the SDK's retry loop: the first calls are refused as
+      // throttled; two later ones are applied by the table but their responses are lost (a 500).
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName !== 'PutItemCommand') return next(args);
+          const call = ++calls;
+          if (call <= THROTTLED) {
+            throttled++;
+            throw Object.assign(new Error('Rate exceeded'), {
+              name: 'ProvisionedThroughputExceededException',
+              $fault: 'client',
+              $metadata: { httpStatusCode: 400 },
+            });
+          }
+          const answer = await next(args);
+          if (call === THROTTLED + 3 || call === THROTTLED + 7) {
+            lostResponses++;
+            throw Object.assign(new Error('Internal server error'), {
+              name: 'InternalServerError',
+              $fault: 'server',
+              $metadata: { httpStatusCode: 500 },
+            });
+          }
+          return answer;
+        },
+        { step: 'deserialize', name: 'injectThrottling' },
+      );
+      const findings: FindingsStore = new DynamoFindingsStore(client, LOCAL_TABLES.findings);
+      const started = performance.now();
+      const result = await h.run({
+        lister: trail,
+        reader: trail,
+        input: backfill,
+        config,
+        wrapPorts: (ports) => ({ ...ports, findings }),
+      });
+      const elapsed = performance.now() - started;
+      const stored = await storedFindings(h.store.client);
+      assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+      assert.is(throttled, THROTTLED);
+      assert.is(lostResponses, 2);
+      assert.equal(ids(stored), expected);
+      assert.is(result.summary?.findings.new, stored.length);
+      assert.is(result.summary?.findings.duplicate, 0);
+      assert.equal(await anomaliesPublished(h.dir), [stored.length]);
+      if (process.env.SCALE_VERBOSE)
+        console.log(
+          `  throttled run: ${Math.round(elapsed)} ms, ${calls} PutItem attempts for ${stored.length} findings`,
+        );
+      noUnhandledRejections();
+    } finally {
+      client.destroy();
+      await h.close();
+    }
+  },
+);
 
-faults('a scheduled run and a backfill at the same time store the findings of one run and count each once', async () => {
-  const trail = aTrail();
-  const expected = await oracle(trail);
-  const h = await localHarness();
-  unhandled.length = 0;
-  try {
-    const [scheduled, range] = await Promise.all([
-      h.run({ lister: trail, reader: trail, input: { mode: 'scheduled' }, config }),
-      h.run({ lister: trail, reader: trail, input: backfill, config }),
-    ]);
-    const stored = await storedFindings(h.store.client);
-    assert.is(scheduled.status, 'SUCCEEDED', JSON.stringify(scheduled.error));
-    assert.is(range.status, 'SUCCEEDED', JSON.stringify(range.error));
-    assert.is(scheduled.summary?.objects.analyzed, 12);
-    assert.is(range.summary?.objects.analyzed, 12);
-    assert.equal(ids(stored), expected);
-    assert.is(scheduled.summary!.findings.new + range.summary!.findings.new, stored.length);
-    assert.is(scheduled.summary!.findings.duplicate + range.summary!.findings.duplicate, stored.length);
-    const published = await anomaliesPublished(h.dir);
-    assert.is(published.reduce((sum, n) => sum + n, 0), stored.length);
-    noUnhandledRejections();
-  } finally {
-    await h.close();
-  }
-});
+faults(
+  'a scheduled run and a backfill at the same time store the findings of one run and count each once',
+  async () => {
+    const trail = aTrail();
+    const expected = await oracle(trail);
+    const h = await localHarness();
+    unhandled.length = 0;
+    try {
+      const [scheduled, range] = await Promise.all([
+        h.run({ lister: trail, reader: trail, input: { mode: 'scheduled' }, config }),
+        h.run({ lister: trail, reader: trail, input: backfill, config }),
+      ]);
+      const stored = await storedFindings(h.store.client);
+      assert.is(scheduled.status, 'SUCCEEDED', JSON.stringify(scheduled.error));
+      assert.is(range.status, 'SUCCEEDED', JSON.stringify(range.error));
+      assert.is(scheduled.summary?.objects.analyzed, 12);
+      assert.is(range.summary?.objects.analyzed, 12);
+      assert.equal(ids(stored), expected);
+      assert.is(scheduled.summary!.findings.new + range.summary!.findings.new, stored.length);
+      assert.is(scheduled.summary!.findings.duplicate + range.summary!.findings.duplicate, stored.length);
+      const published = await anomaliesPublished(h.dir);
+      assert.is(
+        published.reduce((sum, n) => sum + n, 0),
+        stored.length,
+      );
+      noUnhandledRejections();
+    } finally {
+      await h.close();
+    }
+  },
+);
 
 faults.run();

@@ -9,7 +9,10 @@ import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { Finding } from '../../functions/core/findings.ts';
 import type { WorkItem } from '../../functions/core/ports.ts';
-import { createEc2InstanceCredentialsOffInstance, parseAwsIpRanges } from '../../functions/detectors/ec2-instance-credentials-off-instance.ts';
+import {
+  createEc2InstanceCredentialsOffInstance,
+  parseAwsIpRanges,
+} from '../../functions/detectors/ec2-instance-credentials-off-instance.ts';
 import { loadDetectors } from '../../functions/detectors/load.ts';
 import { analyzeAndCorrelate } from '../helpers/correlate.ts';
 import { FLEET_IP_RANGES, generateFleet, scoreFleet, type Fleet } from '../helpers/instance-fleet.ts';
@@ -29,18 +32,31 @@ const verbose = Boolean(process.env.SCALE_VERBOSE);
 
 const targets = suite('the off-instance detector on a realistic day');
 
-for (const [label, ranges] of [['with ip-ranges.json', true], ['without ip-ranges.json', false]] as const) {
-  targets(`meets the targets ${label}: thefts caught, the instances' own calls left alone, look-alikes ignored`, async () => {
-    const fleet = generateFleet({ seed, hours: 24, instances: 40, thefts: 30 });
-    const detector = createEc2InstanceCredentialsOffInstance(ranges ? { awsIpRanges: parseAwsIpRanges(FLEET_IP_RANGES) } : {});
-    const { findings } = await analyzeAndCorrelate(fleet.trail, [...fleet.trail.objects.keys()].sort(), { detectors: [detector] });
-    const score = scoreFleet(fleet, [...findings.items.values()]);
-    if (verbose) console.log(`  seed ${seed} ${label}: ${JSON.stringify(score)} over ${fleet.records} records`);
-    assert.ok(score.caught / score.thefts >= 0.9, `seed ${seed}: caught ${score.caught} of ${score.thefts} thefts`);
-    assert.ok(score.ownFlagged / score.ownCalls <= 1e-4, `seed ${seed}: ${score.ownFlagged} of ${score.ownCalls} own calls flagged`);
-    assert.is(score.lookAlikes, 0);
-    assert.ok(fleet.lookAlikeCalls > 0 && fleet.ownCallCount > 10_000);
-  });
+for (const [label, ranges] of [
+  ['with ip-ranges.json', true],
+  ['without ip-ranges.json', false],
+] as const) {
+  targets(
+    `meets the targets ${label}: thefts caught, the instances' own calls left alone, look-alikes ignored`,
+    async () => {
+      const fleet = generateFleet({ seed, hours: 24, instances: 40, thefts: 30 });
+      const detector = createEc2InstanceCredentialsOffInstance(
+        ranges ? { awsIpRanges: parseAwsIpRanges(FLEET_IP_RANGES) } : {},
+      );
+      const { findings } = await analyzeAndCorrelate(fleet.trail, [...fleet.trail.objects.keys()].sort(), {
+        detectors: [detector],
+      });
+      const score = scoreFleet(fleet, [...findings.items.values()]);
+      if (verbose) console.log(`  seed ${seed} ${label}: ${JSON.stringify(score)} over ${fleet.records} records`);
+      assert.ok(score.caught / score.thefts >= 0.9, `seed ${seed}: caught ${score.caught} of ${score.thefts} thefts`);
+      assert.ok(
+        score.ownFlagged / score.ownCalls <= 1e-4,
+        `seed ${seed}: ${score.ownFlagged} of ${score.ownCalls} own calls flagged`,
+      );
+      assert.is(score.lookAlikes, 0);
+      assert.ok(fleet.lookAlikeCalls > 0 && fleet.ownCallCount > 10_000);
+    },
+  );
 }
 
 targets.run();
@@ -55,60 +71,83 @@ async function writeTrail(fleet: Fleet, dir: string): Promise<void> {
 
 const order = suite('the same findings whatever the order, batch size and thread count (real state machine)');
 
-order('work items in random orders, 1 and 2 threads, batches of 1 and 500 objects: one set of findings, the in-memory one', async () => {
-  const fleet = generateFleet({ seed: seed + 1, hours: 4, instances: 12, thefts: 8, lateShare: 0.05 });
-  const rng = mulberry32(seed);
-  const expected = await analyzeAndCorrelate(fleet.trail, rng.shuffle([...fleet.trail.objects.keys()]), {
-    detectors: [createEc2InstanceCredentialsOffInstance({ awsIpRanges: parseAwsIpRanges(FLEET_IP_RANGES) })],
-    batchSize: 7,
-  });
-  const expectedIds = [...expected.findings.items.keys()].filter((id) => id.startsWith(`${DETECTOR}#`)).sort();
-  const score = scoreFleet(fleet, [...expected.findings.items.values()]);
-  assert.ok(score.caught / score.thefts >= 0.9, JSON.stringify(score));
+order(
+  'work items in random orders, 1 and 2 threads, batches of 1 and 500 objects: one set of findings, the in-memory one',
+  async () => {
+    const fleet = generateFleet({ seed: seed + 1, hours: 4, instances: 12, thefts: 8, lateShare: 0.05 });
+    const rng = mulberry32(seed);
+    const expected = await analyzeAndCorrelate(fleet.trail, rng.shuffle([...fleet.trail.objects.keys()]), {
+      detectors: [createEc2InstanceCredentialsOffInstance({ awsIpRanges: parseAwsIpRanges(FLEET_IP_RANGES) })],
+      batchSize: 7,
+    });
+    const expectedIds = [...expected.findings.items.keys()].filter((id) => id.startsWith(`${DETECTOR}#`)).sort();
+    const score = scoreFleet(fleet, [...expected.findings.items.values()]);
+    assert.ok(score.caught / score.thefts >= 0.9, JSON.stringify(score));
 
-  const variants = [
-    { batch: 500, threads: 0, shuffle: false },
-    { batch: 1, threads: 0, shuffle: true },
-    { batch: 1, threads: 2, shuffle: true },
-    { batch: 500, threads: 2, shuffle: false },
-  ];
-  for (const variant of variants) {
-    const h = await localHarness();
-    try {
-      const folder = join(h.dir, 'trail');
-      await writeTrail(fleet, folder);
-      const rangesFile = join(h.dir, 'ip-ranges.json');
-      await writeFile(rangesFile, FLEET_IP_RANGES);
-      const sources = { awsIpRangesFile: rangesFile };
-      const detectors = await loadDetectors(sources);
-      const config = { ...DEFAULT_CONFIG, settleSeconds: 0, initialLookbackHours: null, batchMaxObjects: variant.batch, mapConcurrency: 8 };
-      const pool = variant.threads > 0
-        ? createAnalyzePool({ trail: folder, clientConfig: h.store.clientConfig, config: { readConcurrency: 4, writeConcurrency: 8 }, sources }, variant.threads)
-        : undefined;
-      // Work items finish in a random order: each waits a random moment before it starts.
-      const delay = () => new Promise((resolve) => setTimeout(resolve, variant.shuffle ? rng.int(0, 8) : 0));
+    const variants = [
+      { batch: 500, threads: 0, shuffle: false },
+      { batch: 1, threads: 0, shuffle: true },
+      { batch: 1, threads: 2, shuffle: true },
+      { batch: 500, threads: 2, shuffle: false },
+    ];
+    for (const variant of variants) {
+      const h = await localHarness();
       try {
-        const trail = new FolderTrail(folder);
-        const result = await h.run({
-          lister: trail,
-          reader: trail,
-          input: { mode: 'backfill', from: '2026-11-29T00:00:00Z', to: '2026-12-02T00:00:00Z' },
-          config,
-          detectors,
-          ...(pool ? { analyzeParallel: async (item: WorkItem) => (await delay(), pool.analyze(item)) } : {}),
-        });
-        assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
-        assert.is(result.summary?.objects.analyzed, fleet.trail.objects.size);
-        const stored: Finding[] = await queryFindings(h.store.client, LOCAL_TABLES.findings, { detector: DETECTOR, limit: 10_000 }, []);
-        assert.equal(stored.map((f) => f.id).sort(), expectedIds, `variant ${JSON.stringify(variant)}`);
-        assert.is(result.summary?.findings.byDetector[DETECTOR], expectedIds.length);
+        const folder = join(h.dir, 'trail');
+        await writeTrail(fleet, folder);
+        const rangesFile = join(h.dir, 'ip-ranges.json');
+        await writeFile(rangesFile, FLEET_IP_RANGES);
+        const sources = { awsIpRangesFile: rangesFile };
+        const detectors = await loadDetectors(sources);
+        const config = {
+          ...DEFAULT_CONFIG,
+          settleSeconds: 0,
+          initialLookbackHours: null,
+          batchMaxObjects: variant.batch,
+          mapConcurrency: 8,
+        };
+        const pool =
+          variant.threads > 0
+            ? createAnalyzePool(
+                {
+                  trail: folder,
+                  clientConfig: h.store.clientConfig,
+                  config: { readConcurrency: 4, writeConcurrency: 8 },
+                  sources,
+                },
+                variant.threads,
+              )
+            : undefined;
+        // Work items finish in a random order: each waits a random moment before it starts.
+        const delay = () => new Promise((resolve) => setTimeout(resolve, variant.shuffle ? rng.int(0, 8) : 0));
+        try {
+          const trail = new FolderTrail(folder);
+          const result = await h.run({
+            lister: trail,
+            reader: trail,
+            input: { mode: 'backfill', from: '2026-11-29T00:00:00Z', to: '2026-12-02T00:00:00Z' },
+            config,
+            detectors,
+            ...(pool ? { analyzeParallel: async (item: WorkItem) => (await delay(), pool.analyze(item)) } : {}),
+          });
+          assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
+          assert.is(result.summary?.objects.analyzed, fleet.trail.objects.size);
+          const stored: Finding[] = await queryFindings(
+            h.store.client,
+            LOCAL_TABLES.findings,
+            { detector: DETECTOR, limit: 10_000 },
+            [],
+          );
+          assert.equal(stored.map((f) => f.id).sort(), expectedIds, `variant ${JSON.stringify(variant)}`);
+          assert.is(result.summary?.findings.byDetector[DETECTOR], expectedIds.length);
+        } finally {
+          await pool?.close();
+        }
       } finally {
-        await pool?.close();
+        await h.close();
       }
-    } finally {
-      await h.close();
     }
-  }
-});
+  },
+);
 
 order.run();

@@ -68,7 +68,10 @@ function drawTimeline(seed: number, rng: Rng, mode: keyof typeof MODES): Timelin
   const trail = new TimelineTrail();
   const eventIdOf = new Map<string, string>();
   const trailPrefix = rng.pick(['', 'logs']);
-  const scopes = rng.shuffle(ACCOUNTS).slice(0, rng.int(1, 2)).map((scope) => ({ ...scope, trailPrefix }));
+  const scopes = rng
+    .shuffle(ACCOUNTS)
+    .slice(0, rng.int(1, 2))
+    .map((scope) => ({ ...scope, trailPrefix }));
   const regions = rng.shuffle(REGIONS).slice(0, rng.int(1, 2));
   const start = Date.parse(`${rng.pick(MONTH_ENDS)}T00:00:00Z`) + rng.int(20 * 60, 23 * 60 + 40) * MINUTE;
   const stamps = rng.int(24, 80); // 2 to 6.7 hours of 5-minute stamps: always across midnight
@@ -77,10 +80,19 @@ function drawTimeline(seed: number, rng: Rng, mode: keyof typeof MODES): Timelin
   const add = (scope: TrailScope, region: string, stamp: number, lastModified: number, visibleAt: number) => {
     const key = buildLogKey(scope, region, new Date(stamp), `${rng.id(12)}${serial++}`);
     let body: Buffer;
-    if (rng.chance(0.02)) body = Buffer.from('not a log'); // poison: Analyze reports it, the batch still reports
+    if (rng.chance(0.02))
+      body = Buffer.from('not a log'); // poison: Analyze reports it, the batch still reports
     else {
       const eventID = `evt-${seed}-${serial}`;
-      const record = { eventVersion: '1.09', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', eventID, eventTime: new Date(stamp).toISOString(), awsRegion: region, recipientAccountId: scope.account };
+      const record = {
+        eventVersion: '1.09',
+        eventSource: 'cloudtrail.amazonaws.com',
+        eventName: 'StopLogging',
+        eventID,
+        eventTime: new Date(stamp).toISOString(),
+        awsRegion: region,
+        recipientAccountId: scope.account,
+      };
       body = Buffer.from(JSON.stringify({ Records: [record] }));
       eventIdOf.set(key, eventID);
     }
@@ -94,7 +106,11 @@ function drawTimeline(seed: number, rng: Rng, mode: keyof typeof MODES): Timelin
         const files = rng.chance(0.08) ? 0 : rng.chance(0.75) ? 1 : rng.int(2, 4); // several files may share a stamp
         for (let f = 0; f < files; f++) {
           // Mostly within 40 minutes, sometimes an hour or two, rarely up to 12 hours.
-          const delay = rng.chance(0.9) ? rng.int(0, 40 * 60) : rng.chance(0.7) ? rng.int(40 * 60, 3 * 3600) : rng.int(3 * 3600, 12 * 3600);
+          const delay = rng.chance(0.9)
+            ? rng.int(0, 40 * 60)
+            : rng.chance(0.7)
+              ? rng.int(40 * 60, 3 * 3600)
+              : rng.int(3 * 3600, 12 * 3600);
           let lastModified = stamp + delay * 1000;
           let visibleAt = lastModified + rng.int(0, 120) * 1000;
           // A sync that lags: the file appears hours after its S3 time.
@@ -118,11 +134,26 @@ function drawTimeline(seed: number, rng: Rng, mode: keyof typeof MODES): Timelin
       add(scope, region, stamp - (stamp % (5 * MINUTE)), copiedAt - rng.int(0, 60) * 1000, copiedAt);
     }
   }
-  return { seed, trailPrefix, trail, accounts: scopes.map((s) => s.account), eventIdOf, firstRun: start + rng.int(0, 30) * MINUTE, lastVisible };
+  return {
+    seed,
+    trailPrefix,
+    trail,
+    accounts: scopes.map((s) => s.account),
+    eventIdOf,
+    firstRun: start + rng.int(0, 30) * MINUTE,
+    lastVisible,
+  };
 }
 
 type Fate = 'ok' | 'narrowed' | 'plan-crash' | 'items-fail' | 'crash-before-publish' | 'publish-crash' | 'uncorrelated';
-const FAILURES: Fate[] = ['plan-crash', 'items-fail', 'items-fail', 'crash-before-publish', 'publish-crash', 'uncorrelated'];
+const FAILURES: Fate[] = [
+  'plan-crash',
+  'items-fail',
+  'items-fail',
+  'crash-before-publish',
+  'publish-crash',
+  'uncorrelated',
+];
 
 interface RunRecord {
   index: number;
@@ -198,7 +229,14 @@ class Simulation {
 
   /** One scheduled run at `clock`; returns whether it was complete. */
   async run(clock: number, fate: Fate, overlap: boolean): Promise<boolean> {
-    const record: RunRecord = { index: this.records.length, runId: `run-${String(this.records.length).padStart(4, '0')}`, fate, read: new Set(), recorded: new Set(), published: false };
+    const record: RunRecord = {
+      index: this.records.length,
+      runId: `run-${String(this.records.length).padStart(4, '0')}`,
+      fate,
+      read: new Set(),
+      recorded: new Set(),
+      published: false,
+    };
     this.records.push(record);
     const { trail } = this.timeline;
     trail.now = new Date(clock);
@@ -206,10 +244,18 @@ class Simulation {
     const store = this.store(record);
     // A key read again after a run recorded it was analysed twice.
     const recordedBefore = new Set(this.recordedBy.keys());
-    const input = fate === 'narrowed' ? { mode: 'scheduled' as const, accounts: [this.rng.pick(this.timeline.accounts)] } : { mode: 'scheduled' as const };
+    const input =
+      fate === 'narrowed'
+        ? { mode: 'scheduled' as const, accounts: [this.rng.pick(this.timeline.accounts)] }
+        : { mode: 'scheduled' as const };
     let plan: Awaited<ReturnType<typeof planRun>>;
     try {
-      plan = await planRun({ lister: trail, runs: store, now }, { ...this.config, trailPrefix: this.timeline.trailPrefix }, input, record.runId);
+      plan = await planRun(
+        { lister: trail, runs: store, now },
+        { ...this.config, trailPrefix: this.timeline.trailPrefix },
+        input,
+        record.runId,
+      );
     } catch (error) {
       if (fate !== 'plan-crash') throw error;
       return false;
@@ -218,20 +264,43 @@ class Simulation {
     if (overlap) await this.run(clock + MINUTE, 'ok', false);
     trail.now = new Date(clock);
     let batches = this.rng.shuffle(plan.batches); // work items finish in any order
-    if (fate === 'items-fail' || fate === 'crash-before-publish') batches = batches.slice(0, this.rng.int(0, Math.max(0, batches.length - 1)));
-    const ports: AnalyzePorts = { runs: store, reader: trail, findings: this.findings, aggregates: new MemoryAggregateStore(), now };
+    if (fate === 'items-fail' || fate === 'crash-before-publish')
+      batches = batches.slice(0, this.rng.int(0, Math.max(0, batches.length - 1)));
+    const ports: AnalyzePorts = {
+      runs: store,
+      reader: trail,
+      findings: this.findings,
+      aggregates: new MemoryAggregateStore(),
+      now,
+    };
     for (const batch of batches) {
-      await analyzeWorkItem(ports, { detectors: [deletingLogs], readConcurrency: 4, writeConcurrency: 4 }, { runId: record.runId, batch });
+      await analyzeWorkItem(
+        ports,
+        { detectors: [deletingLogs], readConcurrency: 4, writeConcurrency: 4 },
+        { runId: record.runId, batch },
+      );
       for (const key of await this.runs.getManifestBatch(record.runId, batch)) {
-        if (recordedBefore.has(key)) this.problems.push(`${key} read again by ${record.runId} after ${this.records[this.recordedBy.get(key)!]!.runId} recorded it`);
+        if (recordedBefore.has(key))
+          this.problems.push(
+            `${key} read again by ${record.runId} after ${this.records[this.recordedBy.get(key)!]!.runId} recorded it`,
+          );
         record.read.add(key);
       }
     }
     if (fate === 'crash-before-publish') return false;
     try {
-      const summary = await publishRun({ runs: store, findings: this.findings, metrics: this.metrics, now }, { namespace: 'TrailAuditor', detectorIds: [deletingLogs.meta.id] }, record.runId, fate !== 'uncorrelated');
+      const summary = await publishRun(
+        { runs: store, findings: this.findings, metrics: this.metrics, now },
+        { namespace: 'TrailAuditor', detectorIds: [deletingLogs.meta.id] },
+        record.runId,
+        fate !== 'uncorrelated',
+      );
       record.published = true;
-      if (fate === 'ok' || fate === 'narrowed') assert.ok(summary.complete, `seed ${this.timeline.seed}: ${record.runId} analysed every work item but is not complete`);
+      if (fate === 'ok' || fate === 'narrowed')
+        assert.ok(
+          summary.complete,
+          `seed ${this.timeline.seed}: ${record.runId} analysed every work item but is not complete`,
+        );
       return summary.complete && fate === 'ok' && !this.runs.plans.get(record.runId)?.deferredTo;
     } catch (error) {
       if (fate !== 'publish-crash') throw error;
@@ -248,7 +317,8 @@ async function simulate(timeline: Timeline, config: AuditConfig, rng: Rng): Prom
   for (let done = false; !done; ) {
     const closing = clock > timeline.lastVisible;
     let fate: Fate = 'ok';
-    if (!closing && (rng.chance(0.25) || (failStreak > 0 && rng.chance(0.5)))) fate = rng.chance(0.2) ? 'narrowed' : rng.pick(FAILURES);
+    if (!closing && (rng.chance(0.25) || (failStreak > 0 && rng.chance(0.5))))
+      fate = rng.chance(0.2) ? 'narrowed' : rng.pick(FAILURES);
     failStreak = fate === 'ok' || fate === 'narrowed' ? 0 : failStreak + 1;
     // Runs overlap only where two can: deployed, with the lease; locally the store's lock forbids it.
     const overlap = config.scheduleLeaseMinutes > 0 && !closing && rng.chance(0.1);
@@ -276,11 +346,16 @@ for (const mode of ['deployed', 'local'] as const) {
 
       const never = all.filter((key) => !sim.recordedBy.has(key));
       const byRuns = new Map<string, string[]>();
-      for (const run of sim.records) for (const key of run.recorded) byRuns.set(key, [...(byRuns.get(key) ?? []), run.runId]);
-      const twice = [...byRuns].filter(([, ids]) => ids.length > 1).map(([key, ids]) => `${key} recorded by ${ids.join(', ')}`);
+      for (const run of sim.records)
+        for (const key of run.recorded) byRuns.set(key, [...(byRuns.get(key) ?? []), run.runId]);
+      const twice = [...byRuns]
+        .filter(([, ids]) => ids.length > 1)
+        .map(([key, ids]) => `${key} recorded by ${ids.join(', ')}`);
       // Recorded only what a reported work item read, and nothing when correlation did not complete.
       const unread = sim.records.flatMap((run) =>
-        [...run.recorded].filter((key) => !run.read.has(key) || run.fate === 'uncorrelated').map((key) => `${key} recorded by ${run.runId} (${run.fate}) unread`),
+        [...run.recorded]
+          .filter((key) => !run.read.has(key) || run.fate === 'uncorrelated')
+          .map((key) => `${key} recorded by ${run.runId} (${run.fate}) unread`),
       );
       const message = `${mode} seed ${seed} (replay: SCALE_SEED=${seed} SCALE_TIMELINES=1)`;
       assert.equal(
@@ -290,23 +365,39 @@ for (const mode of ['deployed', 'local'] as const) {
       );
       // One finding per log object's event, stored once, counted once across every run's metrics
       // (the findings of runs that never published counted where they were stored).
-      assert.equal([...sim.findings.items.values()].map((f) => f.eventID).sort(), [...timeline.eventIdOf.values()].sort(), `${message}: findings`);
-      const published = sim.metrics.published.reduce((sum, p) => sum + (p.data.find((d) => d.name === ANOMALIES_METRIC && !d.dimensions)?.value ?? 0), 0);
+      assert.equal(
+        [...sim.findings.items.values()].map((f) => f.eventID).sort(),
+        [...timeline.eventIdOf.values()].sort(),
+        `${message}: findings`,
+      );
+      const published = sim.metrics.published.reduce(
+        (sum, p) => sum + (p.data.find((d) => d.name === ANOMALIES_METRIC && !d.dimensions)?.value ?? 0),
+        0,
+      );
       const silent = new Set(sim.records.filter((r) => !r.published).map((r) => r.runId));
       const unpublished = [...sim.findings.items.values()].filter((f) => silent.has(f.runId)).length;
-      assert.is(published + unpublished, sim.findings.items.size, `${message}: AnomaliesDetected over all runs vs findings stored`);
+      assert.is(
+        published + unpublished,
+        sim.findings.items.size,
+        `${message}: AnomaliesDetected over all runs vs findings stored`,
+      );
 
       totals.objects += all.length;
       totals.runs += sim.records.length;
       totals.failed += sim.records.filter((r) => r.fate !== 'ok' && r.fate !== 'narrowed').length;
       totals.deferred += [...sim.runs.plans.values()].filter((p) => p.deferredTo).length;
-      totals.redone += sim.records.filter((r) => r.fate !== 'ok' && r.fate !== 'narrowed').reduce((n, r) => n + [...r.read].filter((k) => !r.recorded.has(k)).length, 0);
+      totals.redone += sim.records
+        .filter((r) => r.fate !== 'ok' && r.fate !== 'narrowed')
+        .reduce((n, r) => n + [...r.read].filter((k) => !r.recorded.has(k)).length, 0);
     }
     // The timelines did exercise failures, re-analysis and (deployed) overlapping runs.
     assert.ok(totals.failed > TIMELINES, `only ${totals.failed} failed runs`);
     assert.ok(totals.redone > 0, 'no object read by a failed run was taken again');
     if (config.scheduleLeaseMinutes > 0) assert.ok(totals.deferred > 0, 'no run found another holding the lease');
-    if (process.env.SCALE_VERBOSE) console.log(`  ${mode}: ${TIMELINES} timelines, ${totals.objects} objects, ${totals.runs} runs (${totals.failed} failed, ${totals.deferred} deferred to a lease holder), ${totals.redone} reads redone after a failure`);
+    if (process.env.SCALE_VERBOSE)
+      console.log(
+        `  ${mode}: ${TIMELINES} timelines, ${totals.objects} objects, ${totals.runs} runs (${totals.failed} failed, ${totals.deferred} deferred to a lease holder), ${totals.redone} reads redone after a failure`,
+      );
   });
 }
 

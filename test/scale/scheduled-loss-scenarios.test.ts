@@ -35,7 +35,15 @@ async function harness() {
     /** Writes a log file stamped `stamp` whose mtime is `mtime`; returns its key. */
     async put(stamp: Date, mtime: Date): Promise<string> {
       const key = buildLogKey(scope, 'us-east-1', stamp, `file${serial++}`);
-      const record = { eventVersion: '1.09', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', eventID: `evt-${key}`, eventTime: stamp.toISOString(), awsRegion: 'us-east-1', recipientAccountId: scope.account };
+      const record = {
+        eventVersion: '1.09',
+        eventSource: 'cloudtrail.amazonaws.com',
+        eventName: 'StopLogging',
+        eventID: `evt-${key}`,
+        eventTime: stamp.toISOString(),
+        awsRegion: 'us-east-1',
+        recipientAccountId: scope.account,
+      };
       const path = join(trail.dir, ...key.split('/'));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, gzipSync(JSON.stringify({ Records: [record] })));
@@ -71,21 +79,24 @@ async function harness() {
 
 const scenarios = suite('scheduled local runs over files that mtimes misplace');
 
-scenarios('a file that a sync brings after a run, with an S3 time before that run, is analysed by the next run', async () => {
-  const h = await harness();
-  try {
-    const t0 = new Date('2026-11-30T12:00:00Z');
-    const early = await h.put(new Date(t0.getTime() - minutes(60)), new Date(t0.getTime() - minutes(55)));
-    assert.equal((await h.audit(t0)).analysed, [early]);
-    // Delivered to S3 at 11:52 (the file's mtime after `aws s3 sync`), before the first run's
-    // checkpoint (11:55 with the 5-minute settle), but synced only at 12:20.
-    const late = await h.put(new Date(t0.getTime() - minutes(15)), new Date(t0.getTime() - minutes(8)));
-    assert.equal((await h.audit(new Date(t0.getTime() + minutes(20)))).analysed, [late]);
-    assert.equal((await h.audit(new Date(t0.getTime() + minutes(40)))).analysed, []);
-  } finally {
-    await h.close();
-  }
-});
+scenarios(
+  'a file that a sync brings after a run, with an S3 time before that run, is analysed by the next run',
+  async () => {
+    const h = await harness();
+    try {
+      const t0 = new Date('2026-11-30T12:00:00Z');
+      const early = await h.put(new Date(t0.getTime() - minutes(60)), new Date(t0.getTime() - minutes(55)));
+      assert.equal((await h.audit(t0)).analysed, [early]);
+      // Delivered to S3 at 11:52 (the file's mtime after `aws s3 sync`), before the first run's
+      // checkpoint (11:55 with the 5-minute settle), but synced only at 12:20.
+      const late = await h.put(new Date(t0.getTime() - minutes(15)), new Date(t0.getTime() - minutes(8)));
+      assert.equal((await h.audit(new Date(t0.getTime() + minutes(20)))).analysed, [late]);
+      assert.equal((await h.audit(new Date(t0.getTime() + minutes(40)))).analysed, []);
+    } finally {
+      await h.close();
+    }
+  },
+);
 
 scenarios('a file with an old mtime and a recent stamp is analysed', async () => {
   const h = await harness();
@@ -100,23 +111,27 @@ scenarios('a file with an old mtime and a recent stamp is analysed', async () =>
   }
 });
 
-scenarios('a folder copied in just before the first run is analysed, once, with no hint about the key layout', async () => {
-  const h = await harness();
-  try {
-    const t0 = new Date('2026-11-30T12:00:00Z');
-    // Stamps from 2017 (a copied sample), mtimes the copy's: all inside the old 5-minute settle window.
-    const copied: string[] = [];
-    for (let i = 0; i < 3; i++) copied.push(await h.put(new Date(Date.UTC(2017, 10, 28, 19, 5 * i)), new Date(t0.getTime() - minutes(1))));
-    const first = await h.audit(t0);
-    assert.equal(first.analysed.sort(), copied.sort());
-    assert.not.match(first.text, 'no log objects found');
-    // Later runs leave them alone, and say there is nothing new rather than blaming the layout.
-    const later = await h.audit(new Date(t0.getTime() + minutes(30)));
-    assert.equal(later.analysed, []);
-    assert.match(later.text, 'nothing new since the last scheduled run');
-  } finally {
-    await h.close();
-  }
-});
+scenarios(
+  'a folder copied in just before the first run is analysed, once, with no hint about the key layout',
+  async () => {
+    const h = await harness();
+    try {
+      const t0 = new Date('2026-11-30T12:00:00Z');
+      // Stamps from 2017 (a copied sample), mtimes the copy's: all inside the old 5-minute settle window.
+      const copied: string[] = [];
+      for (let i = 0; i < 3; i++)
+        copied.push(await h.put(new Date(Date.UTC(2017, 10, 28, 19, 5 * i)), new Date(t0.getTime() - minutes(1))));
+      const first = await h.audit(t0);
+      assert.equal(first.analysed.sort(), copied.sort());
+      assert.not.match(first.text, 'no log objects found');
+      // Later runs leave them alone, and say there is nothing new rather than blaming the layout.
+      const later = await h.audit(new Date(t0.getTime() + minutes(30)));
+      assert.equal(later.analysed, []);
+      assert.match(later.text, 'nothing new since the last scheduled run');
+    } finally {
+      await h.close();
+    }
+  },
+);
 
 scenarios.run();

@@ -2,7 +2,13 @@ import { createRequire } from 'node:module';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CORRELATION_SHARDS } from '../../functions/core/correlation.ts';
-import { DEFINITION_PLACEHOLDERS, placeholdersIn, readDefinition, substitute, TASK_STATES } from '../../functions/core/definition.ts';
+import {
+  DEFINITION_PLACEHOLDERS,
+  placeholdersIn,
+  readDefinition,
+  substitute,
+  TASK_STATES,
+} from '../../functions/core/definition.ts';
 
 // asl-validator is CommonJS without types.
 const require = createRequire(import.meta.url);
@@ -25,11 +31,16 @@ interface Machine {
 }
 
 const text = readDefinition();
-const dummyArns = Object.fromEntries(DEFINITION_PLACEHOLDERS.map((name) => [name, `arn:aws:lambda:eu-west-1:123456789012:function:${name}`]));
+const dummyArns = Object.fromEntries(
+  DEFINITION_PLACEHOLDERS.map((name) => [name, `arn:aws:lambda:eu-west-1:123456789012:function:${name}`]),
+);
 const machine = () => JSON.parse(substitute(text, dummyArns)) as Machine;
 
 /** Every state with its path and the Map states it sits in (outermost first). */
-function walk(states: Record<string, State>, enclosing: { name: string; state: State }[] = []): { name: string; state: State; enclosing: { name: string; state: State }[] }[] {
+function walk(
+  states: Record<string, State>,
+  enclosing: { name: string; state: State }[] = [],
+): { name: string; state: State; enclosing: { name: string; state: State }[] }[] {
   return Object.entries(states).flatMap(([name, state]) => {
     const inner = state.ItemProcessor ?? state.Iterator;
     return [{ name, state, enclosing }, ...(inner ? walk(inner.States, [...enclosing, { name, state }]) : [])];
@@ -61,14 +72,19 @@ test('every Task retries, and retries the Lambda service errors', () => {
   for (const { name, state } of walk(machine().States).filter((s) => s.state.Type === 'Task')) {
     assert.ok(state.Retry && state.Retry.length > 0, `${name} has no Retry`);
     const retried = state.Retry!.filter((r) => (r.MaxAttempts ?? 3) > 0).flatMap((r) => r.ErrorEquals);
-    assert.ok(retried.includes('Lambda.ServiceException') || retried.includes('States.ALL'), `${name} does not retry Lambda service errors`);
+    assert.ok(
+      retried.includes('Lambda.ServiceException') || retried.includes('States.ALL'),
+      `${name} does not retry Lambda service errors`,
+    );
   }
 });
 
 test('every Task has a Catch or sits inside a Map whose Catch covers States.ALL', () => {
   for (const { name, state, enclosing } of walk(machine().States).filter((s) => s.state.Type === 'Task')) {
     const own = state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL'));
-    const byMap = enclosing.some((outer) => outer.state.Type === 'Map' && outer.state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')));
+    const byMap = enclosing.some(
+      (outer) => outer.state.Type === 'Map' && outer.state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')),
+    );
     assert.ok(own || byMap, `${name} failures are not caught`);
   }
 });
@@ -93,14 +109,25 @@ test('Correlate runs after the Analyze Map, succeeded or not, once per shard, th
   const states = machine().States;
   assert.is(states.AnalyzeObjects!.Next, 'CorrelationShards');
   assert.is(states.AnalyzeObjects!.Catch![0]!.Next, 'CorrelationShards');
-  assert.equal(states.CorrelationShards!.Parameters, { 'shards.$': `States.ArrayRange(0, ${CORRELATION_SHARDS - 1}, 1)` });
+  assert.equal(states.CorrelationShards!.Parameters, {
+    'shards.$': `States.ArrayRange(0, ${CORRELATION_SHARDS - 1}, 1)`,
+  });
   const map = states.CorrelateKeys!;
   assert.is(map.ItemsPath, '$.correlation.shards');
   assert.equal(map.ItemSelector, { 'runId.$': '$.plan.runId', 'shard.$': '$$.Map.Item.Value' });
   assert.is(map.Next, 'Correlated');
-  assert.equal(map.Catch!.map((c) => [c.ErrorEquals, c.Next]), [[['States.ALL'], 'CorrelateFailed']]);
-  assert.equal([states.Correlated!.Result, states.Correlated!.ResultPath, states.Correlated!.Next], [true, '$.correlated', 'Publish']);
-  assert.equal([states.CorrelateFailed!.Result, states.CorrelateFailed!.ResultPath, states.CorrelateFailed!.Next], [false, '$.correlated', 'Publish']);
+  assert.equal(
+    map.Catch!.map((c) => [c.ErrorEquals, c.Next]),
+    [[['States.ALL'], 'CorrelateFailed']],
+  );
+  assert.equal(
+    [states.Correlated!.Result, states.Correlated!.ResultPath, states.Correlated!.Next],
+    [true, '$.correlated', 'Publish'],
+  );
+  assert.equal(
+    [states.CorrelateFailed!.Result, states.CorrelateFailed!.ResultPath, states.CorrelateFailed!.Next],
+    [false, '$.correlated', 'Publish'],
+  );
   assert.equal(states.Publish!.Parameters, { 'runId.$': '$.plan.runId', 'correlated.$': '$.correlated' });
 });
 

@@ -33,10 +33,15 @@ export function splitCondition(condition: string): { search: string; aggregation
 export function parseAggregation(text: string, condition: string): SigmaAggregation {
   const where = `condition '${condition}'`;
   if (/^near\b/i.test(text)) {
-    throw new SigmaRuleError(`${where}: 'near' (Sigma 1 temporal proximity) is not supported; write a Sigma correlation rule of type temporal`);
+    throw new SigmaRuleError(
+      `${where}: 'near' (Sigma 1 temporal proximity) is not supported; write a Sigma correlation rule of type temporal`,
+    );
   }
   const match = AGGREGATION.exec(text);
-  if (!match) throw new SigmaRuleError(`${where}: cannot read aggregation '| ${text}' (expected '| count([field]) [by field[, field]] > N')`);
+  if (!match)
+    throw new SigmaRuleError(
+      `${where}: cannot read aggregation '| ${text}' (expected '| count([field]) [by field[, field]] > N')`,
+    );
   const [, fn = '', fieldText = '', byText, op = '', count = ''] = match;
   if (fn.toLowerCase() !== 'count') {
     throw new SigmaRuleError(`${where}: aggregation function '${fn}' is not supported (only count() and count(field))`);
@@ -54,7 +59,8 @@ export function parseAggregation(text: string, condition: string): SigmaAggregat
 
 /** K checked against the bounds an aggregate can hold. */
 export function checkedThreshold(threshold: number, where: string): number {
-  if (!Number.isSafeInteger(threshold) || threshold < 1) throw new SigmaRuleError(`${where}: the threshold must be a whole number`);
+  if (!Number.isSafeInteger(threshold) || threshold < 1)
+    throw new SigmaRuleError(`${where}: the threshold must be a whole number`);
   if (threshold > MAX_WINDOW_THRESHOLD) {
     throw new SigmaRuleError(
       `${where}: a threshold of ${threshold} events is over this engine's bound of ${MAX_WINDOW_THRESHOLD} (aggregates stay bounded)`,
@@ -76,7 +82,9 @@ export function parseTimespan(value: unknown, name: string): number {
   const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
   if (ms <= 0) throw new SigmaRuleError(`'${name}: ${String(value)}' must be longer than zero`);
   if (ms > MAX_WINDOW_MS) {
-    throw new SigmaRuleError(`'${name}: ${String(value)}' is longer than ${MAX_WINDOW_MS / 3_600_000}h, the longest window the correlation stage keeps`);
+    throw new SigmaRuleError(
+      `'${name}: ${String(value)}' is longer than ${MAX_WINDOW_MS / 3_600_000}h, the longest window the correlation stage keeps`,
+    );
   }
   return ms;
 }

@@ -133,7 +133,8 @@ class Parser {
     const following = this.peek();
     if (following?.kind === 'word' && following.text.toLowerCase() === 'of') return this.parseOf(token.text);
     if (KEYWORDS.has(word)) throw this.error(`expected a selection name, found keyword '${token.text}'`);
-    if (token.text.includes('*')) throw this.error(`wildcard name '${token.text}' is only valid after '1 of' or 'all of'`);
+    if (token.text.includes('*'))
+      throw this.error(`wildcard name '${token.text}' is only valid after '1 of' or 'all of'`);
     return { type: 'selection', name: token.text };
   }
 
@@ -146,8 +147,13 @@ class Parser {
     const target = this.next();
     if (target?.kind !== 'word') throw this.error(`expected a name pattern or 'them' after '${quantifierText} of'`);
     const lower = target.text.toLowerCase();
-    if (lower !== THEM && KEYWORDS.has(lower)) throw this.error(`expected a name pattern or 'them', found keyword '${target.text}'`);
-    return { type: 'of', quantifier: quantifier === 'all' ? 'all' : 'one', target: lower === THEM ? THEM : target.text };
+    if (lower !== THEM && KEYWORDS.has(lower))
+      throw this.error(`expected a name pattern or 'them', found keyword '${target.text}'`);
+    return {
+      type: 'of',
+      quantifier: quantifier === 'all' ? 'all' : 'one',
+      target: lower === THEM ? THEM : target.text,
+    };
   }
 
   private acceptKeyword(keyword: string): boolean {

@@ -93,7 +93,8 @@ export function fieldProblem(use: FieldUse): string | undefined {
   if (deeper.length === 0 && inner !== 'scalar' && use.stringMatch) {
     return `'userIdentity.${second}' is an object in CloudTrail records: a string value or modifier never matches it`;
   }
-  if (deeper.length > 0 && inner === 'scalar') return `'userIdentity.${second}' is a single value: it has no field '${deeper.join('.')}'`;
+  if (deeper.length > 0 && inner === 'scalar')
+    return `'userIdentity.${second}' is a single value: it has no field '${deeper.join('.')}'`;
   return undefined;
 }
 

@@ -71,7 +71,10 @@ export async function loadSigmaFolder(folder: string, options: SigmaLoadOptions 
     try {
       documents = parseSigmaYaml(await readFile(file, 'utf8'), file);
     } catch (error) {
-      refused.push({ file, reason: error instanceof RuleLoadError ? error.reason : `cannot read file (${messageOf(error)})` });
+      refused.push({
+        file,
+        reason: error instanceof RuleLoadError ? error.reason : `cannot read file (${messageOf(error)})`,
+      });
       continue;
     }
     const candidates = documents.filter((doc) => logsourceMismatch(doc) === undefined || isCorrelation(doc));
@@ -80,7 +83,10 @@ export async function loadSigmaFolder(folder: string, options: SigmaLoadOptions 
       continue;
     }
     if (documents.some((doc) => isMap(doc) && 'action' in doc)) {
-      refused.push({ file, reason: "Sigma 1 rule collections with 'action: global' are not supported; write each rule whole" });
+      refused.push({
+        file,
+        reason: "Sigma 1 rule collections with 'action: global' are not supported; write each rule whole",
+      });
       continue;
     }
     candidates.forEach((doc) => {
@@ -100,7 +106,8 @@ export async function loadSigmaFolder(folder: string, options: SigmaLoadOptions 
   const result = link(entries, refused);
   if (options.strict && refused.length > 0) {
     const [first] = refused;
-    const more = refused.length > 1 ? ` (and ${refused.length - 1} more refused rule${refused.length > 2 ? 's' : ''})` : '';
+    const more =
+      refused.length > 1 ? ` (and ${refused.length - 1} more refused rule${refused.length > 2 ? 's' : ''})` : '';
     throw new RuleLoadError(first!.file, `${first!.reason}${more}`);
   }
   return { ...result, ignored, refused };
@@ -113,7 +120,10 @@ export async function loadSigmaFolder(folder: string, options: SigmaLoadOptions 
  *
  * @throws {RuleLoadError}
  */
-export async function loadSigmaRules(folder: string, options: SigmaLoadOptions = { strict: true }): Promise<Detector[]> {
+export async function loadSigmaRules(
+  folder: string,
+  options: SigmaLoadOptions = { strict: true },
+): Promise<Detector[]> {
   return (await loadSigmaFolder(folder, { strict: options.strict ?? true })).detectors;
 }
 
@@ -122,7 +132,8 @@ function link(entries: Entry[], refused: RefusedSigmaRule[]): Pick<SigmaFolder, 
   const byHandle = new Map<string, SigmaBaseRule>();
   for (const entry of entries) {
     if (entry.kind !== 'rule') continue;
-    for (const handle of [entry.rule.name, entry.rule.sigmaId]) if (handle && !byHandle.has(handle)) byHandle.set(handle, entry.rule);
+    for (const handle of [entry.rule.name, entry.rule.sigmaId])
+      if (handle && !byHandle.has(handle)) byHandle.set(handle, entry.rule);
   }
   const built: { file: string; label: string; detector: Detector; rules: SigmaBaseRule[] }[] = [];
   const silenced = new Set<SigmaBaseRule>();
@@ -151,7 +162,10 @@ function link(entries: Entry[], refused: RefusedSigmaRule[]): Pick<SigmaFolder, 
     if (detector.kind === 'stateless' && own && silenced.has(own) && !generated.has(own)) continue;
     const taken = fileById.get(detector.meta.id);
     if (taken !== undefined) {
-      refused.push({ file, reason: `${label}duplicate detector id '${detector.meta.id}': already used by ${taken}; give the rule a distinct title` });
+      refused.push({
+        file,
+        reason: `${label}duplicate detector id '${detector.meta.id}': already used by ${taken}; give the rule a distinct title`,
+      });
       continue;
     }
     fileById.set(detector.meta.id, file);

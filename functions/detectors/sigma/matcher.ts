@@ -13,7 +13,20 @@ type ValueTest = (value: unknown) => boolean;
  * `fieldref` compares with another field of the same record; `exists` tests presence; `cidr`
  * matches addresses in a network; `cased` makes a plain value case-sensitive.
  */
-const SUPPORTED_MODIFIERS = new Set(['contains', 'startswith', 'endswith', 'all', 're', 'i', 'm', 's', 'fieldref', 'exists', 'cidr', 'cased']);
+const SUPPORTED_MODIFIERS = new Set([
+  'contains',
+  'startswith',
+  'endswith',
+  'all',
+  're',
+  'i',
+  'm',
+  's',
+  'fieldref',
+  'exists',
+  'cidr',
+  'cased',
+]);
 
 /**
  * Modifiers the Sigma specification defines but this engine does not implement. Named apart from
@@ -117,7 +130,8 @@ function compileField(selection: string, key: string, value: unknown, uses: Fiel
   }
   const path = spec.path;
   if (spec.exists) {
-    if (values.length !== 1 || typeof values[0] !== 'boolean') throw new SigmaRuleError(`modifier 'exists' takes true or false ${where}`);
+    if (values.length !== 1 || typeof values[0] !== 'boolean')
+      throw new SigmaRuleError(`modifier 'exists' takes true or false ${where}`);
     const wanted = values[0];
     // Present means present with any value, JSON null included; absent means no value on any path.
     return (record) => someValueAt(record, path, 0, (candidate) => candidate !== undefined) === wanted;
@@ -177,7 +191,9 @@ const COMPARE_BY_POSITION: Readonly<Record<Position, (text: string, wanted: stri
 function parseFieldKey(selection: string, key: string): FieldSpec {
   const [field = '', ...modifiers] = key.split('|');
   if (field === '') {
-    throw new SigmaRuleError(`keyword selection '${selection}' (modifiers without a field name: '${key}') is not supported`);
+    throw new SigmaRuleError(
+      `keyword selection '${selection}' (modifiers without a field name: '${key}') is not supported`,
+    );
   }
   const where = `on field ${field} in selection '${selection}'`;
   const path = field.split('.');
@@ -189,7 +205,8 @@ function parseFieldKey(selection: string, key: string): FieldSpec {
       const why = UNSUPPORTED_WHY[modifier];
       throw new SigmaRuleError(`unsupported modifier '${modifier}' ${where}${why ? ` (${why})` : ''}`);
     }
-    if (!SUPPORTED_MODIFIERS.has(modifier)) throw new SigmaRuleError(`unknown modifier '${modifier || '(empty)'}' ${where}`);
+    if (!SUPPORTED_MODIFIERS.has(modifier))
+      throw new SigmaRuleError(`unknown modifier '${modifier || '(empty)'}' ${where}`);
     if (seen.has(modifier)) throw new SigmaRuleError(`modifier '${modifier}' repeated ${where}`);
     seen.add(modifier);
     if (modifier === 'all') spec.all = true;
@@ -210,12 +227,14 @@ function parseFieldKey(selection: string, key: string): FieldSpec {
     }
   }
   const kinds = (['re', 'fieldref', 'exists', 'cidr'] as const).filter((kind) => seen.has(kind));
-  if (kinds.length > 1) throw new SigmaRuleError(`modifiers '${kinds[0]}' and '${kinds[1]}' cannot be combined ${where}`);
+  if (kinds.length > 1)
+    throw new SigmaRuleError(`modifiers '${kinds[0]}' and '${kinds[1]}' cannot be combined ${where}`);
   const kind = kinds[0];
   if (kind && kind !== 'fieldref' && spec.position !== 'exact') {
     throw new SigmaRuleError(`modifiers '${kind}' and '${spec.position}' cannot be combined ${where}`);
   }
-  if (spec.exists && modifiers.length > 1) throw new SigmaRuleError(`modifier 'exists' takes no other modifier ${where}`);
+  if (spec.exists && modifiers.length > 1)
+    throw new SigmaRuleError(`modifier 'exists' takes no other modifier ${where}`);
   if (spec.cased && (spec.regex || spec.fieldref || spec.cidr)) {
     throw new SigmaRuleError(`modifier 'cased' applies to plain values only ${where}`);
   }

@@ -36,13 +36,18 @@ export function compileUserRegex(source: string, flags: RegexFlags, where: strin
   try {
     re = RE2JS.compile(
       source,
-      (flags.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) | (flags.multiline ? RE2JS.MULTILINE : 0) | (flags.dotAll ? RE2JS.DOTALL : 0),
+      (flags.ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) |
+        (flags.multiline ? RE2JS.MULTILINE : 0) |
+        (flags.dotAll ? RE2JS.DOTALL : 0),
     );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new SigmaRuleError(`regular expression '${source}' ${where} cannot run in a linear-time engine (RE2): ${reason}`, {
-      cause: error,
-    });
+    throw new SigmaRuleError(
+      `regular expression '${source}' ${where} cannot run in a linear-time engine (RE2): ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
   return (text) => re.test(bounded(text));
 }
@@ -55,7 +60,10 @@ export function compileUserRegex(source: string, flags: RegexFlags, where: strin
  */
 export function compileWildcard(body: string, anchorStart: boolean, anchorEnd: boolean): TextTest {
   // `\A`/`\z` anchor the whole text whatever the flags; DOTALL so `*` spans newlines (policies).
-  const re = RE2JS.compile(`${anchorStart ? '\\A' : ''}(?:${body})${anchorEnd ? '\\z' : ''}`, RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL);
+  const re = RE2JS.compile(
+    `${anchorStart ? '\\A' : ''}(?:${body})${anchorEnd ? '\\z' : ''}`,
+    RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL,
+  );
   return (text) => re.test(bounded(text));
 }
 

@@ -2,7 +2,13 @@ import { basename, extname } from 'node:path';
 import { parseAllDocuments, visit } from 'yaml';
 import type { CloudTrailRecord } from '../../core/cloudtrail.ts';
 import { RuleLoadError } from '../../core/errors.ts';
-import { FAILED_CALLS, type DetectorMatch, type DetectorMetadata, type Severity, type StatelessDetector } from '../types.ts';
+import {
+  FAILED_CALLS,
+  type DetectorMatch,
+  type DetectorMetadata,
+  type Severity,
+  type StatelessDetector,
+} from '../types.ts';
 import { bindCondition, parseCondition } from './condition.ts';
 import { SigmaRuleError } from './errors.ts';
 import { compileSelection, type FieldUse, type RecordTest } from './matcher.ts';
@@ -100,7 +106,10 @@ export function compileSigmaYaml(text: string, file: string): StatelessDetector 
 export function compileSigmaRule(doc: unknown, file: string): StatelessDetector {
   const rule = compileSigmaBase(doc, file);
   if (rule.aggregation) {
-    throw new RuleLoadError(file, 'an aggregation (| count) needs the correlation stage: load the rule with loadSigmaFolder');
+    throw new RuleLoadError(
+      file,
+      'an aggregation (| count) needs the correlation stage: load the rule with loadSigmaFolder',
+    );
   }
   return statelessDetector(rule);
 }
@@ -152,8 +161,10 @@ export function statelessDetector(rule: SigmaBaseRule): StatelessDetector {
 
 function compileBase(doc: unknown, file: string): SigmaBaseRule {
   if (!isMap(doc)) throw new SigmaRuleError('not a Sigma rule: the YAML document is not a map');
-  if ('correlation' in doc) throw new SigmaRuleError('a correlation rule is not a detection rule: load it with loadSigmaFolder');
-  if ('filter' in doc && !('detection' in doc)) throw new SigmaRuleError('Sigma filters (meta filters) are not supported');
+  if ('correlation' in doc)
+    throw new SigmaRuleError('a correlation rule is not a detection rule: load it with loadSigmaFolder');
+  if ('filter' in doc && !('detection' in doc))
+    throw new SigmaRuleError('Sigma filters (meta filters) are not supported');
   const mismatch = logsourceMismatch(doc);
   if (mismatch) throw new SigmaRuleError(`${mismatch}; only AWS CloudTrail rules can be compiled`);
   const uses: FieldUse[] = [];
@@ -197,13 +208,17 @@ function compileDetection(
     }
     const parts = splitCondition(text);
     if (parts.aggregation !== undefined) {
-      if (conditions.length > 1) throw new SigmaRuleError(`condition '${text}': an aggregation needs a single condition, not a list`);
+      if (conditions.length > 1)
+        throw new SigmaRuleError(`condition '${text}': an aggregation needs a single condition, not a list`);
       aggregation = { text: parts.aggregation, parsed: parseAggregation(parts.aggregation, text) };
     }
     return bindCondition(parseCondition(parts.search), selections);
   });
   // The spec: a list of conditions is their OR.
-  return { test: tests.length === 1 ? tests[0]! : (record) => tests.some((test) => test(record)), ...(aggregation ? { aggregation } : {}) };
+  return {
+    test: tests.length === 1 ? tests[0]! : (record) => tests.some((test) => test(record)),
+    ...(aggregation ? { aggregation } : {}),
+  };
 }
 
 /** The metadata of a Sigma rule or correlation rule: id `sigma-<kebab-case title>`, level, tags. */
@@ -230,7 +245,9 @@ function severityOf(level: unknown): Severity {
   if (level === undefined || level === null) return DEFAULT_SEVERITY;
   const severity = typeof level === 'string' ? SEVERITY_BY_LEVEL[level.toLowerCase()] : undefined;
   if (!severity) {
-    throw new SigmaRuleError(`unknown level '${String(level)}' (expected informational, low, medium, high or critical)`);
+    throw new SigmaRuleError(
+      `unknown level '${String(level)}' (expected informational, low, medium, high or critical)`,
+    );
   }
   return severity;
 }
@@ -273,4 +290,3 @@ function lower(value: unknown): string | undefined {
 function isMap(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
-

@@ -61,7 +61,9 @@ export function compileCidr(value: string, where: string): TextTest {
   const prefix = prefixText === undefined ? (family === 6 ? 128 : 32) : Number(prefixText);
   const max = family === 6 ? 128 : 32;
   if (family === 0 || rest.length > 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > max || prefixText === '') {
-    throw new SigmaRuleError(`modifier 'cidr' needs a network such as 192.0.2.0/24 or 2001:db8::/32, not '${value}' ${where}`);
+    throw new SigmaRuleError(
+      `modifier 'cidr' needs a network such as 192.0.2.0/24 or 2001:db8::/32, not '${value}' ${where}`,
+    );
   }
   const list = new BlockList();
   const type = family === 6 ? 'ipv6' : 'ipv4';

@@ -96,9 +96,18 @@ export function windowDetector(rule: WindowRule): CorrelatingDetector<WindowAggr
       if (values.length === 0) return undefined;
       const bucket = Math.floor(time / w) * w;
       const group = groupPaths.map((path) => cut(firstText(record, path) ?? ''));
-      const points = [...new Set(values.map(cut))].sort().slice(0, k).map((value): WindowPoint => [time, value]);
+      const points = [...new Set(values.map(cut))]
+        .sort()
+        .slice(0, k)
+        .map((value): WindowPoint => [time, value]);
       const id = typeof record.eventID === 'string' ? cut(record.eventID) : '';
-      const aggregate: WindowAggregate = { b: bucket, g: group, h: points, l: points, f: { t: time, id, o: objectKey, r: recordCopy(record) } };
+      const aggregate: WindowAggregate = {
+        b: bucket,
+        g: group,
+        h: points,
+        l: points,
+        f: { t: time, id, o: objectKey, r: recordCopy(record) },
+      };
       return [{ key: keyOf(group, bucket), aggregate }];
     },
     merge(a, b) {
@@ -118,7 +127,9 @@ export function windowDetector(rule: WindowRule): CorrelatingDetector<WindowAggr
       const reason =
         `Sigma rule '${rule.meta.title}': at least ${k} ${rule.counted} within ${formatSpan(w)}` +
         `${group ? ` for ${group}` : ''}, in the window from ${new Date(start).toISOString()}`;
-      return [{ subject: new Date(start).toISOString(), record: aggregate.f.r, objectKey: aggregate.f.o, match: { reason } }];
+      return [
+        { subject: new Date(start).toISOString(), record: aggregate.f.r, objectKey: aggregate.f.o, match: { reason } },
+      ];
     },
   };
 }
@@ -127,7 +138,12 @@ export function windowDetector(rule: WindowRule): CorrelatingDetector<WindowAggr
  * The start of the earliest window with `k` distinct values that holds the bucket's first point
  * (`head[0]`), given the previous bucket's latest points (`tail`); undefined when there is none.
  */
-export function earliestWindow(tail: readonly WindowPoint[], head: readonly WindowPoint[], k: number, w: number): number | undefined {
+export function earliestWindow(
+  tail: readonly WindowPoint[],
+  head: readonly WindowPoint[],
+  k: number,
+  w: number,
+): number | undefined {
   const first = head[0];
   if (!first) return undefined;
   const starts = [...new Set(tail.map(([time]) => time))].sort((a, b) => a - b);
@@ -168,7 +184,10 @@ function joinPoints(
     const known = byValue.get(value);
     byValue.set(value, known === undefined ? time : pick(known, time));
   }
-  return [...byValue].map(([value, time]): WindowPoint => [time, value]).sort(order).slice(0, k);
+  return [...byValue]
+    .map(([value, time]): WindowPoint => [time, value])
+    .sort(order)
+    .slice(0, k);
 }
 
 function ascending(x: WindowPoint, y: WindowPoint): number {
@@ -191,7 +210,10 @@ function compareText(a: string, b: string): number {
 
 function cut(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters would grow sixfold as JSON escapes
-  return (text.length > MAX_WINDOW_VALUE_CHARS ? text.slice(0, MAX_WINDOW_VALUE_CHARS) : text).replace(/[\u0000-\u001f]/g, '?');
+  return (text.length > MAX_WINDOW_VALUE_CHARS ? text.slice(0, MAX_WINDOW_VALUE_CHARS) : text).replace(
+    /[\u0000-\u001f]/g,
+    '?',
+  );
 }
 
 /** The first string, number or boolean at a dotted path (arrays: their first such element). */
@@ -254,7 +276,12 @@ const HEADLINE_FIELDS = [
 ] as const;
 
 function formatSpan(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

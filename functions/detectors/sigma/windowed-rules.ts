@@ -57,12 +57,17 @@ export function compileCorrelation(
   if (!isMap(spec)) throw new SigmaRuleError("'correlation' must be a map with type, rules, timespan and condition");
   const type = spec['type'];
   if (type === 'temporal_ordered') {
-    throw new SigmaRuleError("correlation type 'temporal_ordered' is not supported (the order of events within a window is not kept)");
+    throw new SigmaRuleError(
+      "correlation type 'temporal_ordered' is not supported (the order of events within a window is not kept)",
+    );
   }
   if (typeof type !== 'string' || !CORRELATION_TYPES.has(type)) {
-    throw new SigmaRuleError(`correlation type '${String(type)}' is not supported (event_count, value_count or temporal)`);
+    throw new SigmaRuleError(
+      `correlation type '${String(type)}' is not supported (event_count, value_count or temporal)`,
+    );
   }
-  if ('aliases' in spec) throw new SigmaRuleError("correlation 'aliases' are not supported: group by the CloudTrail field itself");
+  if ('aliases' in spec)
+    throw new SigmaRuleError("correlation 'aliases' are not supported: group by the CloudTrail field itself");
   const references = spec['rules'];
   const names = (Array.isArray(references) ? references : [references]).filter((item) => item !== undefined);
   if (names.length === 0 || !names.every((name) => typeof name === 'string' && name !== '')) {
@@ -70,12 +75,19 @@ export function compileCorrelation(
   }
   const rules = (names as string[]).map((name) => {
     const rule = resolve(name);
-    if (!rule) throw new SigmaRuleError(`correlation refers to rule '${name}', which no loaded CloudTrail rule has as name or id`);
-    if (rule.aggregation) throw new SigmaRuleError(`correlation refers to rule '${name}', which aggregates itself; refer to plain rules`);
+    if (!rule)
+      throw new SigmaRuleError(
+        `correlation refers to rule '${name}', which no loaded CloudTrail rule has as name or id`,
+      );
+    if (rule.aggregation)
+      throw new SigmaRuleError(`correlation refers to rule '${name}', which aggregates itself; refer to plain rules`);
     return rule;
   });
   const groupBy = fieldList(spec['group-by'], 'group-by');
-  const windowMs = parseTimespan(spec['timespan'] ?? spec['timeframe'], spec['timespan'] === undefined ? 'timeframe' : 'timespan');
+  const windowMs = parseTimespan(
+    spec['timespan'] ?? spec['timeframe'],
+    spec['timespan'] === undefined ? 'timeframe' : 'timespan',
+  );
   const meta = metadataOf(doc, file);
   const generate = spec['generate'] === true || doc['generate'] === true;
   const tests = rules.map((rule) => rule.test);
@@ -102,11 +114,19 @@ export function compileCorrelation(
     return {
       rules,
       generate,
-      detector: windowDetector({ meta, values: (record) => (matchesAny(record) ? [eventKey(record)] : []), groupBy, threshold, windowMs, counted: 'events' }),
+      detector: windowDetector({
+        meta,
+        values: (record) => (matchesAny(record) ? [eventKey(record)] : []),
+        groupBy,
+        threshold,
+        windowMs,
+        counted: 'events',
+      }),
     };
   }
   const field = condition['field'];
-  if (typeof field !== 'string' || field === '') throw new SigmaRuleError("correlation type value_count needs 'field' in its condition");
+  if (typeof field !== 'string' || field === '')
+    throw new SigmaRuleError("correlation type value_count needs 'field' in its condition");
   const path = field.split('.');
   return {
     rules,
@@ -133,7 +153,10 @@ function thresholdOf(condition: Record<string, unknown>): number {
       `correlation condition '${operator}' is not supported: a window aggregate can prove that at least N events happened, not fewer`,
     );
   }
-  return checkedThreshold(operator === 'gt' ? value + 1 : value, `correlation condition '${operator}: ${String(condition[operator])}'`);
+  return checkedThreshold(
+    operator === 'gt' ? value + 1 : value,
+    `correlation condition '${operator}: ${String(condition[operator])}'`,
+  );
 }
 
 function fieldList(value: unknown, name: string): string[] {
@@ -152,7 +175,10 @@ function eventKey(record: CloudTrailRecord): string {
     return `sha256-${createHash('sha256').update(JSON.stringify(record)).digest('hex').slice(0, 32)}`;
   } catch {
     // A record too deep to serialise still counts, once per time and source.
-    return `unserialisable-${String(record.eventTime)}-${String(record.eventSource)}-${String(record.eventName)}`.slice(0, 128);
+    return `unserialisable-${String(record.eventTime)}-${String(record.eventSource)}-${String(record.eventName)}`.slice(
+      0,
+      128,
+    );
   }
 }
 

@@ -67,32 +67,71 @@ ParseCondition('1 of, any of and all of take a pattern or them', () => {
 });
 
 ParseCondition('keywords are case-insensitive, identifiers keep their case', () => {
-  assert.equal(parseCondition('Sel AND NOT Filter'), { type: 'and', operands: [id('Sel'), { type: 'not', operand: id('Filter') }] });
+  assert.equal(parseCondition('Sel AND NOT Filter'), {
+    type: 'and',
+    operands: [id('Sel'), { type: 'not', operand: id('Filter') }],
+  });
   assert.equal(parseCondition('ALL OF Them'), { type: 'of', quantifier: 'all', target: 'them' });
 });
 
 ParseCondition('refuses aggregations after a pipe', () => {
-  assert.is(refusal(() => parseCondition('selection | count() by sourceIPAddress > 5')), "condition 'selection | count() by sourceIPAddress > 5': aggregation '| count() by sourceIPAddress > 5' is not supported");
+  assert.is(
+    refusal(() => parseCondition('selection | count() by sourceIPAddress > 5')),
+    "condition 'selection | count() by sourceIPAddress > 5': aggregation '| count() by sourceIPAddress > 5' is not supported",
+  );
 });
 
 ParseCondition('refuses near', () => {
-  assert.match(refusal(() => parseCondition('sel1 near sel2')), "'near' (temporal correlation) is not supported");
+  assert.match(
+    refusal(() => parseCondition('sel1 near sel2')),
+    "'near' (temporal correlation) is not supported",
+  );
 });
 
 ParseCondition('refuses quantifiers other than 1, any and all', () => {
-  assert.match(refusal(() => parseCondition('2 of sel*')), "'2 of' is not supported");
+  assert.match(
+    refusal(() => parseCondition('2 of sel*')),
+    "'2 of' is not supported",
+  );
 });
 
 ParseCondition('refuses syntax errors, quoting the condition', () => {
-  assert.is(refusal(() => parseCondition('')), "condition '': condition is empty");
-  assert.match(refusal(() => parseCondition('a and')), "condition 'a and': expected a selection name");
-  assert.match(refusal(() => parseCondition('(a or b')), "missing ')'");
-  assert.match(refusal(() => parseCondition('a or b)')), "unexpected ')'");
-  assert.match(refusal(() => parseCondition('a b')), "unexpected 'b'");
-  assert.match(refusal(() => parseCondition('a and or b')), "found keyword 'or'");
-  assert.match(refusal(() => parseCondition('sel*')), "wildcard name 'sel*' is only valid after '1 of' or 'all of'");
-  assert.match(refusal(() => parseCondition('a = b')), "unexpected '='");
-  assert.match(refusal(() => parseCondition('1 of')), "expected a name pattern or 'them'");
+  assert.is(
+    refusal(() => parseCondition('')),
+    "condition '': condition is empty",
+  );
+  assert.match(
+    refusal(() => parseCondition('a and')),
+    "condition 'a and': expected a selection name",
+  );
+  assert.match(
+    refusal(() => parseCondition('(a or b')),
+    "missing ')'",
+  );
+  assert.match(
+    refusal(() => parseCondition('a or b)')),
+    "unexpected ')'",
+  );
+  assert.match(
+    refusal(() => parseCondition('a b')),
+    "unexpected 'b'",
+  );
+  assert.match(
+    refusal(() => parseCondition('a and or b')),
+    "found keyword 'or'",
+  );
+  assert.match(
+    refusal(() => parseCondition('sel*')),
+    "wildcard name 'sel*' is only valid after '1 of' or 'all of'",
+  );
+  assert.match(
+    refusal(() => parseCondition('a = b')),
+    "unexpected '='",
+  );
+  assert.match(
+    refusal(() => parseCondition('1 of')),
+    "expected a name pattern or 'them'",
+  );
 });
 
 ParseCondition.run();
@@ -135,8 +174,14 @@ BindCondition('refuses a condition naming a selection that does not exist', () =
 });
 
 BindCondition('refuses an of pattern that matches no selection', () => {
-  assert.is(refusal(() => bindCondition(parseCondition('1 of filter*'), selectionsNamed('selection'))), "'1 of filter*' in the condition matches no selection");
-  assert.match(refusal(() => bindCondition(parseCondition('all of them'), selectionsNamed('_only'))), "'all of them' in the condition matches no selection");
+  assert.is(
+    refusal(() => bindCondition(parseCondition('1 of filter*'), selectionsNamed('selection'))),
+    "'1 of filter*' in the condition matches no selection",
+  );
+  assert.match(
+    refusal(() => bindCondition(parseCondition('all of them'), selectionsNamed('_only'))),
+    "'all of them' in the condition matches no selection",
+  );
 });
 
 BindCondition.run();

@@ -40,7 +40,11 @@ function consoleLogin(mfaUsed: 'Yes' | 'No', overrides: Partial<CloudTrailRecord
     readOnly: false,
     userIdentity: anIamUser({ accessKeyId: undefined }),
     responseElements: { ConsoleLogin: 'Success' },
-    additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: mfaUsed },
+    additionalEventData: {
+      LoginTo: 'https://console.aws.amazon.com/console/home',
+      MobileVersion: 'No',
+      MFAUsed: mfaUsed,
+    },
     ...overrides,
   });
 }
@@ -49,7 +53,11 @@ function consoleLogin(mfaUsed: 'Yes' | 'No', overrides: Partial<CloudTrailRecord
 const CASES: Record<string, { positive: CloudTrailRecord[]; negative: CloudTrailRecord[] }> = {
   'sigma-cloudtrail-logging-stopped-or-trail-deleted': {
     positive: [
-      aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', requestParameters: { name: 'management-trail' } }),
+      aRecord({
+        eventSource: 'cloudtrail.amazonaws.com',
+        eventName: 'StopLogging',
+        requestParameters: { name: 'management-trail' },
+      }),
       aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'DeleteTrail' }),
     ],
     negative: [
@@ -61,7 +69,11 @@ const CASES: Record<string, { positive: CloudTrailRecord[]; negative: CloudTrail
     positive: [ingress(['192.0.2.0/24', '0.0.0.0/0']), ingress([], ['::/0'])],
     negative: [
       ingress(['192.0.2.0/24']),
-      aRecord({ eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupEgress', requestParameters: ingress(['0.0.0.0/0']).requestParameters ?? null }),
+      aRecord({
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'AuthorizeSecurityGroupEgress',
+        requestParameters: ingress(['0.0.0.0/0']).requestParameters ?? null,
+      }),
     ],
   },
   'sigma-console-login-without-mfa': {
@@ -69,17 +81,29 @@ const CASES: Record<string, { positive: CloudTrailRecord[]; negative: CloudTrail
     negative: [
       consoleLogin('Yes'),
       consoleLogin('No', { responseElements: { ConsoleLogin: 'Failure' } }),
-      consoleLogin('No', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/alice' } }),
+      consoleLogin('No', {
+        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/alice' },
+      }),
     ],
   },
   'sigma-guardduty-detector-deleted': {
-    positive: [aRecord({ eventSource: 'guardduty.amazonaws.com', eventName: 'DeleteDetector', requestParameters: { detectorId: '12abc34d567e8fa901bc2d34e56789f0' } })],
+    positive: [
+      aRecord({
+        eventSource: 'guardduty.amazonaws.com',
+        eventName: 'DeleteDetector',
+        requestParameters: { detectorId: '12abc34d567e8fa901bc2d34e56789f0' },
+      }),
+    ],
     negative: [aRecord({ eventSource: 'guardduty.amazonaws.com', eventName: 'CreateDetector' })],
   },
 };
 
 /** `count` GetSecretValue calls by one principal, 30 s apart from 19:00, for secrets s0, s1, ... */
-function secretReads(count: number, principal = 'arn:aws:iam::123456789012:user/alice', distinct = count): CloudTrailRecord[] {
+function secretReads(
+  count: number,
+  principal = 'arn:aws:iam::123456789012:user/alice',
+  distinct = count,
+): CloudTrailRecord[] {
   return Array.from({ length: count }, (_, index) =>
     aRecord({
       eventSource: 'secretsmanager.amazonaws.com',
@@ -123,7 +147,10 @@ const ExampleRules = suite('examples/sigma');
 ExampleRules('every example rule loads, none is ignored or refused, each has a test case', async () => {
   const { detectors, ignored, refused, warnings } = await loadSigmaFolder(EXAMPLES);
   assert.equal({ ignored, refused, warnings }, { ignored: [], refused: [], warnings: [] });
-  assert.equal(detectors.map((detector) => detector.meta.id).sort(), [...Object.keys(CASES), ...Object.keys(WINDOW_CASES)].sort());
+  assert.equal(
+    detectors.map((detector) => detector.meta.id).sort(),
+    [...Object.keys(CASES), ...Object.keys(WINDOW_CASES)].sort(),
+  );
 });
 
 ExampleRules('each windowed example rule fires on its burst and not on ordinary traffic', async () => {
@@ -142,8 +169,10 @@ ExampleRules('each example rule matches its positive events and not its negative
   for (const detector of detectors) {
     if (detector.kind !== 'stateless') continue;
     const cases = CASES[detector.meta.id]!;
-    for (const [index, record] of cases.positive.entries()) assert.ok(detector.detect(record), `${detector.meta.id} misses positive #${index + 1}`);
-    for (const [index, record] of cases.negative.entries()) assert.is(detector.detect(record), undefined, `${detector.meta.id} matches negative #${index + 1}`);
+    for (const [index, record] of cases.positive.entries())
+      assert.ok(detector.detect(record), `${detector.meta.id} misses positive #${index + 1}`);
+    for (const [index, record] of cases.negative.entries())
+      assert.is(detector.detect(record), undefined, `${detector.meta.id} matches negative #${index + 1}`);
   }
 });
 

@@ -89,17 +89,24 @@ LoadSigmaFolder('loads .yml and .yaml files recursively, in sorted path order', 
   assert.ok((detectors[1] as StatelessDetector).detect(aRecord({ eventName: 'StopLogging' })));
 });
 
-LoadSigmaFolder('ignores rules for other log sources and says why, even when they use unsupported constructs', async () => {
-  const folder = await tempFolder({ 'win.yml': WINDOWS_RULE, 'trail.yml': cloudTrailRule('Stop', 'StopLogging') });
-  const { detectors, ignored } = await loadSigmaFolder(folder);
-  assert.equal(detectors.map((detector) => detector.meta.id), ['sigma-stop']);
-  assert.equal(ignored, [
-    {
-      file: join(folder, 'win.yml'),
-      reason: 'logsource is { product: windows, category: process_creation }, not { product: aws, service: cloudtrail }',
-    },
-  ]);
-});
+LoadSigmaFolder(
+  'ignores rules for other log sources and says why, even when they use unsupported constructs',
+  async () => {
+    const folder = await tempFolder({ 'win.yml': WINDOWS_RULE, 'trail.yml': cloudTrailRule('Stop', 'StopLogging') });
+    const { detectors, ignored } = await loadSigmaFolder(folder);
+    assert.equal(
+      detectors.map((detector) => detector.meta.id),
+      ['sigma-stop'],
+    );
+    assert.equal(ignored, [
+      {
+        file: join(folder, 'win.yml'),
+        reason:
+          'logsource is { product: windows, category: process_creation }, not { product: aws, service: cloudtrail }',
+      },
+    ]);
+  },
+);
 
 LoadSigmaFolder('ignores empty YAML files', async () => {
   const folder = await tempFolder({ 'empty.yml': '# nothing here\n' });
@@ -112,9 +119,15 @@ LoadSigmaFolder('ignores empty YAML files', async () => {
 });
 
 LoadSigmaFolder('refuses a second rule with the same id, naming both files', async () => {
-  const folder = await tempFolder({ 'one.yml': cloudTrailRule('Trail Stopped', 'StopLogging'), 'two.yml': cloudTrailRule('trail  stopped!', 'DeleteTrail') });
+  const folder = await tempFolder({
+    'one.yml': cloudTrailRule('Trail Stopped', 'StopLogging'),
+    'two.yml': cloudTrailRule('trail  stopped!', 'DeleteTrail'),
+  });
   const { detectors, refused } = await loadSigmaFolder(folder);
-  assert.equal(detectors.map((detector) => detector.meta.source), [join(folder, 'one.yml')]);
+  assert.equal(
+    detectors.map((detector) => detector.meta.source),
+    [join(folder, 'one.yml')],
+  );
   assert.equal(refused, [
     {
       file: join(folder, 'two.yml'),
@@ -128,27 +141,45 @@ LoadSigmaFolder('loads the rules it supports and lists every refused rule with i
     'good.yml': cloudTrailRule('Good', 'StopLogging'),
     'bad.yml': cloudTrailRule('Bad', 'x').replace('eventName: x', "sourceIPAddress|base64offset: 'x'"),
     'broken.yml': 'title: [unclosed',
-    'placeholder.yml': cloudTrailRule('Placeholder', 'x').replace('eventName: x', "src_ip|expand: '%Legitimate_IP_Ranges%'"),
+    'placeholder.yml': cloudTrailRule('Placeholder', 'x').replace(
+      'eventName: x',
+      "src_ip|expand: '%Legitimate_IP_Ranges%'",
+    ),
   });
   const { detectors, refused } = await loadSigmaFolder(folder);
-  assert.equal(detectors.map((detector) => detector.meta.id), ['sigma-good']);
-  assert.equal(refused.map((refusal) => refusal.file), ['bad.yml', 'broken.yml', 'placeholder.yml'].map((name) => join(folder, name)));
-  assert.is(refused[0]!.reason, "unsupported modifier 'base64offset' on field sourceIPAddress in selection 'selection'");
+  assert.equal(
+    detectors.map((detector) => detector.meta.id),
+    ['sigma-good'],
+  );
+  assert.equal(
+    refused.map((refusal) => refusal.file),
+    ['bad.yml', 'broken.yml', 'placeholder.yml'].map((name) => join(folder, name)),
+  );
+  assert.is(
+    refused[0]!.reason,
+    "unsupported modifier 'base64offset' on field sourceIPAddress in selection 'selection'",
+  );
   assert.match(refused[1]!.reason, 'invalid YAML');
   assert.match(refused[2]!.reason, "unsupported modifier 'expand' on field src_ip");
 });
 
-LoadSigmaFolder('strict: the first rule that cannot be compiled stops the load, naming the file, reason and how many more', async () => {
-  const folder = await tempFolder({
-    'good.yml': cloudTrailRule('Good', 'StopLogging'),
-    'bad.yml': cloudTrailRule('Bad', 'x').replace('eventName: x', "sourceIPAddress|base64offset: 'x'"),
-    'worse.yml': cloudTrailRule('Worse', 'x').replace('eventName: x', "sourceIPAddress|windash: 'x'"),
-  });
-  const error = await refusal(loadSigmaFolder(folder, { strict: true }));
-  assert.is(error.file, join(folder, 'bad.yml'));
-  assert.is(error.reason, "unsupported modifier 'base64offset' on field sourceIPAddress in selection 'selection' (and 1 more refused rule)");
-  assert.is((await refusal(loadSigmaRules(folder))).file, join(folder, 'bad.yml'));
-});
+LoadSigmaFolder(
+  'strict: the first rule that cannot be compiled stops the load, naming the file, reason and how many more',
+  async () => {
+    const folder = await tempFolder({
+      'good.yml': cloudTrailRule('Good', 'StopLogging'),
+      'bad.yml': cloudTrailRule('Bad', 'x').replace('eventName: x', "sourceIPAddress|base64offset: 'x'"),
+      'worse.yml': cloudTrailRule('Worse', 'x').replace('eventName: x', "sourceIPAddress|windash: 'x'"),
+    });
+    const error = await refusal(loadSigmaFolder(folder, { strict: true }));
+    assert.is(error.file, join(folder, 'bad.yml'));
+    assert.is(
+      error.reason,
+      "unsupported modifier 'base64offset' on field sourceIPAddress in selection 'selection' (and 1 more refused rule)",
+    );
+    assert.is((await refusal(loadSigmaRules(folder))).file, join(folder, 'bad.yml'));
+  },
+);
 
 LoadSigmaFolder('loads a rule with fieldref (SigmaHQ aws_update_login_profile shape)', async () => {
   const folder = await tempFolder({
@@ -160,7 +191,8 @@ LoadSigmaFolder('loads a rule with fieldref (SigmaHQ aws_update_login_profile sh
   const { detectors, refused } = await loadSigmaFolder(folder);
   assert.equal(refused, []);
   const detector = detectors[0]! as StatelessDetector;
-  const update = (target: string) => aRecord({ eventName: 'UpdateLoginProfile', requestParameters: { userName: target } });
+  const update = (target: string) =>
+    aRecord({ eventName: 'UpdateLoginProfile', requestParameters: { userName: target } });
   assert.ok(detector.detect(update('bob')));
   assert.is(detector.detect(update('alice')), undefined);
 });
@@ -168,48 +200,69 @@ LoadSigmaFolder('loads a rule with fieldref (SigmaHQ aws_update_login_profile sh
 LoadSigmaFolder('loads correlation rules and rule collections, each document on its own', async () => {
   const folder = await tempFolder({
     'many.yml': `${cloudTrailRule('A', 'x')}---\n${cloudTrailRule('B', 'y')}`,
-    'corr.yml': 'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
+    'corr.yml':
+      'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
   });
   const named = await tempFolder({
     'many.yml': `${cloudTrailRule('A', 'x')}name: a\n---\n${cloudTrailRule('B', 'y')}`,
-    'corr.yml': 'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
+    'corr.yml':
+      'title: Many A\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gte: 3}\n',
   });
   const unnamed = await loadSigmaFolder(folder);
   assert.equal(unnamed.refused, [
-    { file: join(folder, 'corr.yml'), reason: "correlation refers to rule 'a', which no loaded CloudTrail rule has as name or id" },
+    {
+      file: join(folder, 'corr.yml'),
+      reason: "correlation refers to rule 'a', which no loaded CloudTrail rule has as name or id",
+    },
   ]);
   const { detectors, refused } = await loadSigmaFolder(named);
   assert.equal(refused, []);
   // Rule A runs inside the correlation only (Sigma's generate defaults to false).
-  assert.equal(detectors.map((detector) => [detector.meta.id, detector.kind]), [
-    ['sigma-many-a', 'correlating'],
-    ['sigma-b', 'stateless'],
-  ]);
+  assert.equal(
+    detectors.map((detector) => [detector.meta.id, detector.kind]),
+    [
+      ['sigma-many-a', 'correlating'],
+      ['sigma-b', 'stateless'],
+    ],
+  );
   const windows = await tempFolder({ 'many.yml': `${WINDOWS_RULE}---\n${WINDOWS_RULE}` });
   assert.is((await loadSigmaFolder(windows)).ignored.length, 1);
 });
 
 LoadSigmaFolder('warns about rules that load but can never match, naming the rule, the field and why', async () => {
   const folder = await tempFolder({
-    'object.yml': cloudTrailRule('Object', 'PutUserPolicy').replace('  condition: selection', "  policy:\n    requestParameters|contains: 'Allow'\n  condition: selection and policy"),
-    'absent.yml': cloudTrailRule('Absent', 'ListBuckets').replace('  condition: selection', "  filter:\n    type: AssumedRole\n  condition: selection and not filter"),
+    'object.yml': cloudTrailRule('Object', 'PutUserPolicy').replace(
+      '  condition: selection',
+      "  policy:\n    requestParameters|contains: 'Allow'\n  condition: selection and policy",
+    ),
+    'absent.yml': cloudTrailRule('Absent', 'ListBuckets').replace(
+      '  condition: selection',
+      '  filter:\n    type: AssumedRole\n  condition: selection and not filter',
+    ),
     'cased.yml': cloudTrailRule('Cased', 'x').replace('eventName: x', 'eventname: StopLogging'),
   });
   const { detectors, warnings } = await loadSigmaFolder(folder);
   assert.is(detectors.length, 3);
   assert.equal(warnings, [
-    { file: join(folder, 'absent.yml'), rule: 'sigma-absent', field: 'type', reason: "CloudTrail records have no field 'type' (selection 'filter')" },
+    {
+      file: join(folder, 'absent.yml'),
+      rule: 'sigma-absent',
+      field: 'type',
+      reason: "CloudTrail records have no field 'type' (selection 'filter')",
+    },
     {
       file: join(folder, 'cased.yml'),
       rule: 'sigma-cased',
       field: 'eventname',
-      reason: "CloudTrail records have no field 'eventname' (field names are case-sensitive: 'eventName') (selection 'selection')",
+      reason:
+        "CloudTrail records have no field 'eventname' (field names are case-sensitive: 'eventName') (selection 'selection')",
     },
     {
       file: join(folder, 'object.yml'),
       rule: 'sigma-object',
       field: 'requestParameters',
-      reason: "'requestParameters' is an object in CloudTrail records: a string value or modifier never matches it; name a field inside it (selection 'policy')",
+      reason:
+        "'requestParameters' is an object in CloudTrail records: a string value or modifier never matches it; name a field inside it (selection 'policy')",
     },
   ]);
 });
@@ -232,7 +285,10 @@ LoadSigmaRules.after(async () => {
 LoadSigmaRules('returns only the CloudTrail detectors', async () => {
   const folder = await tempFolder({ 'win.yml': WINDOWS_RULE, 'trail.yml': cloudTrailRule('Stop', 'StopLogging') });
   const detectors = await loadSigmaRules(folder);
-  assert.equal(detectors.map((detector) => detector.meta.id), ['sigma-stop']);
+  assert.equal(
+    detectors.map((detector) => detector.meta.id),
+    ['sigma-stop'],
+  );
   assert.is(detectors[0]!.kind, 'stateless');
 });
 

@@ -53,7 +53,12 @@ CompileSelection('* matches any run of characters, including none and newlines',
   assert.ok(matches({ eventName: 'Delete*' }, aRecord({ eventName: 'DeleteTrail' })));
   assert.ok(matches({ eventName: 'Delete*' }, aRecord({ eventName: 'Delete' })));
   assert.ok(matches({ eventName: '*Trail' }, aRecord({ eventName: 'DeleteTrail' })));
-  assert.ok(matches({ 'requestParameters.policy': '*Allow*' }, aRecord({ requestParameters: { policy: '{\n"Effect": "Allow"\n}' } })));
+  assert.ok(
+    matches(
+      { 'requestParameters.policy': '*Allow*' },
+      aRecord({ requestParameters: { policy: '{\n"Effect": "Allow"\n}' } }),
+    ),
+  );
   assert.not.ok(matches({ eventName: 'Delete*' }, aRecord({ eventName: 'CreateTrail' })));
 });
 
@@ -160,9 +165,14 @@ CompileSelection('an object value never matches a string pattern', () => {
 
 CompileSelection('dot notation reaches into nested objects', () => {
   assert.ok(matches({ 'userIdentity.type': 'root' }, aRecord({ userIdentity: { type: 'Root' } })));
-  assert.ok(matches({ 'userIdentity.sessionContext.attributes.mfaAuthenticated': 'false' }, aRecord({
-    userIdentity: anIamUser({ sessionContext: { attributes: { mfaAuthenticated: 'false' } } }),
-  })));
+  assert.ok(
+    matches(
+      { 'userIdentity.sessionContext.attributes.mfaAuthenticated': 'false' },
+      aRecord({
+        userIdentity: anIamUser({ sessionContext: { attributes: { mfaAuthenticated: 'false' } } }),
+      }),
+    ),
+  );
   assert.not.ok(matches({ 'userIdentity.type.deeper': 'x' }, aRecord()));
 });
 
@@ -191,7 +201,16 @@ CompileSelection('an array value at the end of the path matches when any element
 
 CompileSelection('never throws on odd records and never reads inherited properties', () => {
   const test = compileSelection('sel', { 'userIdentity.type': 'Root', constructor: '*' });
-  for (const odd of [null, undefined, 42, 'text', [], [null], { userIdentity: null }, { userIdentity: [1, null, { type: 'Root' }] }]) {
+  for (const odd of [
+    null,
+    undefined,
+    42,
+    'text',
+    [],
+    [null],
+    { userIdentity: null },
+    { userIdentity: [1, null, { type: 'Root' }] },
+  ]) {
     assert.type(test(odd), 'boolean');
   }
   assert.not.ok(matches({ constructor: '*' }, aRecord()));
@@ -205,7 +224,10 @@ CompileSelection('refuses unsupported modifiers, naming the modifier, field and 
       `unsupported modifier '${modifier}' on field sourceIPAddress in selection 'sel'`,
     );
   }
-  assert.is(refusal({ 'eventName|contains|base64': 'x' }), "unsupported modifier 'base64' on field eventName in selection 'sel'");
+  assert.is(
+    refusal({ 'eventName|contains|base64': 'x' }),
+    "unsupported modifier 'base64' on field eventName in selection 'sel'",
+  );
   assert.is(
     refusal({ 'src_ip|expand': '%Legitimate_IP_Ranges%' }),
     "unsupported modifier 'expand' on field src_ip in selection 'sel' (a placeholder the rule author must fill in for their environment)",
@@ -213,12 +235,18 @@ CompileSelection('refuses unsupported modifiers, naming the modifier, field and 
 });
 
 CompileSelection('refuses unknown modifiers', () => {
-  assert.is(refusal({ 'eventName|sortof': 'x' }, 'pick'), "unknown modifier 'sortof' on field eventName in selection 'pick'");
+  assert.is(
+    refusal({ 'eventName|sortof': 'x' }, 'pick'),
+    "unknown modifier 'sortof' on field eventName in selection 'pick'",
+  );
   assert.is(refusal({ 'eventName|': 'x' }), "unknown modifier '(empty)' on field eventName in selection 'sel'");
 });
 
 CompileSelection('refuses modifier combinations that contradict each other', () => {
-  assert.match(refusal({ 'eventName|contains|endswith': 'x' }), "modifiers 'contains' and 'endswith' cannot be combined");
+  assert.match(
+    refusal({ 'eventName|contains|endswith': 'x' }),
+    "modifiers 'contains' and 'endswith' cannot be combined",
+  );
   assert.match(refusal({ 'eventName|re|contains': 'x' }), "modifiers 're' and 'contains' cannot be combined");
   assert.match(refusal({ 'eventName|i': 'x' }), "modifier 'i' is only valid after 're'");
   assert.match(refusal({ 'eventName|contains|contains': 'x' }), "modifier 'contains' repeated");
@@ -227,7 +255,10 @@ CompileSelection('refuses modifier combinations that contradict each other', () 
 });
 
 CompileSelection('refuses an invalid regex at compile time', () => {
-  assert.match(refusal({ 'eventName|re': '(unclosed' }), "regular expression '(unclosed' on field eventName in selection 'sel' cannot run");
+  assert.match(
+    refusal({ 'eventName|re': '(unclosed' }),
+    "regular expression '(unclosed' on field eventName in selection 'sel' cannot run",
+  );
   // Lookaround and backreferences need backtracking: RE2 refuses them, so the rule is refused at load.
   assert.match(refusal({ 'eventName|re': 'Get(?!Object)' }), 'cannot run in a linear-time engine (RE2)');
   assert.match(refusal({ 'eventName|re': '(a)\\1' }), 'cannot run in a linear-time engine (RE2)');

@@ -37,8 +37,12 @@ Regex('i, m and s sub-modifiers and inline (?i) keep their meaning', () => {
   assert.not.ok(matches({ 'userAgent|re': '^AWS-CLI/' }, aRecord({ userAgent: 'aws-cli/2.15.0' })));
   assert.ok(matches({ 'userAgent|re': '(?i)^AWS-CLI/' }, aRecord({ userAgent: 'aws-cli/2.15.0' })));
   const policy = { policyDocument: '{\n"Action": "*"\n}' };
-  assert.ok(matches({ 'requestParameters.policyDocument|re|m': '^"Action": "\\*"$' }, aRecord({ requestParameters: policy })));
-  assert.not.ok(matches({ 'requestParameters.policyDocument|re': '^"Action": "\\*"$' }, aRecord({ requestParameters: policy })));
+  assert.ok(
+    matches({ 'requestParameters.policyDocument|re|m': '^"Action": "\\*"$' }, aRecord({ requestParameters: policy })),
+  );
+  assert.not.ok(
+    matches({ 'requestParameters.policyDocument|re': '^"Action": "\\*"$' }, aRecord({ requestParameters: policy })),
+  );
   assert.ok(matches({ 'requestParameters.policyDocument|re|s': '\\{.+\\}' }, aRecord({ requestParameters: policy })));
   assert.not.ok(matches({ 'requestParameters.policyDocument|re': '\\{.+\\}' }, aRecord({ requestParameters: policy })));
 });
@@ -91,10 +95,27 @@ Fieldref('compares a field with another field of the same record', () => {
 });
 
 Fieldref('combines with contains, startswith and endswith', () => {
-  assert.ok(matches({ 'userIdentity.arn|contains|fieldref': 'requestParameters.userName' }, updateLoginProfile('alice', 'alice')));
-  assert.not.ok(matches({ 'userIdentity.arn|contains|fieldref': 'requestParameters.userName' }, updateLoginProfile('alice', 'bob')));
-  assert.ok(matches({ 'userIdentity.arn|endswith|fieldref': 'requestParameters.userName' }, updateLoginProfile('alice', 'alice')));
-  assert.not.ok(matches({ 'userIdentity.arn|startswith|fieldref': 'requestParameters.userName' }, updateLoginProfile('alice', 'alice')));
+  assert.ok(
+    matches(
+      { 'userIdentity.arn|contains|fieldref': 'requestParameters.userName' },
+      updateLoginProfile('alice', 'alice'),
+    ),
+  );
+  assert.not.ok(
+    matches({ 'userIdentity.arn|contains|fieldref': 'requestParameters.userName' }, updateLoginProfile('alice', 'bob')),
+  );
+  assert.ok(
+    matches(
+      { 'userIdentity.arn|endswith|fieldref': 'requestParameters.userName' },
+      updateLoginProfile('alice', 'alice'),
+    ),
+  );
+  assert.not.ok(
+    matches(
+      { 'userIdentity.arn|startswith|fieldref': 'requestParameters.userName' },
+      updateLoginProfile('alice', 'alice'),
+    ),
+  );
 });
 
 Fieldref('a missing field on either side never matches', () => {
@@ -135,7 +156,10 @@ Cidr('matches IPv4 and IPv6 addresses inside the network, nothing else', () => {
   assert.ok(matches(v6, aRecord({ sourceIPAddress: '203.0.113.9' })));
   assert.not.ok(matches(v6, aRecord({ sourceIPAddress: '2001:db9::1' })));
   assert.match(refusal({ 'sourceIPAddress|cidr': '192.0.2.0/33' }), "modifier 'cidr' needs a network");
-  assert.match(refusal({ 'sourceIPAddress|cidr|contains': '192.0.2.0/24' }), "modifiers 'cidr' and 'contains' cannot be combined");
+  assert.match(
+    refusal({ 'sourceIPAddress|cidr|contains': '192.0.2.0/24' }),
+    "modifiers 'cidr' and 'contains' cannot be combined",
+  );
 });
 
 Cidr.run();

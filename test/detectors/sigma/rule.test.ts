@@ -1,7 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RuleLoadError } from '../../../functions/core/errors.ts';
-import { compileSigmaRule, compileSigmaYaml, logsourceMismatch, parseSigmaYaml } from '../../../functions/detectors/sigma/rule.ts';
+import {
+  compileSigmaRule,
+  compileSigmaYaml,
+  logsourceMismatch,
+  parseSigmaYaml,
+} from '../../../functions/detectors/sigma/rule.ts';
 import { aRecord } from '../../helpers/records.ts';
 
 const FILE = 'rules/test_rule.yml';
@@ -50,7 +55,10 @@ CompileSigmaYaml('compiles a rule into a stateless detector that matches its eve
   assert.equal(detector.detect(aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' })), {
     reason: "Sigma rule 'CloudTrail Logging Stopped' matched",
   });
-  assert.is(detector.detect(aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StartLogging' })), undefined);
+  assert.is(
+    detector.detect(aRecord({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StartLogging' })),
+    undefined,
+  );
 });
 
 CompileSigmaYaml('maps the rule metadata onto the detector metadata', () => {
@@ -100,73 +108,111 @@ CompileSigmaYaml('gives empty MITRE, references and false positives when the rul
 });
 
 CompileSigmaYaml('falls back to the file stem for the id when the title gives none', () => {
-  assert.is(compileSigmaYaml(ruleYaml(STOP_LOGGING, 'description: no title'), 'x/aws_stop_logging.yml').meta.id, 'sigma-aws-stop-logging');
-  assert.is(compileSigmaYaml(ruleYaml(STOP_LOGGING, 'title: "***"'), 'x/aws_stop_logging.yaml').meta.id, 'sigma-aws-stop-logging');
+  assert.is(
+    compileSigmaYaml(ruleYaml(STOP_LOGGING, 'description: no title'), 'x/aws_stop_logging.yml').meta.id,
+    'sigma-aws-stop-logging',
+  );
+  assert.is(
+    compileSigmaYaml(ruleYaml(STOP_LOGGING, 'title: "***"'), 'x/aws_stop_logging.yaml').meta.id,
+    'sigma-aws-stop-logging',
+  );
 });
 
 CompileSigmaYaml('a list of conditions matches when any of them does', () => {
-  const detector = compileSigmaYaml(ruleYaml(`  stop:
+  const detector = compileSigmaYaml(
+    ruleYaml(`  stop:
     eventName: StopLogging
   delete:
     eventName: DeleteTrail
   condition:
     - stop
-    - delete`), FILE);
+    - delete`),
+    FILE,
+  );
   assert.ok(detector.detect(aRecord({ eventName: 'StopLogging' })));
   assert.ok(detector.detect(aRecord({ eventName: 'DeleteTrail' })));
   assert.not.ok(detector.detect(aRecord({ eventName: 'CreateTrail' })));
 });
 
 CompileSigmaYaml('a filter with not and null works end to end', () => {
-  const detector = compileSigmaYaml(ruleYaml(`  selection:
+  const detector = compileSigmaYaml(
+    ruleYaml(`  selection:
     eventName|startswith: Delete
   filter_failed:
     errorCode: null
-  condition: selection and filter_failed`), FILE);
+  condition: selection and filter_failed`),
+    FILE,
+  );
   assert.ok(detector.detect(aRecord({ eventName: 'DeleteTrail' })));
   assert.not.ok(detector.detect(aRecord({ eventName: 'DeleteTrail', errorCode: 'AccessDenied' })));
 });
 
 CompileSigmaYaml('numbers keep their YAML source text, since Sigma compares strings', () => {
-  const detector = compileSigmaYaml(ruleYaml(`  selection:
+  const detector = compileSigmaYaml(
+    ruleYaml(`  selection:
     eventVersion: 1.10
-  condition: selection`), FILE);
+  condition: selection`),
+    FILE,
+  );
   assert.ok(detector.detect(aRecord({ eventVersion: '1.10' })));
   assert.not.ok(detector.detect(aRecord({ eventVersion: '1.1' })));
 });
 
 CompileSigmaYaml('YAML quoting reaches the matcher as written (escapes, booleans as strings)', () => {
-  const detector = compileSigmaYaml(ruleYaml(`  selection:
+  const detector = compileSigmaYaml(
+    ruleYaml(`  selection:
     userAgent: 'tool\\*'
     readOnly: 'true'
-  condition: selection`), FILE);
+  condition: selection`),
+    FILE,
+  );
   assert.ok(detector.detect(aRecord({ userAgent: 'TOOL*', readOnly: true })));
   assert.not.ok(detector.detect(aRecord({ userAgent: 'tool-x', readOnly: true })));
 });
 
 CompileSigmaYaml('detect never throws on odd records', () => {
-  const detector = compileSigmaYaml(ruleYaml(`  selection:
+  const detector = compileSigmaYaml(
+    ruleYaml(`  selection:
     userIdentity.sessionContext.sessionIssuer.type: Role
     requestParameters.items.name|contains: x
-  condition: selection`), FILE);
-  const odd = [aRecord({ userIdentity: undefined, requestParameters: null }), aRecord({ requestParameters: { items: [null, 1, [{ name: 'x' }]] } }), {}];
+  condition: selection`),
+    FILE,
+  );
+  const odd = [
+    aRecord({ userIdentity: undefined, requestParameters: null }),
+    aRecord({ requestParameters: { items: [null, 1, [{ name: 'x' }]] } }),
+    {},
+  ];
   for (const record of odd) assert.is(detector.detect(record), undefined);
 });
 
 CompileSigmaYaml('refuses unsupported modifiers, naming file, construct and place', () => {
   assert.is(
-    reasonFor(ruleYaml(`  sel:
+    reasonFor(
+      ruleYaml(`  sel:
     sourceIPAddress|windash: 192.0.2.0/24
-  condition: sel`)),
+  condition: sel`),
+    ),
     "unsupported modifier 'windash' on field sourceIPAddress in selection 'sel'",
   );
 });
 
 CompileSigmaYaml('refuses aggregations (they need the correlation stage), near and keyword selections', () => {
-  assert.match(reasonFor(ruleYaml(`${STOP_LOGGING} | count() > 5\n  timeframe: 5m`)), 'an aggregation (| count) needs the correlation stage');
+  assert.match(
+    reasonFor(ruleYaml(`${STOP_LOGGING} | count() > 5\n  timeframe: 5m`)),
+    'an aggregation (| count) needs the correlation stage',
+  );
   assert.match(reasonFor(ruleYaml(`${STOP_LOGGING} | count() > 5`)), "aggregation '| count() > 5' has no timeframe");
-  assert.match(reasonFor(ruleYaml(`  selection:\n    eventName: a\n  other:\n    eventName: b\n  condition: selection near other`)), "'near'");
-  assert.match(reasonFor(ruleYaml(`  keywords:\n    - StopLogging\n  condition: keywords`)), "keyword selection 'keywords'");
+  assert.match(
+    reasonFor(
+      ruleYaml(`  selection:\n    eventName: a\n  other:\n    eventName: b\n  condition: selection near other`),
+    ),
+    "'near'",
+  );
+  assert.match(
+    reasonFor(ruleYaml(`  keywords:\n    - StopLogging\n  condition: keywords`)),
+    "keyword selection 'keywords'",
+  );
 });
 
 CompileSigmaYaml('refuses a condition naming a selection that does not exist', () => {
@@ -178,12 +224,21 @@ CompileSigmaYaml('refuses empty or incomplete detections', () => {
   assert.is(reasonFor(ruleYaml('  {}')), 'empty detection: no selections');
   assert.is(reasonFor(ruleYaml('  selection:\n    eventName: x')), 'detection has no condition');
   assert.is(reasonFor('title: T\nlogsource: {product: aws, service: cloudtrail}\n'), 'rule has no detection');
-  assert.match(reasonFor(ruleYaml('  selection:\n    eventName: x\n  condition: [selection, {a: b}]')), 'condition #2 must be a string');
+  assert.match(
+    reasonFor(ruleYaml('  selection:\n    eventName: x\n  condition: [selection, {a: b}]')),
+    'condition #2 must be a string',
+  );
 });
 
 CompileSigmaYaml('refuses correlation rules and rule collections (the folder loader takes both)', () => {
-  assert.match(reasonFor('title: Many stops\ncorrelation:\n  type: event_count\n  rules: [x]\n'), 'a correlation rule is not a detection rule');
-  assert.match(reasonFor(`${ruleYaml(STOP_LOGGING)}---\n${ruleYaml(STOP_LOGGING, 'title: Second')}`), 'rule collections (2 YAML documents in one file)');
+  assert.match(
+    reasonFor('title: Many stops\ncorrelation:\n  type: event_count\n  rules: [x]\n'),
+    'a correlation rule is not a detection rule',
+  );
+  assert.match(
+    reasonFor(`${ruleYaml(STOP_LOGGING)}---\n${ruleYaml(STOP_LOGGING, 'title: Second')}`),
+    'rule collections (2 YAML documents in one file)',
+  );
 });
 
 CompileSigmaYaml('refuses another log source, an unknown level and invalid YAML', () => {
@@ -237,7 +292,10 @@ LogsourceMismatch('accepts aws/cloudtrail in any case, with or without a categor
 });
 
 LogsourceMismatch('says why other documents are not CloudTrail rules', () => {
-  assert.is(logsourceMismatch({ logsource: { product: 'aws', service: 's3' } }), 'logsource is { product: aws, service: s3 }, not { product: aws, service: cloudtrail }');
+  assert.is(
+    logsourceMismatch({ logsource: { product: 'aws', service: 's3' } }),
+    'logsource is { product: aws, service: s3 }, not { product: aws, service: cloudtrail }',
+  );
   assert.is(logsourceMismatch({ title: 'x' }), 'no logsource');
   assert.match(logsourceMismatch('text') ?? '', 'not a map');
 });

@@ -3,7 +3,13 @@ import * as assert from 'uvu/assert';
 import type { CloudTrailRecord } from '../../../functions/core/cloudtrail.ts';
 import { MAX_AGGREGATE_BYTES, correlateInMemory, type Verdict } from '../../../functions/core/correlation.ts';
 import { BUILT_IN_DETECTORS } from '../../../functions/detectors/index.ts';
-import { MAX_WINDOW_THRESHOLD, earliestWindow, windowDetector, type WindowAggregate, type WindowRule } from '../../../functions/detectors/sigma/window.ts';
+import {
+  MAX_WINDOW_THRESHOLD,
+  earliestWindow,
+  windowDetector,
+  type WindowAggregate,
+  type WindowRule,
+} from '../../../functions/detectors/sigma/window.ts';
 import { aRecord, anIamUser } from '../../helpers/records.ts';
 
 const MINUTE = 60_000;
@@ -14,7 +20,8 @@ const meta = { ...BUILT_IN_DETECTORS[0]!.meta, id: 'sigma-test-burst', title: 'T
 function burstRule(k: number, w = 10 * MINUTE): WindowRule {
   return {
     meta,
-    values: (record) => (record.eventName === 'GetSecretValue' && typeof record.eventID === 'string' ? [record.eventID] : []),
+    values: (record) =>
+      record.eventName === 'GetSecretValue' && typeof record.eventID === 'string' ? [record.eventID] : [],
     groupBy: ['userIdentity.arn'],
     threshold: k,
     windowMs: w,
@@ -53,11 +60,13 @@ function shuffled<T>(items: readonly T[], next: () => number): T[] {
 function asObjects(records: readonly CloudTrailRecord[], next: () => number) {
   const objects: { key: string; records: CloudTrailRecord[] }[] = [];
   const order = shuffled(records, next);
-  while (order.length > 0) objects.push({ key: `AWSLogs/o${objects.length}.json.gz`, records: order.splice(0, 1 + Math.floor(next() * 5)) });
+  while (order.length > 0)
+    objects.push({ key: `AWSLogs/o${objects.length}.json.gz`, records: order.splice(0, 1 + Math.floor(next() * 5)) });
   return objects;
 }
 
-const summary = (verdicts: readonly Verdict[]) => verdicts.map((v) => `${v.subject} ${v.record.eventID} ${v.match.reason}`).sort();
+const summary = (verdicts: readonly Verdict[]) =>
+  verdicts.map((v) => `${v.subject} ${v.record.eventID} ${v.match.reason}`).sort();
 
 const Windows = suite('windowDetector: windowing');
 
@@ -65,9 +74,15 @@ Windows('fires once when K events fall within the window, not when they are W ap
   const detector = windowDetector(burstRule(3));
   const inside = [read(BASE + MINUTE), read(BASE + 5 * MINUTE), read(BASE + 10 * MINUTE - 1)];
   const verdicts = await correlateInMemory(detector, [{ key: 'k', records: inside }]);
-  assert.equal(verdicts.map((v) => v.subject), ['2017-11-28T19:01:00.000Z']);
+  assert.equal(
+    verdicts.map((v) => v.subject),
+    ['2017-11-28T19:01:00.000Z'],
+  );
   assert.is(verdicts[0]!.record.eventID, inside[0]!.eventID);
-  assert.match(verdicts[0]!.match.reason!, "at least 3 events within 10m for userIdentity.arn=arn:aws:iam::123456789012:user/alice");
+  assert.match(
+    verdicts[0]!.match.reason!,
+    'at least 3 events within 10m for userIdentity.arn=arn:aws:iam::123456789012:user/alice',
+  );
   // The window is half-open: the third event exactly 10 minutes after the first is outside it.
   const apart = [read(BASE + MINUTE), read(BASE + 5 * MINUTE), read(BASE + 11 * MINUTE)];
   assert.equal(await correlateInMemory(detector, [{ key: 'k', records: apart }]), []);
@@ -76,9 +91,17 @@ Windows('fires once when K events fall within the window, not when they are W ap
 Windows('a burst across a bucket boundary is caught by the later bucket', async () => {
   const detector = windowDetector(burstRule(4));
   // Buckets are 10-minute aligned: two reads just before 19:10 and two just after.
-  const records = [read(BASE + 9 * MINUTE), read(BASE + 9.5 * MINUTE), read(BASE + 10.5 * MINUTE), read(BASE + 11 * MINUTE)];
+  const records = [
+    read(BASE + 9 * MINUTE),
+    read(BASE + 9.5 * MINUTE),
+    read(BASE + 10.5 * MINUTE),
+    read(BASE + 11 * MINUTE),
+  ];
   const verdicts = await correlateInMemory(detector, [{ key: 'k', records }]);
-  assert.equal(verdicts.map((v) => v.subject), ['2017-11-28T19:09:00.000Z']);
+  assert.equal(
+    verdicts.map((v) => v.subject),
+    ['2017-11-28T19:09:00.000Z'],
+  );
   // The finding shows the later bucket's first event.
   assert.is(verdicts[0]!.record.eventID, records[2]!.eventID);
 });
@@ -87,7 +110,13 @@ Windows('groups are counted apart, and a record seen twice counts once', async (
   const detector = windowDetector(burstRule(3));
   const alice = [read(BASE, 'alice'), read(BASE + MINUTE, 'alice')];
   const bob = [read(BASE + 2 * MINUTE, 'bob')];
-  assert.equal(await correlateInMemory(detector, [{ key: 'a', records: [...alice, ...bob] }, { key: 'b', records: alice }]), []);
+  assert.equal(
+    await correlateInMemory(detector, [
+      { key: 'a', records: [...alice, ...bob] },
+      { key: 'b', records: alice },
+    ]),
+    [],
+  );
 });
 
 Windows('matches a brute-force count over every window, whatever the order, batching or duplication', async () => {
@@ -101,14 +130,25 @@ Windows('matches a brute-force count over every window, whatever the order, batc
     const reference = summary(await correlateInMemory(detector, [{ key: 'all', records }]));
     for (let round = 0; round < 4; round++) {
       const again = [...records, ...records.slice(0, Math.floor(next() * records.length))];
-      assert.equal(summary(await correlateInMemory(detector, asObjects(again, next))), reference, `seed ${seed} round ${round}`);
+      assert.equal(
+        summary(await correlateInMemory(detector, asObjects(again, next))),
+        reference,
+        `seed ${seed} round ${round}`,
+      );
     }
     const sorted = [...times].sort((a, b) => a - b);
     const anyWindow = sorted.some((start, i) => i + k - 1 < sorted.length && sorted[i + k - 1]! - start < w);
-    assert.is(reference.length > 0, anyWindow, `seed ${seed}: k=${k} w=${w / MINUTE}m ${sorted.map((t) => (t - BASE) / 1000)}`);
+    assert.is(
+      reference.length > 0,
+      anyWindow,
+      `seed ${seed}: k=${k} w=${w / MINUTE}m ${sorted.map((t) => (t - BASE) / 1000)}`,
+    );
     for (const line of reference) {
       const start = Date.parse(line.split(' ')[0]!);
-      assert.ok(sorted.filter((t) => t >= start && t < start + w).length >= k, `seed ${seed}: window from ${line} holds fewer than ${k}`);
+      assert.ok(
+        sorted.filter((t) => t >= start && t < start + w).length >= k,
+        `seed ${seed}: window from ${line} holds fewer than ${k}`,
+      );
     }
   }
 });
@@ -118,7 +158,11 @@ Windows.run();
 const Merge = suite('windowDetector: merge');
 
 /** The aggregates of random records for one key, as Analyze would emit them. */
-function aggregatesFor(detector: ReturnType<typeof windowDetector>, next: () => number, count: number): WindowAggregate[] {
+function aggregatesFor(
+  detector: ReturnType<typeof windowDetector>,
+  next: () => number,
+  count: number,
+): WindowAggregate[] {
   return Array.from({ length: count }, (_, index) => {
     const record = read(BASE + Math.floor(next() * 10) * MINUTE, 'alice', `e${Math.floor(next() * 8)}-${index % 3}`);
     return detector.observe(record, `AWSLogs/o${index % 4}.json.gz`)![0]!.aggregate;
@@ -132,7 +176,11 @@ Merge('is associative, commutative and idempotent', () => {
     const [a, b, c] = aggregatesFor(detector, random(seed), 40);
     if (!a || !b || !c) continue;
     assert.is(join(a, b), join(b, a), `commutative, seed ${seed}`);
-    assert.is(JSON.stringify(detector.merge(detector.merge(a, b), c)), JSON.stringify(detector.merge(a, detector.merge(b, c))), `associative, seed ${seed}`);
+    assert.is(
+      JSON.stringify(detector.merge(detector.merge(a, b), c)),
+      JSON.stringify(detector.merge(a, detector.merge(b, c))),
+      `associative, seed ${seed}`,
+    );
     const ab = detector.merge(a, b);
     assert.is(join(ab, ab), JSON.stringify(ab), `idempotent, seed ${seed}`);
   }
@@ -151,7 +199,10 @@ Merge('stays bounded whatever the input: long and control-character values, huge
     const aggregate = detector.observe(record, `AWSLogs/${'k'.repeat(500)}`)![0]!.aggregate;
     joined = joined ? detector.merge(joined, aggregate) : aggregate;
   }
-  assert.ok(Buffer.byteLength(JSON.stringify(joined)) < MAX_AGGREGATE_BYTES, `${Buffer.byteLength(JSON.stringify(joined))} bytes`);
+  assert.ok(
+    Buffer.byteLength(JSON.stringify(joined)) < MAX_AGGREGATE_BYTES,
+    `${Buffer.byteLength(JSON.stringify(joined))} bytes`,
+  );
 });
 
 Merge.run();
@@ -160,9 +211,44 @@ const Earliest = suite('earliestWindow');
 
 Earliest('needs the first point of the bucket inside the window', () => {
   // Three points in the previous bucket alone are that bucket's verdict, not this one's.
-  assert.is(earliestWindow([[100, 'a'], [90, 'b'], [80, 'c']], [[1000, 'd']], 3, 500), undefined);
-  assert.is(earliestWindow([[900, 'a'], [800, 'b']], [[1000, 'c']], 3, 500), 800);
-  assert.is(earliestWindow([], [[1000, 'a'], [1100, 'b'], [1200, 'c']], 3, 500), 1000);
+  assert.is(
+    earliestWindow(
+      [
+        [100, 'a'],
+        [90, 'b'],
+        [80, 'c'],
+      ],
+      [[1000, 'd']],
+      3,
+      500,
+    ),
+    undefined,
+  );
+  assert.is(
+    earliestWindow(
+      [
+        [900, 'a'],
+        [800, 'b'],
+      ],
+      [[1000, 'c']],
+      3,
+      500,
+    ),
+    800,
+  );
+  assert.is(
+    earliestWindow(
+      [],
+      [
+        [1000, 'a'],
+        [1100, 'b'],
+        [1200, 'c'],
+      ],
+      3,
+      500,
+    ),
+    1000,
+  );
   assert.is(earliestWindow([], [], 1, 500), undefined);
 });
 
@@ -172,7 +258,11 @@ const Keys = suite('windowKey');
 
 Keys('stays under 1 KB whatever the rule title and group values', async () => {
   const { windowKey } = await import('../../../functions/detectors/sigma/window.ts');
-  const key = windowKey(`sigma-${'long-title-'.repeat(200)}`, ['x'.repeat(128), 'y'.repeat(128), 'z'.repeat(128), 'w'.repeat(128)], BASE);
+  const key = windowKey(
+    `sigma-${'long-title-'.repeat(200)}`,
+    ['x'.repeat(128), 'y'.repeat(128), 'z'.repeat(128), 'w'.repeat(128)],
+    BASE,
+  );
   assert.ok(key.length < 1024, `${key.length}`);
   assert.is(windowKey('sigma-a', ['alice'], BASE), 'sigma-a#2017-11-28T19:00:00.000Z#["alice"]');
 });

@@ -48,16 +48,19 @@ const verdictCount = async (detector: CorrelatingDetector, records: CloudTrailRe
 
 const Aggregation = suite('Sigma 1 aggregations');
 
-Aggregation('count() by field > N counts events per group within the timeframe (SigmaHQ mass secret retrieval shape)', async () => {
-  const [detector] = await correlating(
-    `title: Mass Secrets\n${HEAD}detection:\n  selection:\n    eventName: [GetSecretValue, BatchGetSecretValue]\n  condition: selection | count() by userIdentity.arn > 3\ntimeframe: 5m\n`,
-  );
-  const reads = (n: number, arn = 'arn:aws:iam::123456789012:user/alice') =>
-    Array.from({ length: n }, (_, i) => call('GetSecretValue', i * 10, { userIdentity: anIamUser({ arn }) }));
-  assert.is(await verdictCount(detector!, reads(4)), 1);
-  assert.is(await verdictCount(detector!, reads(3)), 0);
-  assert.is(await verdictCount(detector!, [...reads(2), ...reads(2, 'arn:aws:iam::123456789012:user/bob')]), 0);
-});
+Aggregation(
+  'count() by field > N counts events per group within the timeframe (SigmaHQ mass secret retrieval shape)',
+  async () => {
+    const [detector] = await correlating(
+      `title: Mass Secrets\n${HEAD}detection:\n  selection:\n    eventName: [GetSecretValue, BatchGetSecretValue]\n  condition: selection | count() by userIdentity.arn > 3\ntimeframe: 5m\n`,
+    );
+    const reads = (n: number, arn = 'arn:aws:iam::123456789012:user/alice') =>
+      Array.from({ length: n }, (_, i) => call('GetSecretValue', i * 10, { userIdentity: anIamUser({ arn }) }));
+    assert.is(await verdictCount(detector!, reads(4)), 1);
+    assert.is(await verdictCount(detector!, reads(3)), 0);
+    assert.is(await verdictCount(detector!, [...reads(2), ...reads(2, 'arn:aws:iam::123456789012:user/bob')]), 0);
+  },
+);
 
 Aggregation('count(field) counts distinct values, with a filter in the search (SigmaHQ Bedrock shape)', async () => {
   const [detector] = await correlating(
@@ -65,19 +68,40 @@ Aggregation('count(field) counts distinct values, with a filter in the search (S
       `  condition: selection and not filter_main_error | count(eventName) by userIdentity.arn >= 3\n  timeframe: 5m\n`,
   );
   const names = ['DescribeInstances', 'DescribeVpcs', 'DescribeSubnets'];
-  assert.is(await verdictCount(detector!, names.map((name, i) => call(name, i))), 1);
-  assert.is(await verdictCount(detector!, [...names.slice(0, 2), 'DescribeInstances', 'DescribeVpcs'].map((name, i) => call(name, i))), 0);
-  assert.is(await verdictCount(detector!, names.map((name, i) => call(name, i, i === 2 ? { errorCode: 'AccessDenied' } : {}))), 0);
+  assert.is(
+    await verdictCount(
+      detector!,
+      names.map((name, i) => call(name, i)),
+    ),
+    1,
+  );
+  assert.is(
+    await verdictCount(
+      detector!,
+      [...names.slice(0, 2), 'DescribeInstances', 'DescribeVpcs'].map((name, i) => call(name, i)),
+    ),
+    0,
+  );
+  assert.is(
+    await verdictCount(
+      detector!,
+      names.map((name, i) => call(name, i, i === 2 ? { errorCode: 'AccessDenied' } : {})),
+    ),
+    0,
+  );
 });
 
 Aggregation('refuses what a bounded window cannot judge, naming the construct', async () => {
   const rule = (condition: string, extra = 'timeframe: 5m\n') =>
     `title: T\n${HEAD}detection:\n  selection:\n    eventName: x\n  condition: ${condition}\n${extra}`;
-  assert.match(await refusedReason(rule('selection | count() by userIdentity.arn > 20', '')), "has no timeframe");
+  assert.match(await refusedReason(rule('selection | count() by userIdentity.arn > 20', '')), 'has no timeframe');
   assert.match(await refusedReason(rule('selection | count() < 5')), "'count < N' is not supported");
   assert.match(await refusedReason(rule('selection | max(x) > 5')), "aggregation function 'max' is not supported");
-  assert.match(await refusedReason(rule('selection | near other')), "'near' (Sigma 1 temporal proximity) is not supported");
-  assert.match(await refusedReason(rule('selection | count() > 500')), 'over this engine\'s bound');
+  assert.match(
+    await refusedReason(rule('selection | near other')),
+    "'near' (Sigma 1 temporal proximity) is not supported",
+  );
+  assert.match(await refusedReason(rule('selection | count() > 500')), "over this engine's bound");
   assert.match(await refusedReason(rule('selection | count() > 5', 'timeframe: 3w\n')), 'is not a time span');
   assert.match(await refusedReason(rule('selection | count() > 5', 'timeframe: 30d\n')), 'longer than 24h');
 });
@@ -87,10 +111,20 @@ Aggregation.run();
 const Parse = suite('parseAggregation and parseTimespan');
 
 Parse('reads count, the counted field, several group-by fields and > or >=', () => {
-  assert.equal(parseAggregation('count() by userIdentity.arn > 20', 'c'), { groupBy: ['userIdentity.arn'], threshold: 21 });
-  assert.equal(parseAggregation('COUNT(eventName) by a.b, c >= 6', 'c'), { field: 'eventName', groupBy: ['a.b', 'c'], threshold: 6 });
+  assert.equal(parseAggregation('count() by userIdentity.arn > 20', 'c'), {
+    groupBy: ['userIdentity.arn'],
+    threshold: 21,
+  });
+  assert.equal(parseAggregation('COUNT(eventName) by a.b, c >= 6', 'c'), {
+    field: 'eventName',
+    groupBy: ['a.b', 'c'],
+    threshold: 6,
+  });
   assert.equal(parseAggregation('count()>0', 'c'), { groupBy: [], threshold: 1 });
-  assert.throws(() => parseAggregation('count() by a b > 1', 'c'), (error: unknown) => error instanceof SigmaRuleError);
+  assert.throws(
+    () => parseAggregation('count() by a b > 1', 'c'),
+    (error: unknown) => error instanceof SigmaRuleError,
+  );
   assert.is(parseTimespan('90s', 'timeframe'), 90_000);
   assert.is(parseTimespan('1d', 'timespan'), 86_400_000);
 });
@@ -105,17 +139,21 @@ Correlation('event_count: events of the referenced rules per group', async () =>
   const [detector] = await correlating(
     `${BASE_RULES}---\ntitle: Guessing\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [sourceIPAddress]\n  timespan: 10m\n  condition:\n    gt: 2\n`,
   );
-  const fail = (i: number, ip = '203.0.113.5') => call('ConsoleLogin', i * 30, { errorMessage: 'Failed authentication', sourceIPAddress: ip });
+  const fail = (i: number, ip = '203.0.113.5') =>
+    call('ConsoleLogin', i * 30, { errorMessage: 'Failed authentication', sourceIPAddress: ip });
   assert.is(await verdictCount(detector!, [fail(0), fail(1), fail(2)]), 1);
   assert.is(await verdictCount(detector!, [fail(0), fail(1), fail(2, '198.51.100.1')]), 0);
 });
 
-Correlation('value_count: distinct values of a field among the referenced rules\' events', async () => {
+Correlation("value_count: distinct values of a field among the referenced rules' events", async () => {
   const [detector] = await correlating(
     `${BASE_RULES}---\ntitle: Spray\ncorrelation:\n  type: value_count\n  rules: [failed_login]\n  group-by: [sourceIPAddress]\n  timespan: 10m\n  condition:\n    field: userIdentity.userName\n    gte: 3\n`,
   );
   const fail = (i: number, user: string) =>
-    call('ConsoleLogin', i * 30, { errorMessage: 'Failed authentication', userIdentity: anIamUser({ userName: user }) });
+    call('ConsoleLogin', i * 30, {
+      errorMessage: 'Failed authentication',
+      userIdentity: anIamUser({ userName: user }),
+    });
   assert.is(await verdictCount(detector!, [fail(0, 'alice'), fail(1, 'bob'), fail(2, 'carol')]), 1);
   assert.is(await verdictCount(detector!, [fail(0, 'alice'), fail(1, 'alice'), fail(2, 'bob')]), 0);
 });
@@ -132,10 +170,22 @@ Correlation('temporal: every referenced rule fires for the group within the time
 
 Correlation('refuses unsupported correlation forms with a reason', async () => {
   const corr = (body: string) => `${BASE_RULES}---\ntitle: C\ncorrelation:\n${body}`;
-  assert.match(await refusedReason(corr('  type: temporal_ordered\n  rules: [recon, stop_logging]\n  timespan: 5m\n')), "'temporal_ordered' is not supported");
-  assert.match(await refusedReason(corr('  type: event_count\n  rules: [recon]\n  timespan: 5m\n  condition: {lt: 3}\n')), "condition 'lt' is not supported");
-  assert.match(await refusedReason(corr('  type: event_count\n  rules: [nope]\n  timespan: 5m\n  condition: {gte: 3}\n')), "refers to rule 'nope'");
-  assert.match(await refusedReason(corr('  type: value_count\n  rules: [recon]\n  timespan: 5m\n  condition: {gte: 3}\n')), "needs 'field'");
+  assert.match(
+    await refusedReason(corr('  type: temporal_ordered\n  rules: [recon, stop_logging]\n  timespan: 5m\n')),
+    "'temporal_ordered' is not supported",
+  );
+  assert.match(
+    await refusedReason(corr('  type: event_count\n  rules: [recon]\n  timespan: 5m\n  condition: {lt: 3}\n')),
+    "condition 'lt' is not supported",
+  );
+  assert.match(
+    await refusedReason(corr('  type: event_count\n  rules: [nope]\n  timespan: 5m\n  condition: {gte: 3}\n')),
+    "refers to rule 'nope'",
+  );
+  assert.match(
+    await refusedReason(corr('  type: value_count\n  rules: [recon]\n  timespan: 5m\n  condition: {gte: 3}\n')),
+    "needs 'field'",
+  );
 });
 
 Correlation.run();
