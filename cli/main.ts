@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import packageJson from '../package.json' with { type: 'json' };
 import { Command, CommanderError } from 'commander';
 import { queryFindings } from '../functions/adapters/findings-query.ts';
 import { ConfigError, InvalidInputError, RuleLoadError, messageOf } from '../functions/core/errors.ts';
@@ -27,8 +27,8 @@ import { registerReportCommand } from './commands/report.ts';
 const DEFAULT_STORE = '.trail-auditor';
 /** The demo's own store, so its 2017 sample findings never mix with the user's audits. */
 const DEMO_STORE = '.trail-auditor/demo';
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+// Bundled into the compiled CLI, so the version is right wherever the command is installed.
+const VERSION = packageJson.version;
 
 const program = oneLineUsageErrors(
   new Command()

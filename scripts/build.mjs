@@ -24,7 +24,8 @@ const result = await build({
   // resolves hundreds of files nor scans each CommonJS file for its exports in every thread.
   // These stay in node_modules: dynalite loads LevelDB's native prebuild from beside its own
   // files, piscina starts its worker from its own file, and the interpreter is loaded on first use.
-  external: ['dynalite', 'piscina', 'aws-local-stepfunctions'],
+  // Native (LevelDB) or worker-spawning packages stay in node_modules: they load files beside themselves.
+  external: ['dynalite', 'level', 'piscina', 'aws-local-stepfunctions'],
   // CommonJS dependencies call require() for Node.js built-ins; an ES module bundle needs one.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
