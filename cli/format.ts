@@ -3,6 +3,7 @@ import type { Finding } from '../functions/core/findings.ts';
 import { ATTACK_VERSION } from '../functions/detectors/mitre.ts';
 import type { Detector } from '../functions/detectors/types.ts';
 import type { RunSummary } from '../functions/publish/publish.ts';
+import { outputWidth } from './options.ts';
 import { fitTable, wrap } from './table.ts';
 
 /**
@@ -171,13 +172,31 @@ function shortPrincipal(arn: string): string {
 }
 
 /** Columns padded to their widest cell; every cell escaped first, so no cell can break its row. */
-export function table(header: string[], rows: string[][]): string {
-  rows = rows.map((row) => row.map(escapeControl));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+export function table(header: string[], rows: string[][], width = outputWidth()): string {
+  // A column no row fills (ERROR, most of the time) is left out.
+  const used = header.map((_, i) => rows.length === 0 || rows.some((row) => (row[i] ?? '') !== ''));
+  const columns = header.filter((_, i) => used[i]);
+  const escaped = rows.map((row) => row.filter((_, i) => used[i]).map(escapeControl));
+  // Times, ids and counts keep their width; the text columns give way, widest first, cut with an
+  // ellipsis, so a table fits the terminal (100 columns when it is not one).
+  const natural = columns.map((h, i) => Math.max(h.length, ...escaped.map((r) => (r[i] ?? '').length)));
+  const shrink = columns
+    .map((h, i) => ({ i, keep: FIXED_COLUMNS.has(h), width: natural[i]! }))
+    .filter((column) => !column.keep)
+    .sort((a, b) => b.width - a.width)
+    .map((column) => column.i);
+  return fitTable(columns, escaped, width, shrink, 8);
 }
+
+/** Columns a table never cuts. */
+const FIXED_COLUMNS = new Set([
+  'ID',
+  'EVENT TIME',
+  'LATEST',
+  'FIRST',
+  'LAST',
+  'SEVERITY',
+  'STATUS',
+  'COUNT',
+  'ACCOUNT',
+]);

@@ -28,6 +28,8 @@ for (const name of [
   'AWS_ENDPOINT_URL_CLOUDWATCH',
 ])
   delete ENV[name];
+// Wide, so that the hostile values below are shown whole (escaped); one run checks 100 columns.
+ENV.COLUMNS = '1000';
 
 const ESC = '\u001b';
 const CLEAR = `${ESC}[2J${ESC}[H`;
@@ -100,16 +102,11 @@ interface CliRun {
   stderr: string;
 }
 
-function run(file: string, args: string[]): Promise<CliRun> {
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = ENV): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      { cwd: ROOT, env: ENV, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-      },
-    );
+    execFile(file, args, { cwd: ROOT, env, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
   });
 }
 const cli = (...args: string[]) => run(process.execPath, ['cli/bin.js', ...args]);
@@ -131,6 +128,7 @@ async function runAll() {
     all,
     hostile,
     table: await inStore('findings'),
+    narrow: await run(process.execPath, ['cli/bin.js', 'findings', '--store', STORE], { ...ENV, COLUMNS: '100' }),
     limited: await inStore('findings', '--limit', '2'),
     csv: await inStore('findings', '--format', 'csv'),
     grouped: await inStore('findings', '--group', '1h'),
