@@ -39,6 +39,7 @@ const result = await build({
 
 // The sources each output was built from, so that cli/bin.js can tell a stale build in a clone.
 const inputs = Object.keys(result.metafile.inputs)
-  .filter((path) => !path.startsWith('node_modules/'))
+  // Our TypeScript only: package.json (bundled for the version) is rewritten by installs.
+  .filter((path) => !path.startsWith('node_modules/') && path.endsWith('.ts'))
   .map((path) => relative(root, `${root}/${path}`));
 await writeFile(`${root}/${outdir}/inputs.json`, `${JSON.stringify(inputs)}\n`);
