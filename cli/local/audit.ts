@@ -1,13 +1,13 @@
 import { detectorAlarm, WORKSHOP_ALARM, type AlarmRule } from '../../functions/core/alarms.ts';
 import { DEFAULT_CONFIG, validateConfig, type AuditConfig } from '../../functions/core/config.ts';
 import { parseRunInput } from '../../functions/core/run-input.ts';
-import { loadSuppressions } from '../../functions/core/suppressions.ts';
-import { loadDetectorSet, type DetectorSources, type SigmaLoadReport } from '../../functions/detectors/load.ts';
+import { loadRuleSet, type RuleSources } from '../../functions/compose.ts';
+import type { SigmaLoadReport } from '../../functions/detectors/load.ts';
 import { availableParallelism } from 'node:os';
 import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import type { TrailLister, WorkItem } from '../../functions/core/ports.ts';
-import { runLocalAudit, type LocalAuditResult, type RunProgress } from './runner.ts';
+import { localEnvironment, runLocalEnvironment, type LocalAuditResult, type RunProgress } from './runner.ts';
 import { openLocalStore } from './store.ts';
 import { openTrail } from './trail.ts';
 import { mark } from './timing.ts';
@@ -57,18 +57,20 @@ export async function localAudit(
   const trail = openTrail(request.trail);
   const config = validateConfig({ ...LOCAL_CONFIG, trailPrefix: trail.trailPrefix, ...request.config });
   // Rules load before the store opens: a bad rule stops here, with its file and reason.
-  const sources: DetectorSources = {
+  const sources: RuleSources = {
     ...(request.sigmaDir ? { sigmaDir: request.sigmaDir, strictSigma: request.strictSigma ?? false } : {}),
     ...(request.awsIpRangesFile ? { awsIpRangesFile: request.awsIpRangesFile } : {}),
+    ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
   };
-  const { detectors, sigma } = await loadDetectorSet(sources);
+  // Detectors, then suppressions checked against their ids: a typo in a suppression is refused.
+  const rules = await loadRuleSet(sources);
+  const { detectors, sigma } = rules;
   // An alarm on a misspelt id would never fire: refuse it, with the nearest id.
   checkIds(
     request.detectorAlarms ?? [],
     detectors.map((d) => d.meta.id),
     '--detector-alarm',
   );
-  const suppressor = request.suppressionsFile ? await loadSuppressions(request.suppressionsFile) : undefined;
   const alarms: AlarmRule[] = [WORKSHOP_ALARM, ...(request.detectorAlarms ?? []).map(detectorAlarm)];
   mark('audit-start');
   const store = await openLocalStore(request.store);
@@ -81,9 +83,8 @@ export async function localAudit(
       {
         trail: request.trail,
         clientConfig: store.clientConfig,
-        config: { readConcurrency: config.readConcurrency, writeConcurrency: config.writeConcurrency },
+        config,
         sources,
-        ...(request.suppressionsFile ? { suppressionsFile: request.suppressionsFile } : {}),
       },
       threads,
     ));
@@ -93,16 +94,16 @@ export async function localAudit(
   // analyzes it in this thread and never starts them.
   const lister = threads > 0 ? startWhenLarge(trail.lister, config, () => void startPool()) : trail.lister;
   try {
-    const result = await runLocalAudit({
+    const env = localEnvironment({
       store,
       storeDir: request.store,
-      lister,
-      reader: trail.reader,
-      input: request.input,
+      trail: { lister, reader: trail.reader },
+      rules,
       config,
-      detectors,
       alarms,
-      ...(suppressor ? { suppressor } : {}),
+    });
+    const result = await runLocalEnvironment(env, {
+      input: request.input,
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(threads > 0 ? { analyzeParallel: (item: WorkItem) => startPool().analyze(item) } : {}),
     });

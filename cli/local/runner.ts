@@ -1,25 +1,20 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { DynamoAggregateStore } from '../../functions/adapters/aggregates.ts';
-import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from '../../functions/adapters/dynamodb.ts';
 import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
-import { analyzeStep, type AnalyzePorts, type Suppressor } from '../../functions/analyze/analyze.ts';
 import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
-import { DEFAULT_AGGREGATE_TTL_DAYS, type AuditConfig } from '../../functions/core/config.ts';
+import type { AuditConfig } from '../../functions/core/config.ts';
 import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
-import type {
-  BatchResult,
-  FindingsStore,
-  ObjectReader,
-  RunStore,
-  TrailLister,
-  WorkItem,
-} from '../../functions/core/ports.ts';
-import { correlateStep } from '../../functions/correlate/correlate.ts';
-import { planStep } from '../../functions/plan/plan.ts';
-import { countStored, publishStep, summarize, type RunSummary } from '../../functions/publish/publish.ts';
-import type { Detector } from '../../functions/detectors/types.ts';
+import type { BatchResult, ObjectReader, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import {
+  composeSteps,
+  dynamoStores,
+  type Environment,
+  type RuleSet,
+  type Steps,
+  type Stores,
+} from '../../functions/compose.ts';
+import { countStored, summarize, type RunSummary } from '../../functions/publish/publish.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
 import { timed } from './timing.ts';
 
@@ -31,36 +26,49 @@ export interface RunProgress {
   bytes: number;
 }
 
-/** Everything one local run needs. */
-export interface LocalAuditOptions {
+/** A local store and trail as the composition root's environment: dynalite tables, local metrics. */
+export function localEnvironment(options: {
   store: LocalStore;
   /** The store's folder (metrics are kept beside the tables). */
   storeDir: string;
-  lister: TrailLister;
-  reader: ObjectReader;
+  trail: { lister: TrailLister; reader: ObjectReader };
+  rules: RuleSet;
+  config: AuditConfig;
+  alarms: readonly AlarmRule[];
+  aggregateTtlDays?: number;
+  now?: () => Date;
+}): Environment & { metrics: LocalMetrics } {
+  const now = options.now ?? (() => new Date());
+  return {
+    trail: options.trail,
+    stores: dynamoStores(options.store.client, LOCAL_TABLES, {
+      now,
+      ...(options.aggregateTtlDays ? { aggregateTtlDays: options.aggregateTtlDays } : {}),
+    }),
+    metrics: new LocalMetrics(join(options.storeDir, 'metrics.jsonl'), options.alarms),
+    rules: options.rules,
+    config: options.config,
+    now,
+  };
+}
+
+/** One local run: the composed steps, bound to the real state machine definition. */
+export interface LocalAuditOptions {
+  /** The four steps, as the composition root builds them ({@link composeSteps}). */
+  steps: Steps;
+  /** To rebuild the summary from what the run stored when Publish itself failed. */
+  stores: Pick<Stores, 'runs' | 'counter'>;
+  /** The local metrics sink the steps publish to; it evaluates the alarms after the run. */
+  metrics: LocalMetrics;
+  metricsNamespace: string;
   /** The state machine input: `{}`, `{"mode":"scheduled"}` or a backfill. */
   input: unknown;
-  config: AuditConfig;
-  detectors: readonly Detector[];
-  suppressor?: Suppressor;
-  alarms: readonly AlarmRule[];
   now?: () => Date;
   runId?: string;
-  /** Days correlation aggregates are kept (default DEFAULT_AGGREGATE_TTL_DAYS). */
-  aggregateTtlDays?: number;
   /** Called once Plan has run and after each work item. */
   onProgress?: (progress: RunProgress) => void;
-  /** Replaces the Analyze binding (e.g. in tests). */
-  analyze?: (item: WorkItem) => Promise<unknown>;
-  /** Replaces the Correlate binding (e.g. in tests). */
-  correlate?: (item: { runId: string; shard: number }) => Promise<unknown>;
   /** Analyze for runs of more than one work item: the worker pool that uses every core. */
   analyzeParallel?: (item: WorkItem) => Promise<unknown>;
-  wrapPorts?: (ports: { findings: FindingsStore; reader: ObjectReader; runs: RunStore }) => {
-    findings: FindingsStore;
-    reader: ObjectReader;
-    runs: RunStore;
-  };
 }
 
 export interface LocalAuditResult {
@@ -78,57 +86,31 @@ export interface LocalAuditResult {
 /** Local runs wait for nothing: retries happen at once (the SDK still backs off on its own). */
 const NO_RETRY_WAIT = { Plan: 0, Analyze: 0, Correlate: 0, Publish: 0 };
 
+/** Composes the steps over a local environment and runs them: see {@link runLocalAudit}. */
+export function runLocalEnvironment(
+  env: Environment & { metrics: LocalMetrics },
+  options: Omit<LocalAuditOptions, 'steps' | 'stores' | 'metrics' | 'metricsNamespace'>,
+): Promise<LocalAuditResult> {
+  return runLocalAudit({
+    steps: composeSteps(env),
+    stores: env.stores,
+    metrics: env.metrics,
+    metricsNamespace: env.config.metricsNamespace,
+    now: env.now,
+    ...options,
+  });
+}
+
 /**
- * Runs the real state machine definition in aws-local-stepfunctions, each Task bound to the same
- * step code the Lambda handlers call, over local adapters.
+ * Runs the real state machine definition in aws-local-stepfunctions, each Task bound to the step
+ * the composition root built, the same code the Lambda handlers call.
  */
 export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAuditResult> {
   const now = options.now ?? (() => new Date());
   const runId = options.runId ?? localRunId(now());
-  const client = options.store.client;
-  const base = {
-    findings: new DynamoFindingsStore(client, LOCAL_TABLES.findings) as FindingsStore,
-    reader: options.reader,
-    runs: new DynamoRunStore(client, LOCAL_TABLES.state, now) as RunStore,
-  };
-  const { findings, reader, runs } = options.wrapPorts ? options.wrapPorts(base) : base;
-  const metrics = new LocalMetrics(join(options.storeDir, 'metrics.jsonl'), options.alarms);
-  const config = options.config;
-
-  const plan = timed('plan', planStep({ lister: options.lister, runs, now }, config));
-  const aggregates = new DynamoAggregateStore(
-    client,
-    LOCAL_TABLES.state,
-    options.aggregateTtlDays ?? DEFAULT_AGGREGATE_TTL_DAYS,
-    now,
-  );
-  const analyzePorts: AnalyzePorts = { runs, reader, findings, aggregates, now };
-  const analyze =
-    options.analyze ??
-    analyzeStep(analyzePorts, {
-      detectors: options.detectors,
-      readConcurrency: config.readConcurrency,
-      writeConcurrency: config.writeConcurrency,
-      ...(options.suppressor ? { suppressor: options.suppressor } : {}),
-    });
-  const correlate =
-    options.correlate ??
-    correlateStep(
-      { aggregates, findings, now },
-      {
-        detectors: options.detectors,
-        concurrency: config.writeConcurrency,
-        ...(options.suppressor ? { suppressor: options.suppressor } : {}),
-      },
-    );
-  const counter = new DynamoFindingsCounter(client, LOCAL_TABLES.findings);
-  const publish = timed(
-    'publish',
-    publishStep(
-      { runs, findings: counter, correlations: aggregates, metrics, now },
-      { namespace: config.metricsNamespace, detectorIds: options.detectors.map((d) => d.meta.id) },
-    ),
-  );
+  const { steps, metrics } = options;
+  const plan = timed('plan', steps.Plan);
+  const publish = timed('publish', steps.Publish);
 
   let planned = 0;
   let published: RunSummary | undefined;
@@ -165,7 +147,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
         },
         Analyze: async (item) => {
           // One work item gains nothing from threads that must first load the code.
-          const bound = planned > 1 && options.analyzeParallel ? options.analyzeParallel : analyze;
+          const bound = planned > 1 && options.analyzeParallel ? options.analyzeParallel : steps.Analyze;
           const result = await bound(item as unknown as WorkItem);
           const counts = result as Partial<BatchResult> | undefined;
           progress.items.done++;
@@ -175,7 +157,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
           options.onProgress?.(progress);
           return result as never;
         },
-        Correlate: async (item) => (await correlate(item as never)) as never,
+        Correlate: async (item) => (await steps.Correlate(item as never)) as never,
         Publish: async (event) => {
           published = await publish(event as never);
           return published as never;
@@ -194,8 +176,8 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
     error = failureOf(failure);
   }
   // Publish's own summary; only when Publish itself failed is it rebuilt from what the run stored.
-  const summary = published ?? (await rebuildSummary(runs, counter, runId));
-  const alarms = await metrics.evaluate(config.metricsNamespace, now());
+  const summary = published ?? (await rebuildSummary(options.stores, runId));
+  const alarms = await metrics.evaluate(options.metricsNamespace, now());
   const unreadable = metrics.unreadableLines;
   return {
     runId,
@@ -208,8 +190,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
 }
 
 async function rebuildSummary(
-  runs: RunStore,
-  counter: DynamoFindingsCounter,
+  { runs, counter }: Pick<Stores, 'runs' | 'counter'>,
   runId: string,
 ): Promise<RunSummary | undefined> {
   const plan = await runs.getPlan(runId);

@@ -101,7 +101,6 @@ order(
         const detectors = await loadDetectors(sources);
         const config = {
           ...DEFAULT_CONFIG,
-          settleSeconds: 0,
           initialLookbackHours: null,
           batchMaxObjects: variant.batch,
           mapConcurrency: 8,
@@ -112,7 +111,7 @@ order(
                 {
                   trail: folder,
                   clientConfig: h.store.clientConfig,
-                  config: { readConcurrency: 4, writeConcurrency: 8 },
+                  config: { ...config, readConcurrency: 4, writeConcurrency: 8 },
                   sources,
                 },
                 variant.threads,

@@ -5,13 +5,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatSummary } from '../../cli/format.ts';
 import { LOCAL_CONFIG } from '../../cli/local/audit.ts';
-import { runLocalAudit } from '../../cli/local/runner.ts';
 import { openLocalStore } from '../../cli/local/store.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { WORKSHOP_ALARM } from '../../functions/core/alarms.ts';
 import { buildLogKey } from '../../functions/core/trail-keys.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
-import { tempDir } from '../helpers/local.ts';
+import { runHarness, tempDir } from '../helpers/local.ts';
 
 /*
  * The three ways scheduled local runs lost objects when selection compared file mtimes with a
@@ -54,9 +53,7 @@ async function harness() {
     async audit(at: Date): Promise<{ analysed: string[]; text: string }> {
       const analysed: string[] = [];
       const reader = { read: (key: string) => (analysed.push(key), folder.read(key)) };
-      const result = await runLocalAudit({
-        store: opened,
-        storeDir: store.dir,
+      const result = await runHarness(opened, store.dir, {
         lister: folder,
         reader,
         input: { mode: 'scheduled' },
