@@ -7,28 +7,15 @@ import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { FolderTrail } from '../functions/adapters/folder-trail.ts';
-import { analyzeObjects } from '../functions/analyze/analyze.ts';
-import type { Finding } from '../functions/core/findings.ts';
-import type { FindingsStore } from '../functions/core/ports.ts';
-import { loadSuppressions } from '../functions/core/suppressions.ts';
-import { loadDetectors } from '../functions/detectors/load.ts';
+import { MemoryFindings, MemoryMetrics, MemoryRuns } from '../functions/adapters/memory.ts';
 import { MemoryAggregateStore } from '../functions/adapters/memory-aggregates.ts';
-import { correlateShard } from '../functions/correlate/correlate.ts';
+import { composeSteps, loadRuleSet } from '../functions/compose.ts';
+import { DEFAULT_CONFIG } from '../functions/core/config.ts';
 import { CORRELATION_SHARDS } from '../functions/core/correlation.ts';
 import { countCorpus } from './corpus.ts';
 
 const [mode, dir] = process.argv.slice(2);
 if (!mode || !dir) throw new Error('usage: measure.ts <floor|floor2|analyze|largest> <corpus dir>');
-
-/** The findings table in memory: a Map with the conditional put's outcome. */
-class MapFindings implements FindingsStore {
-  readonly items = new Map<string, Finding>();
-  async putIfNew(finding: Finding) {
-    if (this.items.has(finding.id)) return 'duplicate' as const;
-    this.items.set(finding.id, finding);
-    return 'created' as const;
-  }
-}
 
 // Plain JavaScript, evaluated in each thread of the two-thread floor.
 const FLOOR_WORKER = `
@@ -90,8 +77,9 @@ if (mode === 'floor') {
     jsonBytes += t.jsonBytes;
   }
 } else {
-  const detectors = await loadDetectors();
-  const suppressor = await loadSuppressions(new URL('./suppressions.yml', import.meta.url).pathname);
+  // The steps as the composition root builds them, over the in-memory adapters: the Analyze and
+  // Correlate code a Lambda runs, with the store's cost taken out.
+  const rules = await loadRuleSet({ suppressionsFile: new URL('./suppressions.yml', import.meta.url).pathname });
   const trail = new FolderTrail(dir);
   let chosen = keys;
   if (mode === 'largest') {
@@ -99,26 +87,25 @@ if (mode === 'floor') {
     const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
     chosen = [keys[sizes.indexOf(Math.max(...sizes))]!];
   }
-  const store = new MapFindings();
-  // Growth is measured from here: code, detectors and rules are loaded, nothing is parsed yet.
-  rssBefore = process.memoryUsage().rss;
+  const runs = new MemoryRuns();
+  const store = new MemoryFindings();
   const aggregates = new MemoryAggregateStore();
-  const ports = {
-    runs: { getManifestBatch: async () => chosen, putBatchResult: async () => undefined },
-    reader: trail,
-    findings: store,
-    aggregates,
+  const steps = composeSteps({
+    trail: { lister: trail, reader: trail },
+    stores: { runs, findings: store, counter: store, aggregates },
+    metrics: new MemoryMetrics(),
+    rules,
+    config: { ...DEFAULT_CONFIG, readConcurrency: 4, writeConcurrency: 16 },
     now: () => new Date(),
-  };
+  });
   // Work items of 500 objects, as the default plan makes them: state writes are per key per work item.
   for (let start = 0, batch = 0; start < chosen.length; start += 500, batch++) {
-    const result = await analyzeObjects(
-      ports,
-      { detectors, suppressor, readConcurrency: 4, writeConcurrency: 16 },
-      'bench',
-      batch,
-      chosen.slice(start, start + 500),
-    );
+    await runs.putManifestBatch('bench', batch, chosen.slice(start, start + 500));
+  }
+  // Growth is measured from here: code, detectors and rules are loaded, nothing is parsed yet.
+  rssBefore = process.memoryUsage().rss;
+  for (let batch = 0; batch * 500 < chosen.length; batch++) {
+    const result = await steps.Analyze({ runId: 'bench', batch });
     records += result.records;
     jsonBytes += result.bytes;
     findings += result.findings.new;
@@ -127,11 +114,7 @@ if (mode === 'floor') {
   }
   // The correlation stage over the same in-memory store.
   for (let shard = 0; shard < CORRELATION_SHARDS; shard++) {
-    const result = await correlateShard(
-      { aggregates, findings: store, now: () => new Date() },
-      { detectors, suppressor, concurrency: 16 },
-      { runId: 'bench', shard },
-    );
+    const result = await steps.Correlate({ runId: 'bench', shard });
     findings += result.findings.new;
     suppressed += result.findings.suppressed;
     for (const [id, n] of Object.entries(result.byDetector)) byDetector[id] = (byDetector[id] ?? 0) + n;
