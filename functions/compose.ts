@@ -8,7 +8,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAggregateStore } from './adapters/aggregates.ts';
 import { cloudWatchClient, documentClient, s3Client } from './adapters/clients.ts';
 import { CloudWatchMetrics } from './adapters/cloudwatch.ts';
-import { DynamoFindingsCounter, DynamoFindingsStore, DynamoRunStore } from './adapters/dynamodb.ts';
+import { DynamoFindingsCounter, DynamoFindingsStore } from './adapters/findings-store.ts';
+import { DynamoRunStore } from './adapters/run-store.ts';
 import { S3Trail } from './adapters/s3.ts';
 import { analyzeStep, type Suppressor } from './analyze/analyze.ts';
 import {

@@ -150,7 +150,7 @@ export class AuditFunctions extends Construct {
       );
     }
 
-    // Tables: the exact item operations of the adapters in functions/adapters/dynamodb.ts.
+    // Tables: the exact item operations of the DynamoDB adapters (functions/adapters/findings-store.ts, run-store.ts, aggregates.ts).
     // Plan also reads the ledger (Query) and gives the scheduled-run lease up when it fails (UpdateItem).
     tableAccess(
       this.plan,
