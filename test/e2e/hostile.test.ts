@@ -10,10 +10,17 @@ import { queryFindings } from '../../functions/adapters/dynamodb.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { ObjectTooLargeError } from '../../functions/core/errors.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
+import { compileSigmaYaml } from '../../functions/detectors/sigma/loader.ts';
 import { HOSTILE_RANGE, writeHostileTrail } from '../helpers/hostile-trail.ts';
 import { localHarness, tempDir } from '../helpers/local.ts';
 
-const ids = BUILT_IN_DETECTORS.map((d) => d.meta.id);
+// The user's own Sigma rule with a catastrophic regex runs in the same backfill.
+const CATASTROPHIC = compileSigmaYaml(
+  "title: Repeated A Agent\nlogsource: { product: aws, service: cloudtrail }\ndetection:\n  sel:\n    userAgent|re: '^(a+)+$'\n  condition: sel\nlevel: high\n",
+  'catastrophic.yml',
+);
+const DETECTORS = [...BUILT_IN_DETECTORS, CATASTROPHIC];
+const ids = DETECTORS.map((d) => d.meta.id);
 
 // Written once (the 600 MB and gzip-bomb objects take seconds to make), read by both suites.
 const fixture = (async () => {
@@ -32,9 +39,12 @@ hostile(
     try {
       const { dir, expected } = await fixture;
       const trail = new FolderTrail(dir);
-      const result = await h.run({ lister: trail, reader: trail, input: HOSTILE_RANGE });
+      const result = await h.run({ lister: trail, reader: trail, input: HOSTILE_RANGE, detectors: DETECTORS });
       assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
       const summary = result.summary!;
+      // The catastrophic regex finished: it matched the user agent of only `a`s (1 MB), not the
+      // one that ends in `!`, which a backtracking engine would never have finished.
+      assert.is(summary.findings.byDetector[CATASTROPHIC.meta.id], 1);
       assert.ok(summary.complete);
 
       // Refused objects: each reported once, by key, with the limit it passed.
@@ -70,6 +80,10 @@ hostile(
       for (const [key, count] of Object.entries(expected.analysed))
         assert.is(deletingLogs.filter((f) => f.objectKey === key).length, count, key);
       assert.not.ok(stored.some((f) => f.objectKey.includes('symlink')));
+      assert.equal(
+        stored.filter((f) => f.detector === CATASTROPHIC.meta.id).map((f) => f.objectKey.includes('userAgent1MB')),
+        [true],
+      );
       // Cut fields carry their flag; no item is near DynamoDB's 400 KB limit, no key near its 1 KB.
       assert.ok(stored.some((f) => f.cutFields?.includes('userAgent')));
       for (const f of stored) {

@@ -41,7 +41,7 @@ async function gzipStream(path: string, chunks: () => Generator<Buffer>): Promis
  * Writes a small realistic trail plus every hostile object of issue 8 into `dir`: 1 MB fields, a
  * 3 KB eventID, a record nested 100,000 deep, 600 MB of JSON after gunzip, a 256 MB gzip bomb, JSON
  * of tiny values, a sparse plain file over 2 GiB, non-object records, a repeated eventID and a
- * symbolic link out of the trail. Big inputs are streamed or sparse: a few MB on disk.
+ * symbolic link out of the trail, and a user agent made to make a backtracking regex hang. Big inputs are streamed or sparse: a few MB on disk.
  */
 export async function writeHostileTrail(dir: string, outside: string): Promise<HostileTrail> {
   const day = join(dir, ...HOSTILE_DAY.split('/'));
@@ -61,6 +61,8 @@ export async function writeHostileTrail(dir: string, outside: string): Promise<H
     analysed[key] = findings;
   };
   await hostile(keyOf(11, 'userAgent1MB'), [stop({ userAgent: mb1 })], 1);
+  // The user agent an attacker picks against a catastrophic Sigma regex (`^(a+)+$`).
+  await hostile(keyOf(31, 'backtrackingAgent'), [stop({ userAgent: `${'a'.repeat(34)}!` })], 1);
   await hostile(keyOf(12, 'eventID1MB'), [stop({ eventID: mb1 }), stop({ eventID: 'e'.repeat(3000) })], 2);
   await hostile(keyOf(13, 'eventTime1MB'), [stop({ eventTime: mb1 })], 1);
   await hostile(
