@@ -12,7 +12,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ANOMALIES_METRIC } from '../../functions/publish/publish.ts';
+import { ANOMALIES_METRIC } from '../../functions/core/ports.ts';
 
 export interface AuditDashboardProps {
   namespace: string;

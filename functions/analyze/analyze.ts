@@ -10,19 +10,14 @@ import type {
   ObjectReader,
   PutOutcome,
   RunStore,
+  Suppressor,
   WorkItem,
 } from '../core/ports.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';
 import { LargeObjectGate, readBounded } from './bounded-read.ts';
 
-/** Decides whether a match is silenced; returns the suppression rule's id if so. */
-export interface Suppressor {
-  match(
-    candidate: { detector: string; principal: string; account: string; sourceIPAddress: string; userAgent: string },
-    now: Date,
-  ): string | undefined;
-}
+export type { Suppressor } from '../core/ports.ts';
 
 /** What Analyze needs from the outside world. */
 export interface AnalyzePorts {

@@ -185,3 +185,14 @@ export interface AggregateStore {
   putCorrelateResult(runId: string, result: CorrelateResult): Promise<void>;
   listCorrelateResults(runId: string): Promise<CorrelateResult[]>;
 }
+
+/** Decides whether a match is silenced; returns the suppression rule's id if so. */
+export interface Suppressor {
+  match(
+    candidate: { detector: string; principal: string; account: string; sourceIPAddress: string; userAgent: string },
+    now: Date,
+  ): string | undefined;
+}
+
+/** The metric every alarm watches. */
+export const ANOMALIES_METRIC = 'AnomaliesDetected';

@@ -11,7 +11,7 @@ import {
 import type { Detector } from '../core/detector.ts';
 import { buildFinding } from '../core/findings.ts';
 import type { AggregateStore, CorrelateResult, FindingsStore } from '../core/ports.ts';
-import type { Suppressor } from '../analyze/analyze.ts';
+import type { Suppressor } from '../core/ports.ts';
 
 /** What Correlate needs from the outside world. */
 export interface CorrelatePorts {

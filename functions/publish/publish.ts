@@ -1,17 +1,17 @@
 import pLimit from 'p-limit';
-import type {
-  AggregateStore,
-  BatchResult,
-  CorrelateResult,
-  FindingsCounter,
-  MetricDatum,
-  MetricsSink,
-  RunPlan,
-  RunStore,
+import {
+  ANOMALIES_METRIC,
+  type AggregateStore,
+  type BatchResult,
+  type CorrelateResult,
+  type FindingsCounter,
+  type MetricDatum,
+  type MetricsSink,
+  type RunPlan,
+  type RunStore,
 } from '../core/ports.ts';
 
-/** The metric every alarm watches. */
-export const ANOMALIES_METRIC = 'AnomaliesDetected';
+export { ANOMALIES_METRIC } from '../core/ports.ts';
 
 /** A run's outcome, as the CLI prints it (`--json`) and the state machine returns it. */
 export interface RunSummary {
