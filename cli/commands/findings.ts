@@ -59,9 +59,7 @@ export function registerFindingsCommand(program: Command, defaultStore: string):
 Examples:
   $ trail-auditor findings --status open --severity high
   $ trail-auditor findings --group 1h --principal user/alice --accounts 123456789012,210987654321
-  $ trail-auditor findings --format csv --limit 10000 > findings.csv
-  $ trail-auditor findings show p0xe6o-3f2a
-  $ trail-auditor findings resolve p0xe6o-3f2a p0xe6p-91c0 --note "rotated the keys"`,
+  $ trail-auditor findings --format csv --limit 10000 > findings.csv`,
     )
     .action(async (options) => {
       const format = options.format ?? (options.json ? 'json' : 'table');

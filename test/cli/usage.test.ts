@@ -22,7 +22,7 @@ const TORN_STORE = join(TMP, 'torn-store');
 const DEMO_CWD = join(TMP, 'demo-cwd');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-const COMMANDS = ['demo', 'audit', 'detectors', 'backfill'] as const;
+const COMMANDS = ['demo', 'audit', 'findings', 'report', 'detectors', 'backfill'] as const;
 const audit = (...args: string[]) => ['audit', '--trail', EMPTY_TRAIL, '--store', SCRATCH, ...args];
 
 /** Arguments that must each give exit 2 and one line on stderr containing the text. */
