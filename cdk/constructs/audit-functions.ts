@@ -70,49 +70,37 @@ export class AuditFunctions extends Construct {
       timeout: Duration.seconds(900),
       environment: { ...common, TRAIL_BUCKET: props.trailBucketName },
     });
+    // Analyze and Correlate judge with the same rule files and evidence, bundled beside the code.
+    const rules = {
+      environment: {
+        FINDINGS_TABLE: props.findingsTable.tableName,
+        ...sigma,
+        ...(props.suppressionsFile
+          ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) }
+          : {}),
+        ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
+        ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
+      },
+      copy: [
+        ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
+        ...(props.suppressionsFile
+          ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }]
+          : []),
+        ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
+      ],
+    };
     this.analyze = this.step('Analyze', props, {
       memoryMb: props.analyzeMemoryMb,
       timeout: Duration.seconds(900),
-      environment: {
-        ...common,
-        TRAIL_BUCKET: props.trailBucketName,
-        FINDINGS_TABLE: props.findingsTable.tableName,
-        ...sigma,
-        ...(props.suppressionsFile
-          ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) }
-          : {}),
-        ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
-        ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
-      },
-      copy: [
-        ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
-        ...(props.suppressionsFile
-          ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }]
-          : []),
-        ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
-      ],
+      environment: { ...common, TRAIL_BUCKET: props.trailBucketName, ...rules.environment },
+      copy: rules.copy,
     });
-    // Correlate judges with the same detectors and evidence files as Analyze (it never reads the trail).
+    // Correlate never reads the trail.
     this.correlate = this.step('Correlate', props, {
       memoryMb: 1024,
       timeout: Duration.seconds(900),
-      environment: {
-        ...common,
-        FINDINGS_TABLE: props.findingsTable.tableName,
-        ...sigma,
-        ...(props.suppressionsFile
-          ? { SUPPRESSIONS_FILE: BUNDLED_PATHS.suppressionsFile(props.suppressionsFile) }
-          : {}),
-        ...(props.awsIpRangesFile ? { AWS_IP_RANGES_FILE: BUNDLED_PATHS.awsIpRangesFile } : {}),
-        ...(props.findingsTtlDays !== undefined ? { FINDINGS_TTL_DAYS: String(props.findingsTtlDays) } : {}),
-      },
-      copy: [
-        ...(props.sigmaRulesDir ? [{ from: props.sigmaRulesDir, to: 'sigma' }] : []),
-        ...(props.suppressionsFile
-          ? [{ from: props.suppressionsFile, to: basename(BUNDLED_PATHS.suppressionsFile(props.suppressionsFile)) }]
-          : []),
-        ...(props.awsIpRangesFile ? [{ from: props.awsIpRangesFile, to: 'ip-ranges.json' }] : []),
-      ],
+      environment: { ...common, ...rules.environment },
+      copy: rules.copy,
     });
     // Publish loads the same rules to know every detector id (a 0 datum per detector each run).
     this.publish = this.step('Publish', props, {
