@@ -9,7 +9,8 @@ import { REVIEW_STATUSES } from '../../functions/core/review.ts';
 import { parseInstant } from '../../functions/core/run-input.ts';
 import { escapeControl } from '../format.ts';
 import { LOCAL_TABLES, openLocalStore } from '../local/store.ts';
-import { UsageError } from '../options.ts';
+import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
+import { UsageError, checkIds } from '../options.ts';
 
 /** A usage error of the findings commands: one line, exit 2 (the message is already escaped). */
 export class FindingsUsageError extends UsageError {
@@ -99,7 +100,18 @@ export function filterOptions(command: Command): Command {
 /** The query the filter options describe; a reversed time range is a usage error. */
 export function queryOf(options: Record<string, unknown>): FindingsQuery {
   const query: FindingsQuery = {};
-  if (typeof options.detector === 'string') query.detector = options.detector;
+  if (typeof options.detector === 'string') {
+    // A misspelt id would list nothing and look like good news: refuse it, with the nearest id.
+    // Sigma rules' ids (`sigma-...`) depend on the rule folder, so they are taken as given.
+    if (!options.detector.startsWith('sigma-')) {
+      checkIds(
+        [options.detector],
+        BUILT_IN_DETECTORS.map((d) => d.meta.id),
+        '--detector',
+      );
+    }
+    query.detector = options.detector;
+  }
   const accounts = [
     ...((options.accounts as string[] | undefined) ?? []),
     ...((options.account as string[] | undefined) ?? []),

@@ -128,6 +128,7 @@ async function runAll() {
     all,
     hostile,
     table: await inStore('findings'),
+    badDetector: await inStore('findings', '--detector', 'deleting-log'),
     narrow: await run(process.execPath, ['cli/bin.js', 'findings', '--store', STORE], { ...ENV, COLUMNS: '100' }),
     limited: await inStore('findings', '--limit', '2'),
     csv: await inStore('findings', '--format', 'csv'),
