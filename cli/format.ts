@@ -185,7 +185,7 @@ export function table(header: string[], rows: string[][], width = outputWidth())
     .filter((column) => !column.keep)
     .sort((a, b) => b.width - a.width)
     .map((column) => column.i);
-  return fitTable(columns, escaped, width, shrink, 8);
+  return fitTable(columns, escaped, width, shrink, 6, true);
 }
 
 /** Columns a table never cuts. */

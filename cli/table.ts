@@ -21,13 +21,16 @@ export function fitTable(
   width: number,
   shrink: readonly number[],
   floor = 12,
+  /** Whether a shrinking column may also cut its header (down to `floor`). */
+  cutHeaders = false,
 ): string {
   const length = (s: string) => [...s].length;
   const widths = header.map((h, i) => Math.max(length(h), ...rows.map((r) => length(r[i] ?? ''))));
   let excess = widths.reduce((sum, w) => sum + w, 0) + GAP * (widths.length - 1) - width;
   for (const i of shrink) {
     if (excess <= 0) break;
-    const give = Math.max(0, Math.min(excess, widths[i]! - Math.max(length(header[i]!), floor)));
+    const least = cutHeaders ? floor : Math.max(length(header[i]!), floor);
+    const give = Math.max(0, Math.min(excess, widths[i]! - least));
     widths[i]! -= give;
     excess -= give;
   }

@@ -279,6 +279,23 @@ list(
   },
 );
 
+list('the table fits a 100-column terminal, long cells cut with an ellipsis', async () => {
+  const { narrow, all } = await runs();
+  assert.is(narrow.code, 0, narrow.stderr);
+  const lines = narrow.stdout.trimEnd().split('\n');
+  assert.is(lines.length, 1 + all.length);
+  for (const line of lines) assert.ok([...line].length <= 100, `${[...line].length} columns: ${line}`);
+  assert.match(narrow.stdout, '…');
+  assert.match(lines[0]!, 'ACCOUNT');
+});
+
+list('a misspelt --detector is refused with the nearest id, not answered with "No findings."', async () => {
+  const { badDetector } = await runs();
+  assert.is(badDetector.code, 2);
+  assert.match(badDetector.stderr, 'unknown detector "deleting-log" (did you mean deleting-logs?)');
+  assert.not.match(badDetector.stdout, 'No findings');
+});
+
 list.run();
 
 // ---------------------------------------------------------------------------------------------
