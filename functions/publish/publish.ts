@@ -156,11 +156,7 @@ export function summarize(plan: RunPlan, results: readonly BatchResult[]): RunSu
     summary.skippedRecords += result.skippedRecords ?? 0;
     summary.failedRecords += result.failedRecords ?? 0;
     summary.bytes += result.bytes;
-    summary.findings.new += result.findings.new;
-    summary.findings.duplicate += result.findings.duplicate;
-    summary.findings.suppressed += result.findings.suppressed;
-    addCounts(summary.findings.byDetector, result.byDetector);
-    addCounts(summary.suppressedByRule, result.suppressedByRule);
+    addFindings(summary, result);
     summary.failures.push(...result.failures);
   }
   summary.batches.reported = seen.size;
@@ -169,17 +165,25 @@ export function summarize(plan: RunPlan, results: readonly BatchResult[]): RunSu
   return summary;
 }
 
+/** Adds one batch's or one shard's finding counts to the summary. */
+function addFindings(
+  summary: RunSummary,
+  result: Pick<BatchResult, 'findings' | 'byDetector' | 'suppressedByRule'>,
+): void {
+  summary.findings.new += result.findings.new;
+  summary.findings.duplicate += result.findings.duplicate;
+  summary.findings.suppressed += result.findings.suppressed;
+  addCounts(summary.findings.byDetector, result.byDetector);
+  addCounts(summary.suppressedByRule, result.suppressedByRule);
+}
+
 /** Adds the Correlate shards' findings (each shard's result once: a retried shard overwrote its own). */
 export function addCorrelation(summary: RunSummary, results: readonly CorrelateResult[]): void {
   const seen = new Set<number>();
   for (const result of results) {
     if (seen.has(result.shard)) continue;
     seen.add(result.shard);
-    summary.findings.new += result.findings.new;
-    summary.findings.duplicate += result.findings.duplicate;
-    summary.findings.suppressed += result.findings.suppressed;
-    addCounts(summary.findings.byDetector, result.byDetector);
-    addCounts(summary.suppressedByRule, result.suppressedByRule);
+    addFindings(summary, result);
     summary.failures.push(...result.failures);
   }
   summary.failures.sort((a, b) => a.key.localeCompare(b.key));
