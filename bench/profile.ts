@@ -61,8 +61,6 @@ const stdout = await run(
     join(work, 'store'),
     '--suppressions',
     'bench/suppressions.yml',
-    '--settle',
-    '0',
     '--threads',
     values.threads,
     '--json',
