@@ -187,7 +187,8 @@ const phases: [string, number | undefined, number | undefined][] = [
   ['start-up: node, CLI modules, rules, store open', started, at('store-open')],
   ['until Plan starts (interpreter loaded)', at('store-open'), at('plan:start')],
   ['Plan: list the trail, store the manifest', at('plan:start'), at('plan:end')],
-  ['Map: Analyze work items', at('plan:end'), at('publish:start')],
+  ['Map: Analyze work items', at('plan:end'), at('correlate:start') ?? at('publish:start')],
+  ['Map: Correlate shards', at('correlate:start'), at('publish:start')],
   ['Publish', at('publish:start'), at('publish:end')],
   ['after Publish: alarms, close store and pool, exit', at('publish:end'), ended],
 ];

@@ -111,6 +111,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const { steps, metrics } = options;
   const plan = timed('plan', steps.Plan);
   const publish = timed('publish', steps.Publish);
+  const correlate = timed('correlate', steps.Correlate);
 
   let planned = 0;
   let published: RunSummary | undefined;
@@ -157,7 +158,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
           options.onProgress?.(progress);
           return result as never;
         },
-        Correlate: async (item) => (await steps.Correlate(item as never)) as never,
+        Correlate: async (item) => (await correlate(item as never)) as never,
         Publish: async (event) => {
           published = await publish(event as never);
           return published as never;
