@@ -1,4 +1,4 @@
-import type { AlarmEvaluation } from '../functions/core/alarms.ts';
+import type { AlarmEvaluation } from './local/alarm-evaluation.ts';
 import type { Finding } from '../functions/core/findings.ts';
 import { ATTACK_VERSION } from '../functions/detectors/mitre.ts';
 import type { Detector } from '../functions/detectors/types.ts';

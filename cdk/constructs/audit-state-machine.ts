@@ -4,11 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import {
-  DEFINITION_PLACEHOLDERS,
-  readDefinition,
-  type DefinitionPlaceholder,
-} from '../../functions/core/definition.ts';
+import { DEFINITION_PLACEHOLDERS, readDefinition, type DefinitionPlaceholder } from '../../statemachine/definition.ts';
 import { acknowledgeWildcard, nagArn } from './audit-functions.ts';
 
 export interface AuditStateMachineProps {
