@@ -15,7 +15,8 @@ import {
   type Steps,
   type Stores,
 } from '../../functions/compose.ts';
-import { countStored, summarize, type RunSummary } from '../../functions/publish/publish.ts';
+import type { RunSummary } from '../../functions/core/payloads.ts';
+import { countStored, summarize } from '../../functions/publish/publish.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
 import { timed } from './timing.ts';
 

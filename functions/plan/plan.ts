@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { AuditConfig } from '../core/config.ts';
+import type { PlanEvent, PlanOutput } from '../core/payloads.ts';
 import { parseRunInput, type RunInput } from '../core/run-input.ts';
 import { folderOf, type RunPlan, type RunStore, type TrailLister } from '../core/ports.ts';
 import {
@@ -14,12 +15,6 @@ import {
   type TrailScope,
 } from '../core/trail-keys.ts';
 
-/** The event the state machine's Plan task sends. */
-export interface PlanEvent {
-  input: unknown;
-  runId: string;
-}
-
 /** The Plan step as the state machine calls it: validates the input, then plans. */
 export function planStep(ports: PlanPorts, config: PlanConfig): (event: PlanEvent) => Promise<PlanOutput> {
   return (event) => planRun(ports, config, parseRunInput(event.input), event.runId);
@@ -30,19 +25,6 @@ export interface PlanPorts {
   lister: TrailLister;
   runs: RunStore;
   now: () => Date;
-}
-
-/** Plan's output: small whatever the run's size (a list of batch numbers, not of keys). */
-export interface PlanOutput {
-  runId: string;
-  mode: RunInput['mode'];
-  /** Work items for the Map: the batch numbers 0..n-1; the keys stay in the run's manifest. */
-  batches: number[];
-  /** The Map's concurrency and failure tolerance, from config (read by the Map's *Path fields). */
-  mapConcurrency: number;
-  toleratedFailurePercentage: number;
-  objects: RunPlan['objects'];
-  window: RunPlan['window'];
 }
 
 /** The configuration Plan reads. */
