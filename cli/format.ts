@@ -1,8 +1,8 @@
-import type { AlarmEvaluation } from '../functions/core/alarms.ts';
+import type { AlarmEvaluation } from './local/alarm-evaluation.ts';
 import type { Finding } from '../functions/core/findings.ts';
 import { ATTACK_VERSION } from '../functions/detectors/mitre.ts';
 import type { Detector } from '../functions/detectors/types.ts';
-import type { RunSummary } from '../functions/publish/publish.ts';
+import type { RunSummary } from '../functions/core/payloads.ts';
 import { outputWidth } from './options.ts';
 import { fitTable, wrap } from './table.ts';
 

@@ -20,6 +20,7 @@ import {
   type AuditConfig,
 } from './core/config.ts';
 import type { Detector } from './core/detector.ts';
+import type { CorrelateItem, PlanEvent, PlanOutput, PublishEvent, RunSummary } from './core/payloads.ts';
 import type {
   AggregateStore,
   BatchResult,
@@ -33,10 +34,10 @@ import type {
   WorkItem,
 } from './core/ports.ts';
 import { loadSuppressions } from './core/suppressions.ts';
-import { correlateStep, type CorrelateItem } from './correlate/correlate.ts';
+import { correlateStep } from './correlate/correlate.ts';
 import { loadDetectorSet, type DetectorSources, type SigmaLoadReport } from './detectors/load.ts';
-import { planStep, type PlanEvent, type PlanOutput } from './plan/plan.ts';
-import { publishStep, type PublishEvent, type RunSummary } from './publish/publish.ts';
+import { planStep } from './plan/plan.ts';
+import { publishStep } from './publish/publish.ts';
 
 /** The rule files of a run: Sigma folder, evidence files and the suppression file. */
 export interface RuleSources extends DetectorSources {

@@ -13,7 +13,7 @@ const outdir = 'dist/cli';
 const result = await build({
   absWorkingDir: root,
   // The worker sits beside the CLI: the pool finds it as `./analyze-worker.js` next to itself, and
-  // `../../statemachine/audit.asl.json` resolves from dist/cli/ as it does from functions/core/.
+  // statemachine/definition.ts finds the ASL from the package root, which is the same from dist/cli/.
   entryPoints: { main: 'cli/main.ts', 'analyze-worker': 'cli/local/analyze-worker-entry.ts' },
   outdir,
   bundle: true,

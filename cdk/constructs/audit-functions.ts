@@ -1,18 +1,18 @@
 import { basename, extname, join } from 'node:path';
-import { AssetStaging, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetStaging, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct, type IConstruct } from 'constructs';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import { Construct } from 'constructs';
 import type { AuditConfig } from '../../functions/core/config.ts';
 import { FINDINGS_TABLE } from '../../functions/adapters/tables.ts';
 import { awsLogsPrefix } from '../../functions/core/trail-keys.ts';
 import { auditEnvironment, REPO_ROOT } from '../config.ts';
 import { copyRuleFiles } from '../rule-files.ts';
+import { acknowledgeWildcard, nagArn, tableAccess } from './iam.ts';
 
 /** One current, explicit runtime for every function (nodejs20.x is deprecated; 24 is supported to 2028). */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
@@ -253,39 +253,4 @@ export class AuditFunctions extends Construct {
       },
     });
   }
-}
-
-/** Item-level access to one table (and its key), on the table ARN or one index ARN: no Scan. */
-function tableAccess(
-  fn: NodejsFunction,
-  table: ITable,
-  actions: string[],
-  key: IKey | undefined,
-  resource: string = table.tableArn,
-): void {
-  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [resource] }));
-  if (key) {
-    const write = actions.some((action) => action !== 'dynamodb:GetItem' && action !== 'dynamodb:Query');
-    // What CDK's own table grants ask of the key, spelled out (no action wildcards).
-    const read = ['kms:Decrypt', 'kms:DescribeKey'];
-    const writeToo = [
-      ...read,
-      'kms:Encrypt',
-      'kms:GenerateDataKey',
-      'kms:GenerateDataKeyWithoutPlaintext',
-      'kms:ReEncryptFrom',
-      'kms:ReEncryptTo',
-    ];
-    fn.addToRolePolicy(new PolicyStatement({ actions: write ? writeToo : read, resources: [key.keyArn] }));
-  }
-}
-
-/** How cdk-nag spells an ARN in an IAM5 finding: intrinsics as <Resource.Attr> / <AWS::Pseudo>. */
-export function nagArn(scope: Construct, arn: string): string {
-  return flattenCfnReference(Stack.of(scope).resolve(arn));
-}
-
-/** Acknowledges one IAM5 wildcard finding on one role's default policy. */
-export function acknowledgeWildcard(role: IConstruct, finding: string, reason: string): void {
-  Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
 }

@@ -4,12 +4,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import {
-  DEFINITION_PLACEHOLDERS,
-  readDefinition,
-  type DefinitionPlaceholder,
-} from '../../functions/core/definition.ts';
-import { acknowledgeWildcard, nagArn } from './audit-functions.ts';
+import { DEFINITION_PLACEHOLDERS, readDefinition, type DefinitionPlaceholder } from '../../statemachine/definition.ts';
+import { acknowledgeWildcard, nagArn } from './iam.ts';
 
 export interface AuditStateMachineProps {
   /** Fixed name: the Distributed Map's policy names the machine's own ARN without referring to it. */

@@ -19,7 +19,8 @@ import { Architecture, Code, Function as LambdaFn } from 'aws-cdk-lib/aws-lambda
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeWildcard, FUNCTION_RUNTIME, nagArn } from './audit-functions.ts';
+import { FUNCTION_RUNTIME } from './audit-functions.ts';
+import { acknowledgeWildcard, nagArn } from './iam.ts';
 
 export interface DemoActivityProps {
   logRetention: RetentionDays;

@@ -1,10 +1,11 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
-import type { AlarmEvaluation, AlarmRule } from '../../functions/core/alarms.ts';
+import { LocalMetrics } from './metrics.ts';
+import type { AlarmEvaluation } from './alarm-evaluation.ts';
+import type { AlarmRule } from '../../functions/core/alarms.ts';
 import type { AuditConfig } from '../../functions/core/config.ts';
-import { TASK_STATES, readDefinition, substitute } from '../../functions/core/definition.ts';
+import { TASK_STATES, readDefinition, substitute } from '../../statemachine/definition.ts';
 import type { BatchResult, ObjectReader, TrailLister, WorkItem } from '../../functions/core/ports.ts';
 import {
   composeSteps,
@@ -14,7 +15,8 @@ import {
   type Steps,
   type Stores,
 } from '../../functions/compose.ts';
-import { countStored, summarize, type RunSummary } from '../../functions/publish/publish.ts';
+import type { RunSummary } from '../../functions/core/payloads.ts';
+import { countStored, summarize } from '../../functions/publish/publish.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
 import { timed } from './timing.ts';
 

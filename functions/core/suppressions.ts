@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { BlockList, isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { RuleLoadError, messageOf } from './errors.ts';
+import { asCidr, compileSuppressions } from './suppression-match.ts';
 
 /** What a suppression rule is matched against: one would-be finding. */
 export interface SuppressionCandidate {
@@ -97,13 +97,13 @@ export function parseSuppressions(text: string, file: string, options: Suppressi
 
   const known = options.detectorIds ? new Set(options.detectorIds) : undefined;
   const seen = new Set<string>();
-  const compiled = entries.map((entry, index) => {
+  const rules = entries.map((entry, index) => {
     const rule = validateRule(entry, index, (where, problem) => new RuleLoadError(file, `${where}: ${problem}`), known);
     if (seen.has(rule.id)) throw new RuleLoadError(file, `rule "${rule.id}": the id is used twice`);
     seen.add(rule.id);
-    return compileRule(rule);
+    return rule;
   });
-  return new CompiledSuppressions(file, compiled);
+  return compileSuppressions(file, rules);
 }
 
 type Fail = (where: string, problem: string) => RuleLoadError;
@@ -167,27 +167,10 @@ function criterionValues(criterion: Criterion, value: unknown, fail: (problem: s
       return account;
     }
     if (typeof item !== 'string' || !item) throw fail(`${at} must be a non-empty string`);
-    if (criterion === 'sourceIPs' && !addressOrCidr(item)) throw fail(`${at} "${item}" is not an IP address or CIDR`);
+    if (criterion === 'sourceIPs' && asCidr(item) === undefined)
+      throw fail(`${at} "${item}" is not an IP address or CIDR`);
     return item;
   });
-}
-
-/** An address or CIDR, parsed; undefined when malformed. */
-function addressOrCidr(
-  text: string,
-): { address: string; prefix: number | undefined; type: 'ipv4' | 'ipv6' } | undefined {
-  const slash = text.indexOf('/');
-  const address = slash === -1 ? text : text.slice(0, slash);
-  const family = isIP(address);
-  // Zone ids (fe80::1%eth0) never appear in CloudTrail and BlockList does not take them.
-  if (family === 0 || address.includes('%')) return undefined;
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (slash === -1) return { address, prefix: undefined, type };
-  const prefixText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
-  if (prefix > (family === 4 ? 32 : 128)) return undefined;
-  return { address, prefix, type };
 }
 
 /** The last moment a rule applies: the end of the day (UTC) for a date, the instant for a date-time. */
@@ -244,130 +227,4 @@ function hintFor(key: string): string {
       known.toLowerCase() === lower || known.toLowerCase() === `${lower}s` || `${known.toLowerCase()}s` === lower,
   );
   return near ? ` (did you mean "${near}"?)` : '';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Compiled form: everything `match` needs is built once at load, since it runs for every finding.
-
-type Test = (candidate: SuppressionCandidate) => boolean;
-
-interface CompiledRule {
-  rule: SuppressionRule;
-  /** Epoch ms after which the rule no longer applies (Infinity without `expires`). */
-  lastValid: number;
-  tests: Test[];
-}
-
-function compileRule(rule: SuppressionRule): CompiledRule {
-  const tests: Test[] = [];
-  if (rule.principals) {
-    const matches = wildcardMatcher(rule.principals);
-    tests.push((c) => matches(c.principal));
-  }
-  if (rule.accounts) {
-    const accounts = new Set(rule.accounts);
-    tests.push((c) => accounts.has(c.account));
-  }
-  if (rule.sourceIPs) {
-    const matches = addressMatcher(rule.sourceIPs);
-    tests.push((c) => matches(c.sourceIPAddress));
-  }
-  if (rule.userAgents) {
-    const matches = wildcardMatcher(rule.userAgents);
-    tests.push((c) => matches(c.userAgent));
-  }
-  return { rule, lastValid: rule.expires ? rule.expires.getTime() : Number.POSITIVE_INFINITY, tests };
-}
-
-/**
- * Matches any of `patterns`, where `*` stands for any run of characters (including `/` and none)
- * and everything else is literal; case-insensitive (IAM names are unique regardless of case, and
- * user agents vary in case). Implemented as ordered substring search, not a RegExp, so a pattern
- * like `*a*a*a*b` cannot backtrack: each test is linear in the value's length per pattern.
- */
-export function wildcardMatcher(patterns: readonly string[]): (value: string) => boolean {
-  const exact = new Set<string>();
-  const globs: string[][] = [];
-  for (const pattern of patterns) {
-    const lower = pattern.toLowerCase();
-    if (lower.includes('*')) globs.push(lower.split('*'));
-    else exact.add(lower);
-  }
-  return (value) => {
-    if (typeof value !== 'string') return false;
-    const lower = value.toLowerCase();
-    if (exact.has(lower)) return true;
-    return globs.some((segments) => globMatches(segments, lower));
-  };
-}
-
-function globMatches(segments: readonly string[], value: string): boolean {
-  // segments come from split('*'), so there are at least two: the prefix and the suffix.
-  const head = segments[0]!;
-  const tail = segments[segments.length - 1]!;
-  if (value.length < head.length + tail.length || !value.startsWith(head) || !value.endsWith(tail)) return false;
-  // Middle segments in order, leftmost first (greedy leftmost is enough for `*`-only globs).
-  let position = head.length;
-  const limit = value.length - tail.length;
-  for (let i = 1; i < segments.length - 1; i++) {
-    const segment = segments[i]!;
-    const found = value.indexOf(segment, position);
-    if (found === -1 || found + segment.length > limit) return false;
-    position = found + segment.length;
-  }
-  return true;
-}
-
-/** Matches an address against addresses and CIDRs (IPv4 and IPv6; IPv4-mapped IPv6 counts as IPv4). */
-export function addressMatcher(entries: readonly string[]): (address: string) => boolean {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const parsed = addressOrCidr(entry);
-    if (!parsed) throw new TypeError(`not an IP address or CIDR: ${entry}`);
-    if (parsed.prefix === undefined) list.addAddress(parsed.address, parsed.type);
-    else list.addSubnet(parsed.address, parsed.prefix, parsed.type);
-  }
-  return (address) => {
-    if (typeof address !== 'string') return false;
-    const family = isIP(address);
-    // A service name (`s3.amazonaws.com`) or `AWS Internal` is no address and matches no entry.
-    if (family === 0 || address.includes('%')) return false;
-    return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-  };
-}
-
-class CompiledSuppressions implements Suppressions {
-  readonly rules: readonly SuppressionRule[];
-  // Rules that can apply to one detector id, in file order: its own and the `*` ones. Built lazily.
-  private readonly byDetector = new Map<string, CompiledRule[]>();
-
-  constructor(
-    readonly file: string,
-    private readonly compiled: readonly CompiledRule[],
-  ) {
-    this.rules = compiled.map((c) => c.rule);
-  }
-
-  match(candidate: SuppressionCandidate, now: Date): string | undefined {
-    const time = now.getTime();
-    for (const rule of this.rulesFor(candidate.detector)) {
-      if (time > rule.lastValid) continue;
-      if (rule.tests.every((test) => test(candidate))) return rule.rule.id;
-    }
-    return undefined;
-  }
-
-  expired(now: Date): SuppressionRule[] {
-    const time = now.getTime();
-    return this.compiled.filter((c) => time > c.lastValid).map((c) => c.rule);
-  }
-
-  private rulesFor(detector: string): CompiledRule[] {
-    let rules = this.byDetector.get(detector);
-    if (!rules) {
-      rules = this.compiled.filter((c) => c.rule.detector === '*' || c.rule.detector === detector);
-      this.byDetector.set(detector, rules);
-    }
-    return rules;
-  }
 }

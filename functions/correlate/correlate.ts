@@ -10,6 +10,7 @@ import {
 } from '../core/correlation.ts';
 import type { Detector } from '../core/detector.ts';
 import { buildFinding } from '../core/findings.ts';
+import type { CorrelateItem } from '../core/payloads.ts';
 import type { AggregateStore, CorrelateResult, FindingsStore } from '../core/ports.ts';
 import type { Suppressor } from '../core/ports.ts';
 
@@ -29,12 +30,6 @@ export interface CorrelateOptions {
   findingsTtlDays?: number;
   /** Shards of the run; the state machine's Map passes one each. Default {@link CORRELATION_SHARDS}. */
   shards?: number;
-}
-
-/** One Correlate invocation: one shard of one run's touched keys. */
-export interface CorrelateItem {
-  runId: string;
-  shard: number;
 }
 
 /** Failures kept by key in a result; the rest are counted only. */

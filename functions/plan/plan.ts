@@ -1,24 +1,10 @@
-import pLimit from 'p-limit';
 import type { AuditConfig } from '../core/config.ts';
+import type { PlanEvent, PlanOutput } from '../core/payloads.ts';
 import { parseRunInput, type RunInput } from '../core/run-input.ts';
 import { folderOf, type RunPlan, type RunStore, type TrailLister } from '../core/ports.ts';
-import {
-  ACCOUNT_PATTERN,
-  ORG_PATTERN,
-  accountPrefix,
-  awsLogsPrefix,
-  dayPrefix,
-  daysBetween,
-  parseTrailKey,
-  regionPrefix,
-  type TrailScope,
-} from '../core/trail-keys.ts';
-
-/** The event the state machine's Plan task sends. */
-export interface PlanEvent {
-  input: unknown;
-  runId: string;
-}
+import { parseTrailKey } from '../core/trail-keys.ts';
+import { ManifestWriter } from './manifest-writer.ts';
+import { discoverScopes, listingPrefixes } from './scopes.ts';
 
 /** The Plan step as the state machine calls it: validates the input, then plans. */
 export function planStep(ports: PlanPorts, config: PlanConfig): (event: PlanEvent) => Promise<PlanOutput> {
@@ -30,19 +16,6 @@ export interface PlanPorts {
   lister: TrailLister;
   runs: RunStore;
   now: () => Date;
-}
-
-/** Plan's output: small whatever the run's size (a list of batch numbers, not of keys). */
-export interface PlanOutput {
-  runId: string;
-  mode: RunInput['mode'];
-  /** Work items for the Map: the batch numbers 0..n-1; the keys stay in the run's manifest. */
-  batches: number[];
-  /** The Map's concurrency and failure tolerance, from config (read by the Map's *Path fields). */
-  mapConcurrency: number;
-  toleratedFailurePercentage: number;
-  objects: RunPlan['objects'];
-  window: RunPlan['window'];
 }
 
 /** The configuration Plan reads. */
@@ -247,102 +220,4 @@ async function selectWindow(
       ? undefined
       : new Date(now.getTime() - config.initialLookbackHours * HOUR).toISOString();
   return { start: await ports.runs.scheduleStart(initial), end };
-}
-
-/** One account and region of the trail. */
-export interface RegionScope {
-  scope: TrailScope;
-  region: string;
-}
-
-/**
- * Finds the accounts and regions under both key layouts (a Delimiter listing per level), keeping
- * only those the input's filters name.
- */
-export async function discoverScopes(
-  lister: TrailLister,
-  config: Pick<PlanConfig, 'trailPrefix' | 'listConcurrency'>,
-  filter: { accounts?: string[]; regions?: string[] },
-): Promise<RegionScope[]> {
-  const root = awsLogsPrefix(config.trailPrefix);
-  const limit = pLimit(config.listConcurrency);
-  const accounts: TrailScope[] = [];
-  const top = await lister.listFolders(root);
-  await Promise.all(
-    top.map((folder) =>
-      limit(async () => {
-        const name = folder.slice(root.length, -1);
-        if (ACCOUNT_PATTERN.test(name)) accounts.push({ trailPrefix: config.trailPrefix, account: name });
-        else if (ORG_PATTERN.test(name)) {
-          for (const sub of await lister.listFolders(folder)) {
-            const account = sub.slice(folder.length, -1);
-            if (ACCOUNT_PATTERN.test(account)) accounts.push({ trailPrefix: config.trailPrefix, orgId: name, account });
-          }
-        }
-      }),
-    ),
-  );
-  const wanted = accounts.filter((scope) => !filter.accounts || filter.accounts.includes(scope.account));
-  const scopes: RegionScope[] = [];
-  await Promise.all(
-    wanted.map((scope) =>
-      limit(async () => {
-        const base = accountPrefix(scope);
-        for (const folder of await lister.listFolders(base)) {
-          const region = folder.slice(base.length, -1);
-          if (!filter.regions || filter.regions.includes(region)) scopes.push({ scope, region });
-        }
-      }),
-    ),
-  );
-  // Deterministic order: listings may answer in any order.
-  return scopes.sort((a, b) => regionPrefix(a.scope, a.region).localeCompare(regionPrefix(b.scope, b.region)));
-}
-
-/** The prefixes to list: the day folders from the window's start to its end, or whole regions with no start. */
-export function listingPrefixes(scopes: RegionScope[], input: RunInput, window: RunPlan['window']): string[] {
-  if (window.start === null) return scopes.map((s) => regionPrefix(s.scope, s.region));
-  const end = new Date(window.end);
-  const lastDay = input.mode === 'backfill' ? new Date(end.getTime() - 1) : end;
-  const days = daysBetween(new Date(window.start), lastDay);
-  return scopes.flatMap((s) => days.map((day) => dayPrefix(s.scope, s.region, day)));
-}
-
-/** Collects keys into batches by count and bytes and writes each full batch to the manifest. */
-class ManifestWriter {
-  batches = 0;
-  objects = 0;
-  private keys: string[] = [];
-  private bytes = 0;
-  private readonly writes: Promise<void>[] = [];
-
-  constructor(
-    private readonly runs: RunStore,
-    private readonly runId: string,
-    private readonly config: Pick<PlanConfig, 'batchMaxObjects' | 'batchMaxBytes'>,
-  ) {}
-
-  async add(key: string, size: number): Promise<void> {
-    this.keys.push(key);
-    this.bytes += size;
-    this.objects++;
-    if (this.keys.length >= this.config.batchMaxObjects || this.bytes >= this.config.batchMaxBytes) await this.flush();
-  }
-
-  async close(): Promise<void> {
-    if (this.keys.length > 0) await this.flush();
-    await Promise.all(this.writes);
-  }
-
-  private async flush(): Promise<void> {
-    const keys = this.keys.sort();
-    const batch = this.batches++;
-    this.keys = [];
-    this.bytes = 0;
-    const write = this.runs.putManifestBatch(this.runId, batch, keys);
-    write.catch(() => undefined); // observed by the Promise.all below; avoids an unhandled rejection meanwhile
-    this.writes.push(write);
-    // Bound memory: never hold more than a few unwritten batches.
-    if (this.writes.length >= 8) await Promise.all(this.writes.splice(0));
-  }
 }

@@ -11,30 +11,9 @@ import {
   type RunStore,
 } from '../core/ports.ts';
 
-export { ANOMALIES_METRIC } from '../core/ports.ts';
+import type { PublishEvent, RunSummary } from '../core/payloads.ts';
 
-/** A run's outcome, as the CLI prints it (`--json`) and the state machine returns it. */
-export interface RunSummary {
-  runId: string;
-  mode: RunPlan['mode'];
-  window: RunPlan['window'];
-  /**
-   * True when every work item reported and the run's correlation completed; only then does a
-   * scheduled run move the schedule's start.
-   */
-  complete: boolean;
-  batches: { planned: number; reported: number };
-  objects: { listed: number; analyzed: number; skipped: number; failed: number };
-  records: number;
-  /** Entries of `Records` that were not JSON objects: counted, never analysed. */
-  skippedRecords: number;
-  /** Records that were analysed but whose finding could not be stored (see `failures`). */
-  failedRecords: number;
-  bytes: number;
-  findings: { new: number; duplicate: number; suppressed: number; byDetector: Record<string, number> };
-  suppressedByRule: Record<string, number>;
-  failures: { key: string; reason: string }[];
-}
+export { ANOMALIES_METRIC } from '../core/ports.ts';
 
 export interface PublishPorts {
   runs: Pick<
@@ -52,13 +31,6 @@ export interface PublishOptions {
   namespace: string;
   /** Every detector id, so each per-detector metric gets a datum (0 included) every run. */
   detectorIds: readonly string[];
-}
-
-/** The event the state machine's Publish task sends. */
-export interface PublishEvent {
-  runId: string;
-  /** False when the run's Correlate step did not complete: no object of the run counts as analysed. Default true. */
-  correlated?: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@ import { SCHEDULED_INPUT, TRAIL_BUCKET_PARAMETER } from '../../cdk/auditor-stack
 import { FINDINGS_TTL_ATTRIBUTE } from '../../cdk/config.ts';
 import { FINDINGS_TABLE, STATE_TABLE } from '../../functions/adapters/tables.ts';
 import { CONFIG_ENV } from '../../functions/core/config.ts';
-import { DEFINITION_PLACEHOLDERS, placeholdersIn, readDefinition } from '../../functions/core/definition.ts';
+import { DEFINITION_PLACEHOLDERS, placeholdersIn, readDefinition } from '../../statemachine/definition.ts';
 import { WORKSHOP_ALARM } from '../../functions/core/alarms.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 import { allStatements, EXISTING_TRAIL, resourcesOf, RULE_FILES, synth, templateOf } from './synth.ts';

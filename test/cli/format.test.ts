@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { escapeControl, escapeLines, formatFindings, formatSummary, table } from '../../cli/format.ts';
-import type { RunSummary } from '../../functions/publish/publish.ts';
+import type { RunSummary } from '../../functions/core/payloads.ts';
 import { aFinding } from '../helpers/findings.ts';
 
 const ESC = '\u001b';

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import { InvalidInputError } from '../../functions/core/errors.ts';
 import { buildLogKey } from '../../functions/core/trail-keys.ts';
-import { discoverScopes, planRun, planStep } from '../../functions/plan/plan.ts';
+import { planRun, planStep } from '../../functions/plan/plan.ts';
+import { discoverScopes } from '../../functions/plan/scopes.ts';
 import { MemoryRuns, MemoryTrail } from '../helpers/fakes.ts';
 
 const single = { trailPrefix: '', account: '123456789012' };

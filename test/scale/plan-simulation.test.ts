@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { BatchResult, RunPlan, RunStore, TrailLister } from '../../functions/core/ports.ts';
-import { planRun, type PlanOutput } from '../../functions/plan/plan.ts';
+import type { PlanOutput } from '../../functions/core/payloads.ts';
+import { planRun } from '../../functions/plan/plan.ts';
 import { OrgTrailLister, SEVENTEEN_REGIONS, type OrgTrailShape } from '../helpers/org-trail.ts';
 
 /*

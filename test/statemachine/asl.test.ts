@@ -8,7 +8,7 @@ import {
   readDefinition,
   substitute,
   TASK_STATES,
-} from '../../functions/core/definition.ts';
+} from '../../statemachine/definition.ts';
 
 // asl-validator is CommonJS without types.
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { SigmaRuleError } from './errors.ts';
-import type { Position } from './matcher.ts';
+import type { Position } from './field-key.ts';
 import { bounded, compileWildcard, type TextTest } from './regex.ts';
 
 /**

@@ -2,7 +2,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LocalMetrics } from '../../functions/adapters/local-metrics.ts';
+import { LocalMetrics } from '../../cli/local/metrics.ts';
 import { WORKSHOP_ALARM, detectorAlarm } from '../../functions/core/alarms.ts';
 import type { MetricDatum } from '../../functions/core/ports.ts';
 import { tempDir } from '../helpers/local.ts';

@@ -1,8 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The one state machine definition, used by the stack and the local runner alike. */
-export const DEFINITION_PATH = fileURLToPath(new URL('../../statemachine/audit.asl.json', import.meta.url));
+/** Where the one state machine definition sits in the package, read by the stack and the local runner alike. */
+const DEFINITION_IN_PACKAGE = join('statemachine', 'audit.asl.json');
+
+/**
+ * The definition's path, found from the package root (the nearest folder above this module with a
+ * package.json). This module runs from statemachine/ in the sources but from dist/cli/ once the CLI
+ * is bundled (in a clone or an installed package), so a path relative to the module would differ
+ * between the two; the package root is the same for both, and the one ASL file is never copied.
+ */
+export function definitionPath(from = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; ) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, DEFINITION_IN_PACKAGE);
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${from}: cannot find ${DEFINITION_IN_PACKAGE}`);
+    dir = parent;
+  }
+}
 
 /** The `${Placeholder}`s of the definition, each filled by the stack's definitionSubstitutions. */
 export const DEFINITION_PLACEHOLDERS = [
@@ -23,7 +39,7 @@ export const TASK_STATES = {
 
 /** The definition's text, placeholders unfilled. */
 export function readDefinition(): string {
-  return readFileSync(DEFINITION_PATH, 'utf8');
+  return readFileSync(definitionPath(), 'utf8');
 }
 
 /** Every `${Name}` in a definition's text. */

@@ -1,7 +1,8 @@
 import { appendFile, type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { evaluateAlarm, type AlarmEvaluation, type AlarmRule } from '../core/alarms.ts';
-import type { MetricDatum, MetricsSink } from '../core/ports.ts';
+import type { AlarmRule } from '../../functions/core/alarms.ts';
+import type { MetricDatum, MetricsSink } from '../../functions/core/ports.ts';
+import { type AlarmEvaluation, evaluateAlarm } from './alarm-evaluation.ts';
 
 /**
  * Metrics on a laptop: datums appended to a JSON-lines file in the store, and the same alarm
