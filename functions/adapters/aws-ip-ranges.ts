@@ -14,9 +14,6 @@ import {
 import { messageOf } from '../core/errors.ts';
 import { STATE_TABLE } from './tables.ts';
 
-/** Where AWS publishes its address ranges. */
-export const AWS_IP_RANGES_URL = 'https://ip-ranges.amazonaws.com/ip-ranges.json';
-
 /** The file is about 1.7 MB (2026) and grows slowly; a body past this is refused unread. */
 export const MAX_RANGES_BYTES = 8 * 1024 * 1024;
 /** A fetch (connect, headers and body) that takes longer is given up: a Lambda without egress waits no longer. */

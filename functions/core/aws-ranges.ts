@@ -9,6 +9,9 @@ import { messageOf } from './errors.ts';
  * functions/adapters/aws-ip-ranges.ts.
  */
 
+/** Where AWS publishes its address ranges (the stack gives it to Correlate as AWS_IP_RANGES_URL). */
+export const AWS_IP_RANGES_URL = 'https://ip-ranges.amazonaws.com/ip-ranges.json';
+
 /** AWS's published ranges as the steps that judge with them see them. */
 export interface AwsRangesSource {
   /** The ranges to judge with now, or undefined when none can be had. Never throws. */
