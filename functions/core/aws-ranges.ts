@@ -66,7 +66,7 @@ export interface CachedAwsRangesOptions {
   maxAgeHours?: number;
   /** After a failed attempt, nobody tries again for this long; default 60 min. */
   retryMinutes?: number;
-  /** With nothing cached, how long to wait for another caller's fetch; default 8 s. */
+  /** With nothing cached, how long to wait for another caller's fetch (longer than a fetch may take); default 8 s. */
   waitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -141,6 +141,12 @@ export function cachedAwsRanges(options: CachedAwsRangesOptions): AwsRangesSourc
             `the last fetch, at ${last.at}, failed; it is tried again after ${Math.round(retryMs / 60_000)} min`,
           );
         if (cached) return without(cached, 'another caller is fetching them now');
+        // An attempt older than a fetch can take died with its Lambda (a timeout): no use waiting.
+        if (last && ageMs(last.at) > waitMs)
+          return without(
+            cached,
+            `the last fetch, at ${last.at}, did not finish; it is tried again after ${Math.round(retryMs / 60_000)} min`,
+          );
         return waitForOther(cached);
       }
       let publication: RangesPublication;

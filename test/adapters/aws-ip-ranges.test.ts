@@ -10,7 +10,7 @@ import {
   MAX_CACHED_BYTES,
   stateTableAwsRanges,
 } from '../../functions/adapters/aws-ip-ranges.ts';
-import type { AwsRangesSource } from '../../functions/core/aws-ranges.ts';
+import { cachedAwsRanges, type AwsRangesSource } from '../../functions/core/aws-ranges.ts';
 import { awsIpRangesUrlFromEnv } from '../../functions/core/config.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ipRangesJson, ipRangesServer } from '../helpers/ip-ranges-server.ts';
@@ -179,6 +179,44 @@ source('Lambdas starting together fetch once; the others wait for that copy', as
     const answers = await Promise.all(Array.from({ length: 8 }, () => lambda(store, server.url, at, []).current()));
     assert.is(server.requests(), 1);
     for (const ranges of answers) assert.ok(ranges?.contains(IN_AWS));
+  } finally {
+    await server.close();
+  }
+});
+
+source('a fetch another Lambda claimed is waited for only while it can still be running', async ({ store }) => {
+  const server = await ipRangesServer({ kind: 'json', body: ipRangesJson() });
+  try {
+    const cache = new DynamoAwsRangesCache(store.client, LOCAL_TABLES.state);
+    const at = { ms: START };
+    let slept = 0;
+    const container = (log: string[]) =>
+      cachedAwsRanges({
+        cache,
+        fetcher: httpRangesFetcher(server.url),
+        now: () => new Date(at.ms),
+        log: (line) => log.push(line),
+        waitMs: 300,
+        sleep: async (ms) => {
+          slept += ms;
+          await new Promise((resolve) => setTimeout(resolve, ms));
+        },
+      });
+    // Claimed just now by another Lambda, nothing stored yet: wait, then go on without.
+    assert.ok(await cache.claim(new Date(START).toISOString(), new Date(START - HOUR).toISOString()));
+    const waiting: string[] = [];
+    assert.is(await container(waiting).current(), undefined);
+    assert.match(waiting[0]!, 'another caller is fetching them and has not stored them yet');
+    assert.is(slept, 300);
+    // A minute later that Lambda is gone (timed out): nobody waits for it, nobody fetches within the hour.
+    at.ms += 60_000;
+    const gone: string[] = [];
+    assert.is(await container(gone).current(), undefined);
+    assert.is(slept, 300, 'no more waiting');
+    assert.match(gone[0]!, 'did not finish; it is tried again after 60 min');
+    assert.is(server.requests(), 0);
+    at.ms += HOUR;
+    assert.ok((await container([]).current())?.contains(IN_AWS), 'after the hour, the next Lambda fetches');
   } finally {
     await server.close();
   }
