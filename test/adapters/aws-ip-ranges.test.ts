@@ -12,6 +12,7 @@ import {
 } from '../../functions/adapters/aws-ip-ranges.ts';
 import { cachedAwsRanges, type AwsRangesSource } from '../../functions/core/aws-ranges.ts';
 import { awsIpRangesUrlFromEnv } from '../../functions/core/config.ts';
+import { awsStep } from '../../functions/compose.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ipRangesJson, ipRangesServer } from '../helpers/ip-ranges-server.ts';
 import { tempDir } from '../helpers/local.ts';
@@ -301,6 +302,17 @@ url('refuses a value that is not an http(s) URL, naming the variable', () => {
       (error: unknown) =>
         error instanceof ConfigError && /AWS_IP_RANGES_URL must be an http\(s\) URL/.test(String(error)),
     );
+});
+
+url('a Lambda whose AWS_IP_RANGES_URL is not a URL fails its cold start, naming the variable', async () => {
+  const env = { STATE_TABLE: 'state', FINDINGS_TABLE: 'findings', AWS_REGION: 'us-east-1' };
+  const error = await awsStep('Correlate', { ...env, AWS_IP_RANGES_URL: 'ip-ranges.json' }).catch((e: unknown) => e);
+  assert.instance(error, ConfigError);
+  assert.match(String(error), 'AWS_IP_RANGES_URL');
+  assert.type(
+    await awsStep('Correlate', { ...env, AWS_IP_RANGES_URL: 'https://ip-ranges.amazonaws.com/ip-ranges.json' }),
+    'function',
+  );
 });
 
 url.run();
