@@ -97,6 +97,7 @@ export class AuditorStack extends Stack {
       ...(config.sigmaRulesDir ? { sigmaRulesDir: config.sigmaRulesDir } : {}),
       ...(config.suppressionsFile ? { suppressionsFile: config.suppressionsFile } : {}),
       ...(config.awsIpRangesFile ? { awsIpRangesFile: config.awsIpRangesFile } : {}),
+      fetchAwsIpRanges: config.fetchAwsIpRanges,
     });
 
     this.stateMachine = new AuditStateMachine(this, 'Audit', {

@@ -43,6 +43,8 @@ export interface StackConfig {
   sigmaRulesDir?: string;
   suppressionsFile?: string;
   awsIpRangesFile?: string;
+  /** Correlate fetches AWS's ip-ranges.json at most daily (cached in the state table) unless false or a file is bundled. */
+  fetchAwsIpRanges: boolean;
   demoActivity: boolean;
 }
 
@@ -63,6 +65,7 @@ export const CONTEXT_KEYS = [
   'sigmaRulesDir',
   'suppressionsFile',
   'awsIpRangesFile',
+  'fetchAwsIpRanges',
   'demoActivity',
 ] as const;
 
@@ -147,6 +150,7 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
     ...(sigmaRulesDir ? { sigmaRulesDir } : {}),
     ...optionalEntry('suppressionsFile', optionalPath(get, 'suppressionsFile', rootDir, 'file')),
     ...optionalEntry('awsIpRangesFile', optionalPath(get, 'awsIpRangesFile', rootDir, 'file')),
+    fetchAwsIpRanges: bool(get, 'fetchAwsIpRanges', true),
     demoActivity: bool(get, 'demoActivity', false),
   };
   return config;

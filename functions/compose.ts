@@ -6,6 +6,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAggregateStore } from './adapters/aggregates.ts';
+import { stateTableAwsRanges } from './adapters/aws-ip-ranges.ts';
 import { cloudWatchClient, documentClient, s3Client } from './adapters/clients.ts';
 import { CloudWatchMetrics } from './adapters/cloudwatch.ts';
 import { DynamoFindingsCounter, DynamoFindingsStore } from './adapters/findings-store.ts';
@@ -14,11 +15,13 @@ import { S3Trail } from './adapters/s3.ts';
 import { analyzeStep, type Suppressor } from './analyze/analyze.ts';
 import {
   aggregateTtlDaysFromEnv,
+  awsIpRangesUrlFromEnv,
   configFromEnv,
   requireEnv,
   ruleFilesFromEnv,
   type AuditConfig,
 } from './core/config.ts';
+import type { AwsRangesSource } from './core/aws-ranges.ts';
 import type { Detector } from './core/detector.ts';
 import type { CorrelateItem, PlanEvent, PlanOutput, PublishEvent, RunSummary } from './core/payloads.ts';
 import type {
@@ -36,6 +39,7 @@ import type {
 import { loadSuppressions } from './core/suppressions.ts';
 import { correlateStep } from './correlate/correlate.ts';
 import { loadDetectorSet, type DetectorSources, type SigmaLoadReport } from './detectors/load.ts';
+import { detectorsWithAwsRanges } from './detectors/with-aws-ranges.ts';
 import { planStep } from './plan/plan.ts';
 import { publishStep } from './publish/publish.ts';
 
@@ -96,6 +100,8 @@ export interface Environment {
   config: AuditConfig;
   /** Findings expire (DynamoDB TTL) this many days after detection; absent: kept. */
   findingsTtlDays?: number;
+  /** AWS's published ranges fetched at run time (deployed, no bundled file); Correlate judges with them. */
+  awsRanges?: AwsRangesSource;
   now: () => Date;
 }
 
@@ -124,14 +130,36 @@ export function composeSteps(env: Environment): Steps {
         ...suppression,
       },
     ),
-    Correlate: correlateStep(
-      { aggregates: stores.aggregates, findings: stores.findings, now },
-      { detectors: rules.detectors, concurrency: config.writeConcurrency, ...retention, ...suppression },
+    Correlate: withAwsRanges(env.awsRanges, rules.detectors, (detectors) =>
+      correlateStep(
+        { aggregates: stores.aggregates, findings: stores.findings, now },
+        { detectors, concurrency: config.writeConcurrency, ...retention, ...suppression },
+      ),
     ),
     Publish: publishStep(
       { runs: stores.runs, findings: stores.counter, correlations: stores.aggregates, metrics: env.metrics, now },
       { namespace: config.metricsNamespace, detectorIds: rules.detectors.map((d) => d.meta.id) },
     ),
+  };
+}
+
+/**
+ * A step built over the detectors, rebuilt with the off-instance detector judging against the
+ * source's ranges whenever they change (once a day at most); the given detectors while there are none.
+ */
+function withAwsRanges<I, O>(
+  source: AwsRangesSource | undefined,
+  detectors: readonly Detector[],
+  build: (detectors: readonly Detector[]) => (item: I) => Promise<O>,
+): (item: I) => Promise<O> {
+  const plain = build(detectors);
+  if (!source) return plain;
+  let built: { ranges: unknown; step: (item: I) => Promise<O> } = { ranges: undefined, step: plain };
+  return async (item) => {
+    const ranges = await source.current();
+    if (ranges !== built.ranges)
+      built = { ranges, step: ranges ? build(detectorsWithAwsRanges(detectors, ranges)) : plain };
+    return built.step(item);
   };
 }
 
@@ -153,13 +181,16 @@ export async function awsStep<N extends keyof Steps>(name: N, env: NodeJS.Proces
   const { findingsTtlDays, ...sources } = ruleFilesFromEnv(env);
   const trail = new S3Trail(s3Client(), env.TRAIL_BUCKET ?? '');
   const tables = { state: env.STATE_TABLE ?? '', findings: env.FINDINGS_TABLE ?? '' };
+  const client = documentClient();
+  const rangesUrl = awsIpRangesUrlFromEnv(env);
   const steps = composeSteps({
     trail: { lister: trail, reader: trail },
-    stores: dynamoStores(documentClient(), tables, { aggregateTtlDays: aggregateTtlDaysFromEnv(env) }),
+    stores: dynamoStores(client, tables, { aggregateTtlDays: aggregateTtlDaysFromEnv(env) }),
     metrics: new CloudWatchMetrics(cloudWatchClient()),
     rules: await loadRuleSet(sources),
     config: configFromEnv(env),
     ...(findingsTtlDays ? { findingsTtlDays } : {}),
+    ...(rangesUrl ? { awsRanges: stateTableAwsRanges(client, tables.state, rangesUrl) } : {}),
     now: () => new Date(),
   });
   return steps[name];

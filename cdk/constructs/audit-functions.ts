@@ -9,6 +9,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AuditConfig } from '../../functions/core/config.ts';
 import { FINDINGS_TABLE } from '../../functions/adapters/tables.ts';
+import { AWS_IP_RANGES_URL } from '../../functions/core/aws-ranges.ts';
 import { awsLogsPrefix } from '../../functions/core/trail-keys.ts';
 import { auditEnvironment, REPO_ROOT } from '../config.ts';
 import { copyRuleFiles } from '../rule-files.ts';
@@ -40,6 +41,8 @@ export interface AuditFunctionsProps {
   sigmaRulesDir?: string;
   suppressionsFile?: string;
   awsIpRangesFile?: string;
+  /** Correlate fetches ip-ranges.json at run time when no file is bundled (default true). */
+  fetchAwsIpRanges?: boolean;
 }
 
 /**
@@ -95,11 +98,14 @@ export class AuditFunctions extends Construct {
       environment: { ...common, TRAIL_BUCKET: props.trailBucketName, ...rules.environment },
       copy: rules.copy,
     });
-    // Correlate never reads the trail.
+    // Correlate never reads the trail. Without a bundled ip-ranges.json it fetches AWS's at most daily
+    // (cached in the state table, no new grant): the functions are not in a VPC, so they have egress;
+    // without it they go on without the ranges (functions/core/aws-ranges.ts).
+    const fetchRanges = (props.fetchAwsIpRanges ?? true) && !props.awsIpRangesFile;
     this.correlate = this.step('Correlate', props, {
       memoryMb: 1024,
       timeout: Duration.seconds(900),
-      environment: { ...common, ...rules.environment },
+      environment: { ...common, ...rules.environment, ...(fetchRanges ? { AWS_IP_RANGES_URL } : {}) },
       copy: rules.copy,
     });
     // Publish loads the same rules to know every detector id (a 0 datum per detector each run).

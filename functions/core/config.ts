@@ -154,5 +154,24 @@ export function aggregateTtlDaysFromEnv(env: NodeJS.ProcessEnv = process.env): n
   return days;
 }
 
+/**
+ * Where a deployed step fetches AWS's ip-ranges.json (AWS_IP_RANGES_URL, set by the stack unless
+ * `fetchAwsIpRanges` is false or a file is bundled); undefined: no fetching. A bundled file
+ * (AWS_IP_RANGES_FILE) wins over it.
+ */
+export function awsIpRangesUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.AWS_IP_RANGES_URL;
+  if (!raw || env.AWS_IP_RANGES_FILE) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (error) {
+    throw new ConfigError(`AWS_IP_RANGES_URL must be an http(s) URL, got ${JSON.stringify(raw)}`, { cause: error });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`AWS_IP_RANGES_URL must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  return url.href;
+}
+
 /** Default of {@link aggregateTtlDaysFromEnv}. */
 export const DEFAULT_AGGREGATE_TTL_DAYS = 3;

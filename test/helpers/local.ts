@@ -6,6 +6,7 @@ import { openLocalStore, type LocalStore } from '../../cli/local/store.ts';
 import { composeSteps, type Steps, type Stores } from '../../functions/compose.ts';
 import { type AlarmRule, WORKSHOP_ALARM } from '../../functions/core/alarms.ts';
 import { type AuditConfig, DEFAULT_CONFIG } from '../../functions/core/config.ts';
+import type { AwsRangesSource } from '../../functions/core/aws-ranges.ts';
 import type { Detector } from '../../functions/core/detector.ts';
 import type { ObjectReader, TrailLister, WorkItem } from '../../functions/core/ports.ts';
 import type { Suppressor } from '../../functions/analyze/analyze.ts';
@@ -35,6 +36,8 @@ export interface HarnessRun {
   analyze?: (item: WorkItem) => Promise<unknown>;
   /** Replaces the Correlate step (fault injection). */
   correlate?: (item: { runId: string; shard: number }) => Promise<unknown>;
+  /** AWS's published ranges fetched at run time, as a deployed Correlate gets them. */
+  awsRanges?: AwsRangesSource;
   /** Wraps the stores before the steps are composed over them (fault injection). */
   wrapPorts?: (stores: Stores & { reader: ObjectReader }) => Partial<Stores> & { reader?: ObjectReader };
 }
@@ -65,6 +68,7 @@ export function runHarness(store: LocalStore, storeDir: string, options: Harness
     env.stores = { ...env.stores, ...stores };
     if (reader) env.trail = { ...env.trail, reader };
   }
+  if (options.awsRanges) env.awsRanges = options.awsRanges;
   const composed = composeSteps(env);
   const steps: Steps = {
     ...composed,
