@@ -329,12 +329,12 @@ export function ordinaryAccountDay(seed = 7): CloudTrailRecord[] {
     ['rds', 'DescribeDBInstances'],
   ];
   for (let t = DAY; t < DAY + 1440 * MINUTE; t += 60 * MINUTE) {
-    configCalls.forEach(([source, name], k) =>
+    for (const [k, [source, name]] of configCalls.entries()) {
       add(t + k * 1500, config, source, name, {
         sourceIPAddress: 'config.amazonaws.com',
         userAgent: 'config.amazonaws.com',
-      }),
-    );
+      });
+    }
   }
 
   // Auto Scaling scales out at 08:00.
@@ -392,13 +392,13 @@ export function ordinaryAccountDay(seed = 7): CloudTrailRecord[] {
       ['ssm', 'GetParameter', { name: '/orders/b', withDecryption: true }],
       ['cloudtrail', 'DescribeTrails', null],
     ];
-    plan.forEach(([source, name, params], k) =>
+    for (const [k, [source, name, params]] of plan.entries()) {
       add(t + k * 400, tf, source, name, {
         userAgent: TERRAFORM,
         sourceIPAddress: '203.0.113.40',
         requestParameters: params,
-      }),
-    );
+      });
+    }
   }
 
   // People: one through IAM Identity Center, one IAM user with MFA; console pages.
