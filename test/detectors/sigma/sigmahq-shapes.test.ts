@@ -73,10 +73,34 @@ const RULES: Record<string, string> = {
   'aws_cloudtrail_bedrock_uncommon_api_calls_from_lla.yml':
     "  selection:\n    eventName:\n      - 'CreateFoundationModelAgreement'\n      - 'PutUseCaseForModelAccess'\n" +
     "    userIdentity.accessKeyId|startswith: 'AKIA'\n    eventSource: 'bedrock.amazonaws.com'\n  condition: selection\n",
+  // A second spot check: nested booleans compared as 'false', arrays inside arrays, an exact user agent.
+  'aws_cloudtrail_bucket_block_public_access_weakened.yml':
+    "  selection_event_name:\n    eventName: 'PutBucketPublicAccessBlock'\n" +
+    "  selection_weaken_restrict_public_buckets:\n    requestParameters.PublicAccessBlockConfiguration.RestrictPublicBuckets: 'false'\n" +
+    "  selection_weaken_block_public_policy:\n    requestParameters.PublicAccessBlockConfiguration.BlockPublicPolicy: 'false'\n" +
+    '  condition: selection_event_name and 1 of selection_weaken_*\n',
+  'aws_ecs_task_definition_cred_endpoint_query.yml':
+    "  selection:\n    eventSource: 'ecs.amazonaws.com'\n    eventName:\n      - 'RegisterTaskDefinition'\n      - 'RunTask'\n" +
+    "    requestParameters.containerDefinitions.command|contains: '$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'\n" +
+    '  condition: selection\n',
+  'aws_cloudtrail_pua_trufflehog.yml': "  selection:\n    userAgent: 'TruffleHog'\n  condition: selection\n",
+  'aws_rds_snapshot_shared_with_external_account.yml':
+    '  selection:\n    eventSource: rds.amazonaws.com\n    eventName: ModifyDBSnapshotAttribute\n' +
+    '    requestParameters.attributeName: restore\n  condition: selection\n',
+  'aws_iam_assume_role_policy_updated.yml':
+    "  selection:\n    eventSource: 'iam.amazonaws.com'\n    eventName: 'UpdateAssumeRolePolicy'\n" +
+    "  filter_main_aws_service:\n    userIdentity.type: 'AWSService'\n  condition: selection and not 1 of filter_main_*\n",
+  'aws_bedrock_model_invocation_by_unauthorized_identity.yml':
+    '  selection:\n    eventSource: bedrock-runtime.amazonaws.com\n    eventName:\n      - InvokeModel\n      - Converse\n' +
+    '  condition: selection\n',
 };
 
 const ADMIN_POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}';
 const bob = anAssumedRole('AdminRole', 'bob');
+
+/** A RegisterTaskDefinition whose container runs `command`. */
+const taskDefinition = (command: string[]) =>
+  aCall('ecs', 'RegisterTaskDefinition', { family: 'orders', containerDefinitions: [{ name: 'app', command }] });
 
 /** For each stateless rule: records it must match and records it must not. */
 const CASES: Record<string, { positive: CloudTrailRecord[]; negative: CloudTrailRecord[] }> = {
@@ -127,6 +151,46 @@ const CASES: Record<string, { positive: CloudTrailRecord[]; negative: CloudTrail
   'aws_organizations_management_account_write_action.yml': {
     positive: [aCall('iam', 'CreateUser')],
     negative: [aCall('iam', 'CreateUser', null, { userAgent: 'APN/1.0 HashiCorp/1.0 Terraform/1.9.0' })],
+  },
+  'aws_cloudtrail_bucket_block_public_access_weakened.yml': {
+    positive: [
+      aCall('s3', 'PutBucketPublicAccessBlock', {
+        bucketName: 'orders-assets',
+        PublicAccessBlockConfiguration: { RestrictPublicBuckets: false, BlockPublicPolicy: true },
+      }),
+    ],
+    negative: [
+      aCall('s3', 'PutBucketPublicAccessBlock', {
+        bucketName: 'orders-assets',
+        PublicAccessBlockConfiguration: { RestrictPublicBuckets: true, BlockPublicPolicy: true },
+      }),
+    ],
+  },
+  'aws_ecs_task_definition_cred_endpoint_query.yml': {
+    positive: [taskDefinition(['sh', '-c', 'curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'])],
+    negative: [taskDefinition(['node', 'server.js'])],
+  },
+  'aws_cloudtrail_pua_trufflehog.yml': {
+    positive: [aRecord({ userAgent: 'TruffleHog' })],
+    negative: [aRecord({ userAgent: 'TruffleHog/3.82 (scanner)' })],
+  },
+  'aws_rds_snapshot_shared_with_external_account.yml': {
+    positive: [aCall('rds', 'ModifyDBSnapshotAttribute', { attributeName: 'restore', valuesToAdd: ['210987654321'] })],
+    negative: [aCall('rds', 'ModifyDBSnapshotAttribute', { attributeName: 'other' })],
+  },
+  'aws_iam_assume_role_policy_updated.yml': {
+    positive: [aCall('iam', 'UpdateAssumeRolePolicy', { roleName: 'AdminRole' })],
+    negative: [
+      aCall('iam', 'UpdateAssumeRolePolicy', null, {
+        userIdentity: { type: 'AWSService', invokedBy: 'sso.amazonaws.com' },
+      }),
+    ],
+  },
+  // CloudTrail writes Bedrock runtime calls with eventSource bedrock.amazonaws.com: as SigmaHQ
+  // writes it (bedrock-runtime.amazonaws.com) the rule loads but never matches a real record.
+  'aws_bedrock_model_invocation_by_unauthorized_identity.yml': {
+    positive: [aCall('bedrock-runtime', 'InvokeModel')],
+    negative: [aCall('bedrock', 'InvokeModel')],
   },
   'aws_cloudtrail_bedrock_uncommon_api_calls_from_lla.yml': {
     positive: [aCall('bedrock', 'PutUseCaseForModelAccess')],
