@@ -133,6 +133,7 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
   }
 
   const sigmaRulesDir = optionalPath(get, 'sigmaRulesDir', rootDir, 'directory');
+  const audit = auditConfig(get);
   const config: StackConfig = {
     stackName,
     trail: createTrail
@@ -140,13 +141,13 @@ export function stackConfigFromContext(get: (key: string) => unknown, rootDir: s
       : { kind: 'existing', ...(bucketName ? { bucketName } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}) },
     scheduleMinutes,
     ...(notificationEmail ? { notificationEmail } : {}),
-    detectorAlarms: detectorAlarms(get, Boolean(sigmaRulesDir)),
+    detectorAlarms: detectorAlarms(get, Boolean(sigmaRulesDir), audit.perDetectorMetrics),
     findingsRetention,
     ...(findingsTtlDays !== undefined ? { findingsTtlDays } : {}),
     customerManagedKey: bool(get, 'customerManagedKey', false),
     logRetentionDays: logRetentionDays as StackConfig['logRetentionDays'],
     analyzeMemoryMb: int(get, 'analyzeMemoryMb', 1769, 1024, 10240),
-    audit: auditConfig(get),
+    audit,
     ...(sigmaRulesDir ? { sigmaRulesDir } : {}),
     ...optionalEntry('suppressionsFile', optionalPath(get, 'suppressionsFile', rootDir, 'file')),
     ...optionalEntry('awsIpRangesFile', optionalPath(get, 'awsIpRangesFile', rootDir, 'file')),
@@ -169,13 +170,18 @@ export function auditEnvironment(audit: AuditConfig): Record<string, string> {
 /**
  * `detectorAlarms`: "all" (the default: every built-in detector, so a notification names the
  * detector that fired), "none", or a list (JSON array or comma-separated) of detector ids.
- * The workshop's total alarm exists in every case.
+ * The workshop's total alarm exists in every case. With perDetectorMetrics=false: none.
  */
-function detectorAlarms(get: (key: string) => unknown, hasSigmaRules: boolean): string[] {
+function detectorAlarms(get: (key: string) => unknown, hasSigmaRules: boolean, perDetectorMetrics: boolean): string[] {
   const builtIn = BUILT_IN_DETECTORS.map((detector) => detector.meta.id);
   const raw = get('detectorAlarms');
-  if (raw === undefined || raw === 'all') return builtIn;
   if (raw === 'none' || raw === '') return [];
+  // Without per-detector metrics a per-detector alarm would never see data.
+  if (!perDetectorMetrics) {
+    if (raw === undefined) return [];
+    throw new ConfigError('detectorAlarms needs perDetectorMetrics=true (a per-detector alarm reads that metric)');
+  }
+  if (raw === undefined || raw === 'all') return builtIn;
   const ids = list(raw, 'detectorAlarms');
   for (const id of ids) {
     // Sigma rule ids are checked when the rules load (cold start and `trail-auditor detectors`).
@@ -195,6 +201,8 @@ function auditConfig(get: (key: string) => unknown): AuditConfig {
     if (field === 'trailPrefix' || field === 'metricsNamespace') {
       if (typeof raw !== 'string') throw new ConfigError(`${field} must be a string`);
       (audit as unknown as Record<string, unknown>)[field] = raw;
+    } else if (field === 'perDetectorMetrics') {
+      audit.perDetectorMetrics = bool(get, field, true);
     } else if (field === 'initialLookbackHours' && (raw === 'all' || raw === null)) {
       audit.initialLookbackHours = null;
     } else {

@@ -237,7 +237,12 @@ async function runAudit(
       `trail-auditor: skipped ${result.unreadableMetricLines} unreadable line(s) of ${escapeControl(resolve(request.store, 'metrics.jsonl'))} (a write cut short); alarms use the rest`,
     );
   }
-  const sigmaSummary = { loaded: sigma.loaded, refused: sigma.refused, warnings: sigma.warnings };
+  const sigmaSummary = {
+    loaded: sigma.loaded,
+    refused: sigma.refused,
+    warnings: sigma.warnings,
+    notes: sigma.notes ?? [],
+  };
   if (options.json) {
     const summary = summaryJson(
       result.summary,

@@ -138,7 +138,11 @@ export function composeSteps(env: Environment): Steps {
     ),
     Publish: publishStep(
       { runs: stores.runs, findings: stores.counter, correlations: stores.aggregates, metrics: env.metrics, now },
-      { namespace: config.metricsNamespace, detectorIds: rules.detectors.map((d) => d.meta.id) },
+      {
+        namespace: config.metricsNamespace,
+        detectorIds: rules.detectors.map((d) => d.meta.id),
+        perDetectorMetrics: config.perDetectorMetrics,
+      },
     ),
   };
 }

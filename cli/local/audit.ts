@@ -115,8 +115,9 @@ export async function localAudit(
 }
 
 /**
- * One line per refused Sigma rule and per rule that can never fire, for stderr: file names and
- * reasons come from the rule folder, so control characters are escaped.
+ * One line per refused Sigma rule, per rule that can never fire and per engine choice a rule left
+ * open (an aggregation's window), for stderr: file names and reasons come from the rule folder, so
+ * control characters are escaped.
  */
 export function sigmaReportLines(sigma: SigmaLoadReport): string[] {
   return [
@@ -126,6 +127,9 @@ export function sigmaReportLines(sigma: SigmaLoadReport): string[] {
     ...sigma.warnings.map(
       (warning) =>
         `sigma: warning ${escapeControls(warning.file)}: ${warning.rule} can never match on ${escapeControls(warning.field)}: ${escapeControls(warning.reason)}`,
+    ),
+    ...(sigma.notes ?? []).map(
+      (note) => `sigma: note ${escapeControls(note.file)}: ${note.rule}: ${escapeControls(note.note)}`,
     ),
   ];
 }

@@ -30,6 +30,12 @@ export interface AuditConfig {
   initialLookbackHours: number | null;
   /** A scheduled run holds the lease that keeps others from overlapping it at most this long; 0: no lease. */
   scheduleLeaseMinutes: number;
+  /**
+   * Publish AnomaliesDetected per detector (dimension `Detector`) besides the total, which is always
+   * published. Each detector's metric is sent only by runs where it found something (CloudWatch
+   * bills a custom metric per hour it receives data); false drops them and the per-detector alarms.
+   */
+  perDetectorMetrics: boolean;
 }
 
 export const DEFAULT_CONFIG: AuditConfig = {
@@ -47,6 +53,7 @@ export const DEFAULT_CONFIG: AuditConfig = {
   // Longer than a scheduled run takes (a first run of a large organisation: about an hour); a run
   // that crashed without releasing it delays the schedule this long at most, and loses nothing.
   scheduleLeaseMinutes: 180,
+  perDetectorMetrics: true,
 };
 
 /** Environment variable of each setting (the CDK stack sets them on every function). */
@@ -63,6 +70,7 @@ export const CONFIG_ENV = {
   deliverySlackHours: 'DELIVERY_SLACK_HOURS',
   initialLookbackHours: 'INITIAL_LOOKBACK_HOURS',
   scheduleLeaseMinutes: 'SCHEDULE_LEASE_MINUTES',
+  perDetectorMetrics: 'PER_DETECTOR_METRICS',
 } as const satisfies Record<keyof AuditConfig, string>;
 
 /** Reads the config from an environment, failing fast and naming the variable on a bad value. */
@@ -111,6 +119,10 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 
 function parseValue(field: keyof AuditConfig, variable: string, raw: string): unknown {
   if (field === 'trailPrefix' || field === 'metricsNamespace') return raw;
+  if (field === 'perDetectorMetrics') {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new ConfigError(`${variable} must be true or false, got ${JSON.stringify(raw)}`);
+  }
   if ((field === 'initialLookbackHours' || field === 'deliverySlackHours') && raw === 'all') return null;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0)

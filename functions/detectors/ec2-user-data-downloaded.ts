@@ -24,6 +24,7 @@ export function createEc2UserDataDownloaded(options: Partial<BurstOptions> = {})
         ],
         falsePositives: [
           "Inventory or compliance scanners that read every instance's attributes (a stable principal: suppress it).",
+          'Terraform or OpenTofu plans: refreshing an aws_instance reads its user data, so a plan over 3 or more instances is one finding per plan (suppress the plan role).',
         ],
         runbook:
           "Check whether the principal is a known scanner. If not: read the user data of the instances named (and the rest of the window's calls), rotate any secret found in it, move secrets to Secrets Manager, and revoke the principal's credentials.",

@@ -1,7 +1,7 @@
 import { RuleLoadError } from '../core/errors.ts';
 import { BUILT_IN_DETECTORS } from './index.ts';
 import { createEc2InstanceCredentialsOffInstance, loadAwsIpRanges } from './ec2-instance-credentials-off-instance.ts';
-import { loadSigmaFolder, type RefusedSigmaRule, type SigmaWarning } from './sigma/loader.ts';
+import { loadSigmaFolder, type RefusedSigmaRule, type SigmaNote, type SigmaWarning } from './sigma/loader.ts';
 import type { Detector } from './types.ts';
 
 /** Where a deployment or a local run keeps its own rules and evidence. */
@@ -23,6 +23,8 @@ export interface SigmaLoadReport {
   loaded: number;
   refused: RefusedSigmaRule[];
   warnings: SigmaWarning[];
+  /** What the engine chose for loaded rules that left it open (an aggregation's window). */
+  notes?: SigmaNote[];
 }
 
 /**
@@ -44,12 +46,13 @@ export async function loadDetectorSet(
     if (index >= 0) detectors[index] = configured;
     else detectors.push(configured);
   }
-  const sigma: SigmaLoadReport = { loaded: 0, refused: [], warnings: [] };
+  const sigma: SigmaLoadReport = { loaded: 0, refused: [], warnings: [], notes: [] };
   if (sources.sigmaDir) {
     const strict = sources.strictSigma ?? true;
     const folder = await loadSigmaFolder(sources.sigmaDir, { strict });
     sigma.refused.push(...folder.refused);
     sigma.warnings.push(...folder.warnings);
+    sigma.notes?.push(...folder.notes);
     const builtInIds = new Set(detectors.map((d) => d.meta.id));
     for (const rule of folder.detectors) {
       if (builtInIds.has(rule.meta.id)) {

@@ -29,8 +29,13 @@ export interface PublishPorts {
 
 export interface PublishOptions {
   namespace: string;
-  /** Every detector id, so each per-detector metric gets a datum (0 included) every run. */
+  /** Every detector id of the run. */
   detectorIds: readonly string[];
+  /**
+   * Publish AnomaliesDetected per detector (dimension `Detector`) besides the total; default true.
+   * False: the total and the run-health metrics only (no per-detector alarms can then fire).
+   */
+  perDetectorMetrics?: boolean;
 }
 
 /**
@@ -59,7 +64,8 @@ export async function publishRun(
     if (correlated) await recordAnalyzed(ports.runs, runId, results);
     if (summary.complete && !plan.filtered && plan.nextStart) await ports.runs.advanceScheduleStart(plan.nextStart);
   }
-  await ports.metrics.publish(options.namespace, metricsOf(summary, options.detectorIds, ports.now()));
+  const perDetector = options.perDetectorMetrics !== false;
+  await ports.metrics.publish(options.namespace, metricsOf(summary, ports.now(), perDetector));
   // Only once everything is written: a Publish that fails keeps the lease for its retries, so no
   // other run plans while ledger writes of this one may still come (held at most the lease's time).
   if (leaseHolder) await ports.runs.releaseLease(runId);
@@ -161,8 +167,13 @@ export function addCorrelation(summary: RunSummary, results: readonly CorrelateR
   summary.failures.sort((a, b) => a.key.localeCompare(b.key));
 }
 
-/** The run's metrics: AnomaliesDetected in total and per detector (0 included), and run health. */
-export function metricsOf(summary: RunSummary, detectorIds: readonly string[], timestamp: Date): MetricDatum[] {
+/**
+ * The run's metrics: AnomaliesDetected in total (0 included), per detector that made new findings
+ * (unless `perDetector` is false), and run health. A per-detector zero is not sent: CloudWatch bills a custom metric
+ * for each hour it receives data, so 45 zero series would cost about $13.50 a month for nothing;
+ * the per-detector alarms treat missing data as not breaching, so they return to OK all the same.
+ */
+export function metricsOf(summary: RunSummary, timestamp: Date, perDetector = true): MetricDatum[] {
   const count = (name: string, value: number, dimensions?: Record<string, string>): MetricDatum => ({
     name,
     value,
@@ -170,10 +181,15 @@ export function metricsOf(summary: RunSummary, detectorIds: readonly string[], t
     timestamp,
     ...(dimensions ? { dimensions } : {}),
   });
-  const ids = [...new Set([...detectorIds, ...Object.keys(summary.findings.byDetector)])].sort();
+  const byDetector = summary.findings.byDetector;
+  const ids = perDetector
+    ? Object.keys(byDetector)
+        .filter((id) => (byDetector[id] ?? 0) > 0)
+        .sort()
+    : [];
   return [
     count(ANOMALIES_METRIC, summary.findings.new),
-    ...ids.map((id) => count(ANOMALIES_METRIC, summary.findings.byDetector[id] ?? 0, { Detector: id })),
+    ...ids.map((id) => count(ANOMALIES_METRIC, byDetector[id]!, { Detector: id })),
     count('ObjectsAnalyzed', summary.objects.analyzed),
     count('ObjectsFailed', summary.objects.failed),
     count('RecordsAnalyzed', summary.records),

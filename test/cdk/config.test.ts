@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { auditEnvironment, stackConfigFromContext } from '../../cdk/config.ts';
-import { CONFIG_ENV, DEFAULT_CONFIG } from '../../functions/core/config.ts';
+import { CONFIG_ENV, configFromEnv, DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 
@@ -75,6 +75,26 @@ test('detectorAlarms takes "none", a comma list or a JSON array, and rejects unk
     { createTrail: true, detectorAlarms: 'no-such-detector' },
     /no-such-detector is not a built-in detector/,
   );
+});
+
+test('perDetectorMetrics: on by default; false drops the per-detector alarms and reaches the functions', () => {
+  assert.is(fromContext({ createTrail: true }).audit.perDetectorMetrics, true);
+  const off = fromContext({ createTrail: true, perDetectorMetrics: 'false' });
+  assert.is(off.audit.perDetectorMetrics, false);
+  assert.equal(off.detectorAlarms, []);
+  assert.is(auditEnvironment(off.audit)[CONFIG_ENV.perDetectorMetrics], 'false');
+  // ...and the deployed function reads it back, refusing anything but true or false.
+  assert.is(configFromEnv(auditEnvironment(off.audit)).perDetectorMetrics, false);
+  assert.throws(() => configFromEnv({ PER_DETECTOR_METRICS: 'yes' }), /PER_DETECTOR_METRICS must be true or false/);
+  assert.equal(
+    fromContext({ createTrail: true, perDetectorMetrics: false, detectorAlarms: 'none' }).detectorAlarms,
+    [],
+  );
+  throwsConfig(
+    { createTrail: true, perDetectorMetrics: false, detectorAlarms: 'deleting-logs' },
+    /detectorAlarms needs perDetectorMetrics=true/,
+  );
+  throwsConfig({ createTrail: true, perDetectorMetrics: 'no' }, /perDetectorMetrics must be true or false/);
 });
 
 test('a metrics namespace under AWS/ is refused', () => {

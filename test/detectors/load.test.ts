@@ -20,6 +20,11 @@ LoadDetectorSet("adds the Sigma folder's stateless and correlating detectors aft
   assert.ok(added.some((d) => d.kind === 'correlating'));
   assert.ok(added.some((d) => d.kind === 'stateless'));
   assert.equal({ refused: sigma.refused, warnings: sigma.warnings }, { refused: [], warnings: [] });
+  // The example without a timeframe is named, for stderr and the run summary.
+  assert.equal(
+    sigma.notes?.map((note) => note.rule),
+    ['sigma-access-keys-created-in-bulk-by-one-principal'],
+  );
 });
 
 LoadDetectorSet('is strict by default (a deployment) and lenient when told (a local run)', async () => {

@@ -38,6 +38,7 @@ const attack = JSON.parse(
   readFileSync(new URL(`../fixtures/attack-enterprise-${ATTACK_VERSION}.json`, import.meta.url), 'utf8'),
 ) as {
   attackVersion: string;
+  release: string;
   source: string;
   techniques: Record<string, string>;
 };
@@ -45,6 +46,7 @@ const attack = JSON.parse(
 test('every ATT&CK technique id exists in the pinned ATT&CK version and its name matches', () => {
   assert.is(attack.attackVersion, ATTACK_VERSION);
   assert.ok(attack.source.includes('attack-stix-data'), 'the fixture names its source');
+  assert.ok(attack.release.startsWith(`ATT&CK Enterprise ${ATTACK_VERSION} `), 'the fixture names its release');
   for (const { meta } of BUILT_IN_DETECTORS) {
     const name = attack.techniques[meta.mitre.id];
     assert.ok(

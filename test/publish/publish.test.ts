@@ -46,7 +46,7 @@ const publish = suite('publishRun');
 const options = { namespace: 'TrailAuditor', detectorIds: ['deleting-logs', 'instance-creds-used-outside-ec2'] };
 
 publish(
-  'publishes AnomaliesDetected in total and per detector, 0 included, and records the run as analysed',
+  'publishes AnomaliesDetected in total and per detector that found something, and records the run as analysed',
   async () => {
     const runs = new MemoryRuns();
     await planned(runs);
@@ -64,7 +64,8 @@ publish(
     assert.is(metrics.published[0]?.namespace, 'TrailAuditor');
     assert.is(metrics.last('AnomaliesDetected'), 3);
     assert.is(metrics.last('AnomaliesDetected', { Detector: 'deleting-logs' }), 3);
-    assert.is(metrics.last('AnomaliesDetected', { Detector: 'instance-creds-used-outside-ec2' }), 0);
+    // A quiet detector sends nothing: CloudWatch bills a custom metric for each hour it receives data.
+    assert.is(metrics.last('AnomaliesDetected', { Detector: 'instance-creds-used-outside-ec2' }), undefined);
     assert.is(metrics.last('RecordsAnalyzed'), 20);
     assert.equal([...runs.ledger].sort(), ['AWSLogs/f/k0a', 'AWSLogs/f/k0b', 'AWSLogs/f/k1a', 'AWSLogs/f/k1b']);
     assert.is(runs.start, '2026-11-29T00:00:00.000Z');
@@ -76,6 +77,26 @@ publish(
     assert.is(metrics.last('RecordsFailed'), 4);
   },
 );
+
+publish('perDetectorMetrics false: only the total and the run-health metrics, even with findings', async () => {
+  const runs = new MemoryRuns();
+  await planned(runs);
+  await runs.putBatchResult('run-1', result(0, { 'deleting-logs': 2 }));
+  await runs.putBatchResult('run-1', result(1, {}));
+  const metrics = new MemoryMetrics();
+  await publishRun(
+    { runs, findings: new MemoryFindings(), metrics, now: () => new Date('2026-11-30T00:00:00Z') },
+    { ...options, perDetectorMetrics: false },
+    'run-1',
+  );
+  const data = metrics.published.flatMap((call) => call.data);
+  assert.is(metrics.last('AnomaliesDetected'), 2);
+  assert.equal(
+    data.filter((datum) => datum.dimensions !== undefined),
+    [],
+  );
+  assert.ok(data.some((datum) => datum.name === 'RecordsAnalyzed'));
+});
 
 publish('adds the findings of the Correlate shards, each shard once', async () => {
   const runs = new MemoryRuns();

@@ -33,6 +33,16 @@ export interface SigmaFolder {
   refused: RefusedSigmaRule[];
   /** Loaded rules with a selection that can never match a CloudTrail record. */
   warnings: SigmaWarning[];
+  /** Loaded rules that left something open the engine chose for them (an aggregation's window), and what. */
+  notes: SigmaNote[];
+}
+
+/** What the engine chose for a loaded rule where the rule left it open. */
+export interface SigmaNote {
+  file: string;
+  /** The rule's detector id. */
+  rule: string;
+  note: string;
 }
 
 export interface SigmaLoadOptions {
@@ -128,7 +138,7 @@ export async function loadSigmaRules(
 }
 
 /** Resolves correlations against the compiled rules and builds the detectors in file order. */
-function link(entries: Entry[], refused: RefusedSigmaRule[]): Pick<SigmaFolder, 'detectors' | 'warnings'> {
+function link(entries: Entry[], refused: RefusedSigmaRule[]): Pick<SigmaFolder, 'detectors' | 'warnings' | 'notes'> {
   const byHandle = new Map<string, SigmaBaseRule>();
   for (const entry of entries) {
     if (entry.kind !== 'rule') continue;
@@ -155,6 +165,7 @@ function link(entries: Entry[], refused: RefusedSigmaRule[]): Pick<SigmaFolder, 
   }
   const detectors: Detector[] = [];
   const warnings: SigmaWarning[] = [];
+  const notes: SigmaNote[] = [];
   const fileById = new Map<string, string>();
   for (const { file, label, detector, rules } of built) {
     const [own] = rules;
@@ -171,8 +182,9 @@ function link(entries: Entry[], refused: RefusedSigmaRule[]): Pick<SigmaFolder, 
     fileById.set(detector.meta.id, file);
     detectors.push(detector);
     for (const rule of rules) warnings.push(...fieldWarnings(rule.file, detector.meta.id, rule.uses));
+    for (const note of own?.notes ?? []) notes.push({ file, rule: detector.meta.id, note });
   }
-  return { detectors, warnings };
+  return { detectors, warnings, notes };
 }
 
 /** Every Sigma file under `folder`, as `folder`-joined paths, sorted by code unit (not locale). */

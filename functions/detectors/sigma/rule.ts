@@ -29,6 +29,15 @@ const DEFAULT_SEVERITY: Severity = 'medium';
 /** A tag naming a MITRE ATT&CK technique, e.g. `attack.t1562.008`. */
 const ATTACK_TECHNIQUE_TAG = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
 
+/**
+ * The window of an aggregation without `timeframe`. Sigma counts such a rule over the whole search it
+ * runs in; a continuous audit has no end to its search, so the nearest bounded, order-independent
+ * reading is the longest window the correlation stage keeps (`MAX_WINDOW_MS` in window.ts): any 24 h span.
+ * A rule narrows it with its own `timeframe`, so one rule file means the same in every run.
+ */
+export const DEFAULT_AGGREGATION_TIMEFRAME = '24h';
+const DEFAULT_AGGREGATION_WINDOW_MS = parseTimespan(DEFAULT_AGGREGATION_TIMEFRAME, 'timeframe');
+
 /** Detection keys that are not search identifiers. */
 const RESERVED_DETECTION_KEYS = new Set(['condition', 'timeframe']);
 
@@ -127,12 +136,15 @@ export interface SigmaBaseRule {
   uses: FieldUse[];
   /** `| count(...) by ... > N` with its window, when the condition aggregates. */
   aggregation?: SigmaAggregation & { windowMs: number };
+  /** What the engine chose for the rule where the rule left it open (a default window), for a load-time note. */
+  notes?: string[];
 }
 
 /**
  * Compiles one parsed Sigma detection rule for AWS CloudTrail; see {@link compileSigmaRule}.
  * `timeframe` may sit in `detection` (Sigma 1) or at the top level; it only matters to an
- * aggregation, and an aggregation needs one.
+ * aggregation, which without one counts in {@link DEFAULT_AGGREGATION_TIMEFRAME} windows (and says so
+ * in `notes`).
  *
  * @throws {RuleLoadError} naming `file` and the construct that is wrong or unsupported.
  */
@@ -177,11 +189,14 @@ function compileBase(doc: unknown, file: string): SigmaBaseRule {
     const detection = doc['detection'] as Record<string, unknown>;
     const timeframe = detection['timeframe'] ?? doc['timeframe'];
     if (timeframe === undefined) {
-      throw new SigmaRuleError(
-        `aggregation '| ${aggregation.text}' has no timeframe: an unbounded window cannot be judged by a continuous audit; add 'timeframe: 5m' or similar`,
-      );
+      rule.aggregation = { ...aggregation.parsed, windowMs: DEFAULT_AGGREGATION_WINDOW_MS };
+      rule.notes = [
+        `'| ${aggregation.text}' has no timeframe: counted in any ${DEFAULT_AGGREGATION_TIMEFRAME} window ` +
+          "(the longest the correlation stage keeps); add 'timeframe:' to the rule to narrow it",
+      ];
+    } else {
+      rule.aggregation = { ...aggregation.parsed, windowMs: parseTimespan(timeframe, 'timeframe') };
     }
-    rule.aggregation = { ...aggregation.parsed, windowMs: parseTimespan(timeframe, 'timeframe') };
   }
   return rule;
 }

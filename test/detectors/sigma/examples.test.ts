@@ -126,6 +126,20 @@ function loginFailures(count: number, address = '203.0.113.5'): CloudTrailRecord
   );
 }
 
+/** `count` successful CreateAccessKey calls by `principal`, `hoursApart` apart, each for another user. */
+function keysCreated(count: number, hoursApart: number, overrides: Partial<CloudTrailRecord> = {}): CloudTrailRecord[] {
+  return Array.from({ length: count }, (_, index) =>
+    aRecord({
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'CreateAccessKey',
+      eventTime: new Date(Date.parse('2017-11-28T19:00:00Z') + index * hoursApart * 3_600_000).toISOString(),
+      userIdentity: anIamUser({ arn: 'arn:aws:iam::123456789012:user/mallory' }),
+      requestParameters: { userName: `user${index}` },
+      ...overrides,
+    }),
+  );
+}
+
 /** For each windowed example rule: traffic that must give exactly `verdicts` findings. */
 const WINDOW_CASES: Record<string, { records: CloudTrailRecord[]; verdicts: number }[]> = {
   'sigma-secrets-read-in-bulk-by-one-principal': [
@@ -134,6 +148,14 @@ const WINDOW_CASES: Record<string, { records: CloudTrailRecord[]; verdicts: numb
     // Many reads of the same few secrets: an application, not a harvest.
     { records: secretReads(30, undefined, 3), verdicts: 0 },
     { records: [...secretReads(6), ...secretReads(6, 'arn:aws:iam::123456789012:user/bob')], verdicts: 0 },
+  ],
+  // No timeframe: any 24 h window, across midnight UTC too.
+  'sigma-access-keys-created-in-bulk-by-one-principal': [
+    { records: keysCreated(6, 3), verdicts: 1 },
+    { records: keysCreated(5, 1), verdicts: 0 },
+    // Six keys, one every 6 h: at most five fall in any 24 h.
+    { records: keysCreated(6, 6), verdicts: 0 },
+    { records: keysCreated(6, 1, { errorCode: 'LimitExceeded' }), verdicts: 0 },
   ],
   'sigma-console-password-guessing-from-one-address': [
     { records: loginFailures(10), verdicts: 1 },
@@ -145,8 +167,13 @@ const WINDOW_CASES: Record<string, { records: CloudTrailRecord[]; verdicts: numb
 const ExampleRules = suite('examples/sigma');
 
 ExampleRules('every example rule loads, none is ignored or refused, each has a test case', async () => {
-  const { detectors, ignored, refused, warnings } = await loadSigmaFolder(EXAMPLES);
+  const { detectors, ignored, refused, warnings, notes } = await loadSigmaFolder(EXAMPLES);
   assert.equal({ ignored, refused, warnings }, { ignored: [], refused: [], warnings: [] });
+  // The one example without a timeframe is named at load, with the window it gets.
+  assert.equal(
+    notes.map(({ rule, note }) => [rule, note.includes('any 24h window')]),
+    [['sigma-access-keys-created-in-bulk-by-one-principal', true]],
+  );
   assert.equal(
     detectors.map((detector) => detector.meta.id).sort(),
     [...Object.keys(CASES), ...Object.keys(WINDOW_CASES)].sort(),

@@ -115,6 +115,7 @@ LoadSigmaFolder('ignores empty YAML files', async () => {
     warnings: [],
     ignored: [{ file: join(folder, 'empty.yml'), reason: 'no YAML document' }],
     refused: [],
+    notes: [],
   });
 });
 

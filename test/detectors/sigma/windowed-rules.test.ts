@@ -91,10 +91,54 @@ Aggregation('count(field) counts distinct values, with a filter in the search (S
   );
 });
 
+Aggregation(
+  'without a timeframe, counts in any 24h window and says so at load, naming the rule (SigmaHQ mass secret retrieval)',
+  async () => {
+    // Our own copy of the shape of SigmaHQ's aws_secretsmanager_mass_secret_retrieval: no timeframe.
+    const yaml =
+      `title: Many Secrets Read\n${HEAD}detection:\n  selection:\n    eventSource: secretsmanager.amazonaws.com\n` +
+      '    eventName: [GetSecretValue, BatchGetSecretValue]\n  condition: selection | count() by userIdentity.arn > 20\n';
+    const folder = await mkdtemp(join(tmpdir(), 'sigma-window-'));
+    try {
+      await writeFile(join(folder, 'rule.yml'), yaml);
+      const { detectors, refused, notes } = await loadSigmaFolder(folder);
+      assert.equal(refused, []);
+      assert.equal(notes, [
+        {
+          file: join(folder, 'rule.yml'),
+          rule: 'sigma-many-secrets-read',
+          note:
+            "'| count() by userIdentity.arn > 20' has no timeframe: counted in any 24h window " +
+            "(the longest the correlation stage keeps); add 'timeframe:' to the rule to narrow it",
+        },
+      ]);
+      const detector = detectors[0] as CorrelatingDetector;
+      const alice = anIamUser({ arn: 'arn:aws:iam::123456789012:user/alice' });
+      const reads = (n: number, spacingSeconds: number) =>
+        Array.from({ length: n }, (_, i) =>
+          call('GetSecretValue', i * spacingSeconds, {
+            eventSource: 'secretsmanager.amazonaws.com',
+            eventID: `read-${i}`,
+            userIdentity: alice,
+          }),
+        );
+      // 21 reads an hour apart: 20 h, inside one day even though they cross midnight UTC.
+      assert.is(await verdictCount(detector, reads(21, 3600)), 1);
+      assert.is(await verdictCount(detector, reads(21, 3600).reverse()), 1);
+      assert.is(await verdictCount(detector, reads(20, 60)), 0);
+      // 21 reads 72 minutes apart span 24 h exactly: no half-open 24 h window holds all of them.
+      assert.is(await verdictCount(detector, reads(21, 72 * 60)), 0);
+      const [verdict] = await correlateInMemory(detector, [{ key: 'AWSLogs/o.json.gz', records: reads(21, 3600) }]);
+      assert.match(verdict?.match.reason ?? '', 'at least 21 events within 1d for userIdentity.arn=');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  },
+);
+
 Aggregation('refuses what a bounded window cannot judge, naming the construct', async () => {
   const rule = (condition: string, extra = 'timeframe: 5m\n') =>
     `title: T\n${HEAD}detection:\n  selection:\n    eventName: x\n  condition: ${condition}\n${extra}`;
-  assert.match(await refusedReason(rule('selection | count() by userIdentity.arn > 20', '')), 'has no timeframe');
   assert.match(await refusedReason(rule('selection | count() < 5')), "'count < N' is not supported");
   assert.match(await refusedReason(rule('selection | max(x) > 5')), "aggregation function 'max' is not supported");
   assert.match(
