@@ -13,6 +13,7 @@ import type {
   Suppressor,
   WorkItem,
 } from '../core/ports.ts';
+import { DetectorIndex } from '../detectors/prefilter.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';
 import { LargeObjectGate, readBounded } from './bounded-read.ts';
@@ -68,7 +69,8 @@ export async function analyzeObjects(
   keys: readonly string[],
 ): Promise<BatchResult> {
   const result = emptyResult(batch);
-  const stateless = options.detectors.filter((d): d is StatelessDetector => d.kind === 'stateless');
+  // Per record only the detectors whose declared events it is: most records run two or three.
+  const index = new DetectorIndex(options.detectors);
   const collector = new AggregateCollector(options.detectors);
   const readLimit = pLimit(options.readConcurrency);
   const writeLimit = pLimit(options.writeConcurrency);
@@ -178,8 +180,9 @@ export async function analyzeObjects(
     const writes: Promise<void>[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
+      const candidates = index.candidates(record);
       try {
-        for (const detector of stateless) {
+        for (const detector of candidates.stateless) {
           const match = safeDetect(detector, record);
           if (match) onMatch(detector, match, record, key, writes);
         }
@@ -187,7 +190,7 @@ export async function analyzeObjects(
         // Building a finding from a hostile record failed: that record is the failure, not the object.
         failRecord(key, `record ${i} could not be stored (${messageOf(error)})`);
       }
-      if (collector.active) collector.observe(record, key);
+      if (candidates.correlating.length > 0) collector.observe(record, key, candidates.correlating);
     }
     await Promise.all(writes);
   }
