@@ -148,6 +148,18 @@ export async function analyzeObjects(
   }
 
   async function analyzeOne(key: string): Promise<void> {
+    // The records are garbage once read and analysed (a finding carries its own copy of its record),
+    // so no object's parsed tree stays alive while its findings are written. A large object keeps
+    // its slot until then all the same, so the garbage collector may free its tree before the next.
+    const { writes, release } = await readAndAnalyze(key);
+    try {
+      await Promise.all(writes);
+    } finally {
+      release();
+    }
+  }
+
+  async function readAndAnalyze(key: string): Promise<{ writes: Promise<void>[]; release: () => void }> {
     let records: CloudTrailRecord[];
     let release = () => {};
     try {
@@ -165,16 +177,18 @@ export async function analyzeObjects(
       const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
       result.objects.failed++;
       if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
-      return;
+      return { writes: [], release };
     }
     try {
-      await analyzeRecords(key, records);
-    } finally {
+      return { writes: analyzeRecords(key, records), release };
+    } catch (error) {
       release();
+      throw error;
     }
   }
 
-  async function analyzeRecords(key: string, records: CloudTrailRecord[]): Promise<void> {
+  /** Runs the candidate detectors over the records; returns the finding writes it started. */
+  function analyzeRecords(key: string, records: CloudTrailRecord[]): Promise<void>[] {
     result.objects.analyzed++;
     result.records += records.length;
     const writes: Promise<void>[] = [];
@@ -192,7 +206,7 @@ export async function analyzeObjects(
       }
       if (candidates.correlating.length > 0) collector.observe(record, key, candidates.correlating);
     }
-    await Promise.all(writes);
+    return writes;
   }
   await storeAggregates(ports, collector, runId, batch, result);
   result.failures.sort((a, b) => a.key.localeCompare(b.key));

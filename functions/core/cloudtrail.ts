@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { LogObjectError, ObjectTooLargeError, messageOf } from './errors.ts';
 
@@ -132,7 +133,9 @@ export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLim
     );
   }
   const jsonBytes = raw.byteLength;
-  const text = raw.toString('utf8');
+  // CloudTrail's JSON is nearly always ASCII, which reads the same as Latin-1: a plain copy instead
+  // of UTF-8 decoding (the ASCII check is native and fast).
+  const text = isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8');
   // Not kept while the text is parsed: the bytes, the text and the tree are never all alive at once.
   raw = undefined;
   return parseLogJson(key, text, jsonBytes, limits.maxRecords);

@@ -109,6 +109,15 @@ decode('decodes a gzip file whatever size its trailer states, and still refuses 
   assert.instance(over, ObjectTooLargeError);
 });
 
+decode('reads ASCII and UTF-8 text alike, gzip or plain', () => {
+  for (const userAgent of ['aws-cli/2.15.30', 'Ünïcødé 日本 🚀', 'a\u0000b"\\']) {
+    const records = [aRecord({ userAgent })];
+    const json = JSON.stringify({ Records: records });
+    assert.equal(decodeLogObject(KEY, gzipSync(json)).records, records);
+    assert.equal(decodeLogObject(KEY, Buffer.from(json)).records, records);
+  }
+});
+
 decode.run();
 
 const cost = suite('parseCostOf');
