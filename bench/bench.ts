@@ -217,7 +217,7 @@ console.log(
 );
 const warmGrowth = warm.peakRssBytes! - warm.rssBeforeBytes;
 console.log(
-  `  the same after one Analyze over the smallest file (a warm container: code compiled, heap grown): RSS grew ${fmt(mb(warmGrowth), 1)} MB = ${fmt(warmGrowth / warm.jsonBytes, 2)} x`,
+  `  the same after one Analyze over the smallest file (a warm container: code compiled): RSS grew ${fmt(mb(warmGrowth), 1)} MB = ${fmt(warmGrowth / warm.jsonBytes, 2)} x`,
 );
 const analyzed = results.get('b')!.at(-1)!;
 console.log(
