@@ -193,6 +193,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const largest = await measure('largest', true);
+const warm = await measure('largest-warm', true);
 
 const floorSeconds = median(results.get('a')!.map((r) => r.seconds));
 console.log(`\nmedian of ${rounds} rounds            seconds (min-max)      records/s   vs floor (a)   peak RSS MB`);
@@ -213,6 +214,10 @@ console.log(
 const growth = largest.peakRssBytes! - largest.rssBeforeBytes;
 console.log(
   `one Analyze over the largest file (${fmt(mb(largest.jsonBytes), 2)} MB JSON): RSS grew ${fmt(mb(growth), 1)} MB = ${fmt(growth / largest.jsonBytes, 2)} x its JSON size (target < 3; the process's own baseline, ${fmt(mb(largest.rssBeforeBytes), 0)} MB of Node.js and code, not counted)`,
+);
+const warmGrowth = warm.peakRssBytes! - warm.rssBeforeBytes;
+console.log(
+  `  the same after one Analyze over the smallest file (a warm container: code compiled): RSS grew ${fmt(mb(warmGrowth), 1)} MB = ${fmt(warmGrowth / warm.jsonBytes, 2)} x`,
 );
 const analyzed = results.get('b')!.at(-1)!;
 console.log(

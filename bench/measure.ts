@@ -1,6 +1,6 @@
 /**
  * One measurement of the benchmark, in its own process so that each figure has a clean heap and
- * its own peak RSS: `node --import tsx bench/measure.ts <floor|floor2|analyze|largest> <corpus dir>`.
+ * its own peak RSS: `node --import tsx bench/measure.ts <floor|floor2|analyze|largest|largest-warm> <corpus dir>`.
  * Reads the corpus only. Prints one JSON line.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { CORRELATION_SHARDS } from '../functions/core/correlation.ts';
 import { countCorpus } from './corpus.ts';
 
 const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) throw new Error('usage: measure.ts <floor|floor2|analyze|largest> <corpus dir>');
+if (!mode || !dir) throw new Error('usage: measure.ts <floor|floor2|analyze|largest|largest-warm> <corpus dir>');
 
 // Plain JavaScript, evaluated in each thread of the two-thread floor.
 const FLOOR_WORKER = `
@@ -82,10 +82,16 @@ if (mode === 'floor') {
   const rules = await loadRuleSet({ suppressionsFile: new URL('./suppressions.yml', import.meta.url).pathname });
   const trail = new FolderTrail(dir);
   let chosen = keys;
-  if (mode === 'largest') {
+  // Objects per work item: 500, as the default plan makes them; one for the memory figures.
+  let perItem = 500;
+  if (mode === 'largest' || mode === 'largest-warm') {
     // One Analyze invocation over the largest file alone: its peak memory against its JSON size.
+    // Warm: after one Analyze over the smallest file, as a warm Lambda container meets it (code
+    // compiled, heap grown for ordinary work), so the growth is what the file itself costs.
     const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
-    chosen = [keys[sizes.indexOf(Math.max(...sizes))]!];
+    const largest = keys[sizes.indexOf(Math.max(...sizes))]!;
+    chosen = mode === 'largest' ? [largest] : [keys[sizes.indexOf(Math.min(...sizes))]!, largest];
+    perItem = 1;
   }
   const runs = new MemoryRuns();
   const store = new MemoryFindings();
@@ -99,13 +105,18 @@ if (mode === 'floor') {
     now: () => new Date(),
   });
   // Work items of 500 objects, as the default plan makes them: state writes are per key per work item.
-  for (let start = 0, batch = 0; start < chosen.length; start += 500, batch++) {
-    await runs.putManifestBatch('bench', batch, chosen.slice(start, start + 500));
+  for (let start = 0, batch = 0; start < chosen.length; start += perItem, batch++) {
+    await runs.putManifestBatch('bench', batch, chosen.slice(start, start + perItem));
   }
   // Growth is measured from here: code, detectors and rules are loaded, nothing is parsed yet.
   rssBefore = process.memoryUsage().rss;
-  for (let batch = 0; batch * 500 < chosen.length; batch++) {
+  for (let batch = 0; batch * perItem < chosen.length; batch++) {
     const result = await steps.Analyze({ runId: 'bench', batch });
+    if (mode === 'largest-warm' && batch === 0) {
+      // The warm-up: not counted; growth is measured from after it.
+      rssBefore = process.memoryUsage().rss;
+      continue;
+    }
     records += result.records;
     jsonBytes += result.bytes;
     findings += result.findings.new;
@@ -121,7 +132,7 @@ if (mode === 'floor') {
   }
   stateWrites = aggregates.writes;
   stateWriteUnits = aggregates.writeUnits;
-  for (const f of chosen) gzipBytes += (await stat(`${dir}/${f}`)).size;
+  for (const f of mode === 'largest-warm' ? chosen.slice(1) : chosen) gzipBytes += (await stat(`${dir}/${f}`)).size;
 }
 
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -129,7 +140,7 @@ const cpu = process.cpuUsage(cpu0);
 console.log(
   JSON.stringify({
     mode,
-    files: mode === 'largest' ? 1 : files.length,
+    files: mode.startsWith('largest') ? 1 : files.length,
     records,
     gzipBytes,
     jsonBytes,

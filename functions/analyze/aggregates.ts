@@ -23,8 +23,13 @@ export class AggregateCollector {
     return this.detectors.length > 0;
   }
 
-  observe(record: CloudTrailRecord, objectKey: string): void {
-    for (const detector of this.detectors) {
+  /** Joins the record's observations; `detectors`: only these (the prefilter's candidates, a subset). */
+  observe(
+    record: CloudTrailRecord,
+    objectKey: string,
+    detectors: readonly CorrelatingDetector[] = this.detectors,
+  ): void {
+    for (const detector of detectors) {
       const keys = this.joined.get(detector.meta.id)!;
       try {
         for (const { key, aggregate } of detector.observe(record, objectKey) ?? []) {

@@ -13,6 +13,7 @@ import type {
   Suppressor,
   WorkItem,
 } from '../core/ports.ts';
+import { DetectorIndex } from '../detectors/prefilter.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';
 import { LargeObjectGate, readBounded } from './bounded-read.ts';
@@ -68,7 +69,8 @@ export async function analyzeObjects(
   keys: readonly string[],
 ): Promise<BatchResult> {
   const result = emptyResult(batch);
-  const stateless = options.detectors.filter((d): d is StatelessDetector => d.kind === 'stateless');
+  // Per record only the detectors whose declared events it is: most records run two or three.
+  const index = new DetectorIndex(options.detectors);
   const collector = new AggregateCollector(options.detectors);
   const readLimit = pLimit(options.readConcurrency);
   const writeLimit = pLimit(options.writeConcurrency);
@@ -146,6 +148,18 @@ export async function analyzeObjects(
   }
 
   async function analyzeOne(key: string): Promise<void> {
+    // The records are garbage once read and analysed (a finding carries its own copy of its record),
+    // so no object's parsed tree stays alive while its findings are written. A large object keeps
+    // its slot until then all the same, so the garbage collector may free its tree before the next.
+    const { writes, release } = await readAndAnalyze(key);
+    try {
+      await Promise.all(writes);
+    } finally {
+      release();
+    }
+  }
+
+  async function readAndAnalyze(key: string): Promise<{ writes: Promise<void>[]; release: () => void }> {
     let records: CloudTrailRecord[];
     let release = () => {};
     try {
@@ -163,23 +177,26 @@ export async function analyzeObjects(
       const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
       result.objects.failed++;
       if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
-      return;
+      return { writes: [], release };
     }
     try {
-      await analyzeRecords(key, records);
-    } finally {
+      return { writes: analyzeRecords(key, records), release };
+    } catch (error) {
       release();
+      throw error;
     }
   }
 
-  async function analyzeRecords(key: string, records: CloudTrailRecord[]): Promise<void> {
+  /** Runs the candidate detectors over the records; returns the finding writes it started. */
+  function analyzeRecords(key: string, records: CloudTrailRecord[]): Promise<void>[] {
     result.objects.analyzed++;
     result.records += records.length;
     const writes: Promise<void>[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
+      const candidates = index.candidates(record);
       try {
-        for (const detector of stateless) {
+        for (const detector of candidates.stateless) {
           const match = safeDetect(detector, record);
           if (match) onMatch(detector, match, record, key, writes);
         }
@@ -187,9 +204,9 @@ export async function analyzeObjects(
         // Building a finding from a hostile record failed: that record is the failure, not the object.
         failRecord(key, `record ${i} could not be stored (${messageOf(error)})`);
       }
-      if (collector.active) collector.observe(record, key);
+      if (candidates.correlating.length > 0) collector.observe(record, key, candidates.correlating);
     }
-    await Promise.all(writes);
+    return writes;
   }
   await storeAggregates(ports, collector, runId, batch, result);
   result.failures.sort((a, b) => a.key.localeCompare(b.key));

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { LogObjectError, ObjectTooLargeError, messageOf } from './errors.ts';
 
@@ -95,13 +96,14 @@ export function mb(bytes: number): string {
  */
 export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): DecodedLogObject {
   if (body.byteLength === 0) throw new LogObjectError(key, 'empty object (0 bytes)');
-  let raw: Buffer;
+  let raw: Buffer | undefined;
   if (body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
     try {
       // Synchronous on purpose: a 1-vCPU Lambda has no second core for zlib's thread pool, and
       // the local runner gets its parallelism from worker threads. Bounded: a gzip bomb stops
-      // at the limit instead of taking gigabytes.
-      raw = gunzipSync(body, { maxOutputLength: limits.maxJsonBytes });
+      // at the limit instead of taking gigabytes. One output chunk of the size the gzip trailer
+      // states: no joining of 16 KB chunks (a copy, and twice the text's memory at once).
+      raw = gunzipSync(body, { maxOutputLength: limits.maxJsonBytes, chunkSize: outputChunkSize(body, limits) });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new ObjectTooLargeError(key, `inflates past ${mb(limits.maxJsonBytes)} (the limit for one log object)`, {
@@ -130,26 +132,59 @@ export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLim
       `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`,
     );
   }
-  return parseLogJson(key, raw.toString('utf8'), raw.byteLength, limits.maxRecords);
+  const jsonBytes = raw.byteLength;
+  // CloudTrail's JSON is nearly always ASCII, which reads the same as Latin-1: a plain copy instead
+  // of UTF-8 decoding (the ASCII check is native and fast).
+  const text = isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8');
+  // Not kept while the text is parsed: the bytes, the text and the tree are never all alive at once.
+  raw = undefined;
+  return parseLogJson(key, text, jsonBytes, limits.maxRecords);
+}
+
+/** zlib's default output chunk, and the smallest this code asks for. */
+const DEFAULT_CHUNK = 16 * 1024;
+
+/**
+ * The output chunk for gunzipping `body`: the inflated size its gzip trailer states (ISIZE, the
+ * last 4 bytes, little-endian) plus one byte, so zlib fills one chunk and returns it without
+ * joining. The trailer is the writer's word: a wrong one costs only the joining again, and the
+ * chunk never exceeds the output limit.
+ */
+function outputChunkSize(body: Uint8Array, limits: DecodeLimits): number {
+  const n = body.byteLength;
+  if (n < 18) return DEFAULT_CHUNK;
+  const stated = (body[n - 4]! | (body[n - 3]! << 8) | (body[n - 2]! << 16) | (body[n - 1]! << 24)) >>> 0;
+  return Math.max(DEFAULT_CHUNK, Math.min(stated + 1, limits.maxJsonBytes + 1));
 }
 
 /** Estimated heap bytes per JSON container or value (measured: 20-32 retained, up to 2x at peak). */
 const BYTES_PER_TOKEN = 48;
 
+/** Bytes scanned between checks of whether the rest can still push the estimate past the threshold. */
+const SCAN_BLOCK = 64 * 1024;
+
 /**
  * An upper estimate of the memory `JSON.parse` takes for this JSON text: the text itself, as a
  * buffer and a string (3 bytes a byte), plus a fixed cost per `{`, `[`, `,` and `:` byte, which
- * bounds the number of objects, arrays and values it makes. Scans the text only when the worst
- * case (every byte such a token) could pass `threshold`.
+ * bounds the number of objects, arrays and values it makes. Reads only as much of the text as it
+ * must to tell: nothing when even the worst case (every byte such a token) stays within
+ * `threshold`, and only until the tokens counted plus the worst case of the bytes left do; then it
+ * returns that bound (at most `threshold`). A text over the threshold is read to the end.
  */
 export function parseCostOf(json: Uint8Array, threshold = 0): number {
   const n = json.byteLength;
-  if (3 * n + BYTES_PER_TOKEN * n <= threshold) return 3 * n;
+  const base = 3 * n;
+  if (base + BYTES_PER_TOKEN * n <= threshold) return base;
   let tokens = 0;
   // A plain Uint8Array view (not a Buffer) and a table lookup keep this loop monomorphic.
   const bytes = new Uint8Array(json.buffer, json.byteOffset, n);
-  for (let i = 0; i < n; i++) tokens += TOKEN_BYTE[bytes[i]!]!;
-  return 3 * n + BYTES_PER_TOKEN * tokens;
+  for (let start = 0; start < n; start += SCAN_BLOCK) {
+    const end = Math.min(n, start + SCAN_BLOCK);
+    for (let i = start; i < end; i++) tokens += TOKEN_BYTE[bytes[i]!]!;
+    const bound = base + BYTES_PER_TOKEN * (tokens + n - end);
+    if (bound <= threshold) return bound;
+  }
+  return base + BYTES_PER_TOKEN * tokens;
 }
 
 const TOKEN_BYTE = new Uint8Array(256);

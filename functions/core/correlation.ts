@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CloudTrailRecord } from './cloudtrail.ts';
-import type { DetectorMatch, DetectorMetadata } from './detector.ts';
+import type { DetectorMatch, DetectorMetadata, EventsBySource } from './detector.ts';
 
 /*
  * The correlation contract: detection that needs more than one record (the addresses of an
@@ -48,6 +48,8 @@ export interface CorrelatingDetector<A = unknown> {
   meta: DetectorMetadata;
   /** Pure and total, never throws; may return several observations (a session and its account's address). */
   observe(record: CloudTrailRecord, objectKey: string): readonly Observation<A>[] | undefined;
+  /** The only events `observe` can observe, when it says so (as `StatelessDetector.events`). */
+  events?: EventsBySource;
   /**
    * Joins two aggregates: associative, commutative and idempotent, and bounded (the result stays
    * well under {@link MAX_AGGREGATE_BYTES} as JSON whatever the input: cap sets and lists).

@@ -51,11 +51,25 @@ export interface DetectorMatch {
   reason?: string;
 }
 
+/**
+ * Which events a detector reads: eventSource → eventNames. The name {@link ANY_EVENT_NAME} stands
+ * for every eventName of that source.
+ */
+export type EventsBySource = Readonly<Record<string, readonly string[]>>;
+
+/** In {@link EventsBySource}: every eventName of the source (no real event is named `*`). */
+export const ANY_EVENT_NAME = '*';
+
 /** A detector that judges each record on its own: pure, total, never throws. */
 export interface StatelessDetector {
   kind: 'stateless';
   meta: DetectorMetadata;
   detect(record: CloudTrailRecord): DetectorMatch | undefined;
+  /**
+   * The only events `detect` can match, when it says so: Analyze then skips it for every other
+   * record (see functions/detectors/prefilter.ts). Absent: it sees every record.
+   */
+  events?: EventsBySource;
 }
 
 export type Detector = StatelessDetector | CorrelatingDetector;

@@ -54,6 +54,7 @@ export function createBedrockModelInvokedByNewPrincipal(
   return {
     kind: 'correlating',
     meta,
+    events: { 'bedrock.amazonaws.com': [...INVOCATIONS] },
     observe(record, objectKey) {
       if (record.eventSource !== 'bedrock.amazonaws.com' || !INVOCATIONS.has(record.eventName as string))
         return undefined;

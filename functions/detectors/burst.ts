@@ -150,6 +150,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   return {
     kind: 'correlating',
     meta: spec.meta,
+    events: spec.events,
     observe(record, objectKey): readonly Observation<BurstAggregate>[] | undefined {
       const wanted = typeof record.eventSource === 'string' ? names.get(record.eventSource) : undefined;
       if (!wanted?.has(record.eventName as string)) return undefined;

@@ -1,5 +1,5 @@
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
-import { FAILED_CALLS, MATCH, type StatelessDetector } from './types.ts';
+import { ANY_EVENT_NAME, FAILED_CALLS, MATCH, type StatelessDetector } from './types.ts';
 
 const LOG_SOURCES = new Set(['logs.amazonaws.com', 'cloudtrail.amazonaws.com']);
 
@@ -33,6 +33,8 @@ export const deletingLogs: StatelessDetector = {
       'Matches every Delete* call of both services, including harmless ones such as DeleteMetricFilter; the catalogue detectors are narrower.',
     ],
   },
+  // Delete* is a prefix, not a list: every name of the two sources.
+  events: { 'logs.amazonaws.com': [ANY_EVENT_NAME], 'cloudtrail.amazonaws.com': [ANY_EVENT_NAME] },
   detect(record: CloudTrailRecord) {
     const source = record.eventSource;
     const name = record.eventName;

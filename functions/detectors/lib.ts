@@ -3,6 +3,7 @@ import {
   FAILED_CALLS,
   SEVERITIES,
   type DetectorMatch,
+  type EventsBySource,
   type DetectorMetadata,
   type Severity,
   type StatelessDetector,
@@ -128,13 +129,12 @@ export function judge(meta: DetectorMetadata, record: CloudTrailRecord, verdict:
   return severity === meta.severity ? { reason: verdict.reason } : { severity, reason: verdict.reason };
 }
 
-/** Which events a detector looks at: eventSource → eventNames. */
-export type EventsBySource = Readonly<Record<string, readonly string[]>>;
+export type { EventsBySource } from './types.ts';
 
 /**
  * Builds the common kind of stateless detector: a few API calls of one or more services, judged
  * by `explain` on their request parameters. The eventSource and eventName lookups run first, so
- * the other millions of records cost two map lookups; `explain` returns a reason (or a
+ * the other millions of records cost two map lookups (and Analyze's prefilter skips them by `events`); `explain` returns a reason (or a
  * {@link Verdict}) for a match and undefined otherwise, and {@link judge} applies the
  * failed-call policy.
  */
@@ -147,6 +147,7 @@ export function apiCallDetector(
   return {
     kind: 'stateless',
     meta,
+    events,
     detect(record: CloudTrailRecord) {
       const source = record.eventSource;
       if (typeof source !== 'string') return undefined;

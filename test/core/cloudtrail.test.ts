@@ -86,9 +86,53 @@ decode('refuses plain JSON over the limit, and JSON whose tiny values would take
   assert.match((many as LogObjectError).reason, 'holds 300 records, over the 299 limit');
 });
 
+decode('decodes a gzip file whatever size its trailer states, and still refuses one inflating past the limit', () => {
+  const json = JSON.stringify({ Records: Array.from({ length: 40 }, (_, i) => aRecord({ eventID: `e-${i}` })) });
+  const gz = gzipSync(json);
+  const limits = { maxJsonBytes: 64 * 1024, maxParseBytes: 64 * 1024 * 1024, maxRecords: 100 };
+  // The last 4 bytes are the inflated size (ISIZE): state 0, far too much, and one byte short.
+  for (const stated of [0, 0xffffffff, Buffer.byteLength(json) - 1]) {
+    const lying = Buffer.from(gz);
+    lying.writeUInt32LE(stated, lying.length - 4);
+    // zlib checks ISIZE at the end of the stream: a wrong one is corrupt data, as before.
+    const error = thrown(() => decodeLogObject(KEY, lying, limits));
+    assert.match((error as LogObjectError).reason, 'gzip data is truncated or corrupt');
+  }
+  const decoded = decodeLogObject(KEY, gz, limits);
+  assert.is(decoded.records.length, 40);
+  assert.is(decoded.jsonBytes, Buffer.byteLength(json));
+  // Two gzip members, one after the other: the trailer states only the last one's size.
+  const half = Math.floor(json.length / 2);
+  const members = Buffer.concat([gzipSync(json.slice(0, half)), gzipSync(json.slice(half))]);
+  assert.equal(decodeLogObject(KEY, members, limits).records, decoded.records);
+  const over = thrown(() => decodeLogObject(KEY, gz, { ...limits, maxJsonBytes: json.length - 1 }));
+  assert.instance(over, ObjectTooLargeError);
+});
+
+decode('reads ASCII and UTF-8 text alike, gzip or plain', () => {
+  for (const userAgent of ['aws-cli/2.15.30', 'Ünïcødé 日本 🚀', 'a\u0000b"\\']) {
+    const records = [aRecord({ userAgent })];
+    const json = JSON.stringify({ Records: records });
+    assert.equal(decodeLogObject(KEY, gzipSync(json)).records, records);
+    assert.equal(decodeLogObject(KEY, Buffer.from(json)).records, records);
+  }
+});
+
 decode.run();
 
 const cost = suite('parseCostOf');
+
+cost('reads only as far as it must, but never misses tiny values at the end of a text', () => {
+  const real = Buffer.from(JSON.stringify({ Records: Array.from({ length: 400 }, () => aRecord()) }));
+  const full = parseCostOf(real);
+  // A threshold the real text passes: the answer stays within it (the rest bounded, not read).
+  for (const threshold of [full, full * 2, 40 * real.length])
+    assert.ok(parseCostOf(real, threshold) <= threshold, `threshold ${threshold}`);
+  // The same records followed by tiny values: only the end of the text is dense.
+  const tail = Buffer.from(`${real.toString().slice(0, -2)},${Array(real.length).fill('{}').join(',')}]}`);
+  const threshold = Math.floor(parseCostOf(tail) * 0.9);
+  assert.ok(parseCostOf(tail, threshold) > threshold);
+});
 
 cost('estimates tiny-value JSON far above real records of the same size', () => {
   const real = Buffer.from(JSON.stringify({ Records: Array.from({ length: 50 }, () => aRecord()) }));
