@@ -64,8 +64,12 @@ export interface CorrelatingDetector<A = unknown> {
   judge(key: string, aggregate: A, lookup: AggregateLookup<A>): readonly Verdict[] | Promise<readonly Verdict[]>;
 }
 
-/** Largest aggregate a detector may produce, as JSON bytes (a DynamoDB item is at most 400 KB). */
-export const MAX_AGGREGATE_BYTES = 64 * 1024;
+/**
+ * Largest aggregate a detector may produce, as JSON bytes (a DynamoDB item is at most 400 KB, and
+ * the store gzips aggregates). 128 KiB lets a burst key hold a principal's whole day of 10-minute
+ * windows with capped fields (detectors/burst.ts); most aggregates stay far smaller.
+ */
+export const MAX_AGGREGATE_BYTES = 128 * 1024;
 
 /**
  * The reference semantics of the correlation stage, in memory: observe every record, join per

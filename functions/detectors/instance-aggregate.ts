@@ -1,3 +1,4 @@
+import { recordCopy } from '../core/bounded.ts';
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
 import type { Observation } from '../core/correlation.ts';
 import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './instance-sessions.ts';
@@ -246,47 +247,10 @@ function smallest(a: readonly string[], b: readonly string[], max: number): stri
   return [...new Set([...a, ...b])].sort().slice(0, max);
 }
 
-const SAMPLE_FIELDS = [
-  'eventVersion',
-  'eventTime',
-  'eventSource',
-  'eventName',
-  'awsRegion',
-  'sourceIPAddress',
-  'userAgent',
-  'errorCode',
-  'errorMessage',
-  'requestID',
-  'eventID',
-  'eventType',
-  'readOnly',
-  'recipientAccountId',
-  'vpcEndpointId',
-  'vpcEndpointAccountId',
-] as const;
-const IDENTITY_FIELDS = ['type', 'principalId', 'arn', 'accountId', 'accessKeyId'] as const;
-const MAX_SAMPLE_STRING = 160;
-
 /**
- * The record as a finding shows it: its identity and call fields, every string cut to 160
- * characters, without request and response (bounded whatever the record, without serialising it).
+ * The record as a finding shows it: its identity and call fields, every string cut to 160 bytes,
+ * without request and response (bounded whatever the record, without serialising it).
  */
 function sample(record: CloudTrailRecord): CloudTrailRecord {
-  const copy: Record<string, unknown> = {};
-  for (const field of SAMPLE_FIELDS) {
-    const value = record[field];
-    if (typeof value === 'string') copy[field] = value.slice(0, MAX_SAMPLE_STRING);
-    else if (typeof value === 'boolean') copy[field] = value;
-  }
-  const identity = record.userIdentity;
-  if (identity && typeof identity === 'object') {
-    const kept: Record<string, unknown> = {};
-    for (const field of IDENTITY_FIELDS)
-      if (typeof identity[field] === 'string') kept[field] = (identity[field] as string).slice(0, MAX_SAMPLE_STRING);
-    const creationDate = identity.sessionContext?.attributes?.creationDate;
-    if (typeof creationDate === 'string')
-      kept.sessionContext = { attributes: { creationDate: creationDate.slice(0, 40) }, ec2RoleDelivery: '-' };
-    copy.userIdentity = kept;
-  }
-  return copy as CloudTrailRecord;
+  return recordCopy(record, { fieldBytes: 160 });
 }
