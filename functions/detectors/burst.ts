@@ -1,6 +1,12 @@
 import { compactText, recordCopy } from '../core/bounded.ts';
 import { isFailedCall, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
-import { MAX_AGGREGATE_BYTES, type CorrelatingDetector, type Observation, type Verdict } from '../core/correlation.ts';
+import {
+  bucketOf,
+  MAX_AGGREGATE_BYTES,
+  type CorrelatingDetector,
+  type Observation,
+  type Verdict,
+} from '../core/correlation.ts';
 import { asObject, lowerSeverity, type EventsBySource, type Json } from './lib.ts';
 import type { DetectorMetadata } from './types.ts';
 
@@ -74,6 +80,19 @@ export interface BurstSpec {
   noun: string;
   /** Verb phrase for the reason: `read`, `opened sessions on`. */
   verb: string;
+}
+
+/** Packs per account and period: a work item writes this many items per account and day at most. */
+export const BURST_PACKS = 4;
+
+/**
+ * The pack of a burst key (see `CorrelatingDetector.pack`): `<account>#<period>#<n>`, n the
+ * principal's bucket, so a work item writes a few items per account and day, not one per principal.
+ */
+export function burstPack(key: string): string {
+  const periodAt = key.lastIndexOf('#');
+  const accountAt = key.lastIndexOf('#', periodAt - 1);
+  return `${key.slice(accountAt + 1)}#${bucketOf(key.slice(0, Math.max(0, accountAt)), BURST_PACKS)}`;
 }
 
 /** Windows per key: a UTC day of 10-minute windows. */
@@ -183,6 +202,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   return {
     kind: 'correlating',
     meta: spec.meta,
+    pack: burstPack,
     observe(record, objectKey): readonly Observation<BurstAggregate>[] | undefined {
       const event = eventIndex.get(`${String(record.eventSource)}\u0000${String(record.eventName)}`);
       if (event === undefined) return undefined;

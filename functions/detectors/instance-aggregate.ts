@@ -1,6 +1,6 @@
 import { recordCopy } from '../core/bounded.ts';
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
-import type { Observation } from '../core/correlation.ts';
+import { bucketOf, type Observation } from '../core/correlation.ts';
 import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './instance-sessions.ts';
 
 /*
@@ -83,10 +83,21 @@ const TIME = /^\d{4}-\d{2}-\d{2}T[0-9:.]{2,20}Z$/;
 
 /** The evidence key of an address in an account. */
 export function evidenceKey(account: string, address: string): string {
-  // FNV-1a: a stable spread over the buckets; nothing depends on it being a strong hash.
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) hash = Math.imul(hash ^ address.charCodeAt(i), 0x01000193) >>> 0;
-  return `addresses|${account}|${hash % LIMITS.evidenceBuckets}`;
+  return `addresses|${account}|${bucketOf(address, LIMITS.evidenceBuckets)}`;
+}
+
+/** Instance packs per account: an account's instances are stored in this many items per work item. */
+export const INSTANCE_PACKS = 8;
+
+/**
+ * The pack of a key (see `CorrelatingDetector.pack`): `<account>#i<n>` for an instance (its id's
+ * bucket), `<account>#e` for the account's evidence, so a work item writes a few items per
+ * account instead of one per instance.
+ */
+export function packOf(key: string): string {
+  const [kind, account = '', ...rest] = key.split('|');
+  if (kind !== 'instance') return `${account}#e`;
+  return `${account}#i${bucketOf(rest[rest.length - 1] ?? '', INSTANCE_PACKS)}`;
 }
 
 /** What one record tells: its instance's aggregate and its address's evidence, or a person's address. */

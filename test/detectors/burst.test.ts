@@ -114,6 +114,21 @@ keys('same verdicts whatever the order, with windows split across objects and a 
   await assertOrderFree(wide, records);
 });
 
+keys('packs the keys of an account and day into a few buckets, whatever the principal', () => {
+  const packs = new Set(
+    Array.from({ length: 200 }, (_, i) =>
+      detector.pack!(`arn:aws:iam::123456789012:user/u${i}#123456789012#2026-10-01T00:00:00.000Z`),
+    ),
+  );
+  assert.equal(
+    [...packs].sort(),
+    [0, 1, 2, 3].map((n) => `123456789012#2026-10-01T00:00:00.000Z#${n}`),
+  );
+  const today = detector.pack!(observe(detector, read('a', '2026-10-01T00:01:00Z')).key);
+  const tomorrow = detector.pack!(observe(detector, read('a', '2026-10-02T00:01:00Z')).key);
+  assert.is(tomorrow, today.replace('2026-10-01', '2026-10-02'));
+});
+
 keys.run();
 
 const merge = suite('burst merge');
