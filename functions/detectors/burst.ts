@@ -105,7 +105,8 @@ const MAX_ITEMS_READ = 1000;
 const MAX_THRESHOLD = 100;
 const MAX_PRINCIPAL_CHARS = 512;
 const BYTES = { item: 48, eventID: 40, objectKey: 160, address: 40, region: 16, userAgent: 48, errorCode: 32 };
-const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128, identityBytes: 2048 } as const;
+// The identity's known fields only: no JSON walk of the whole identity per observed record.
+const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128 } as const;
 /** Worst-case JSON bytes of one window without its sightings, and of one sighting (tested). */
 export const WINDOW_BYTES = 440;
 export const SIGHTING_BYTES = 84;
@@ -192,7 +193,12 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   const periodMs = windowMs * Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
   // The detector's events, in a fixed order: a window's first call names its event by index.
   const events = Object.entries(spec.events).flatMap(([source, list]) => list.map((name) => [source, name] as const));
-  const eventIndex = new Map(events.map(([source, name], index) => [`${source}\u0000${name}`, index]));
+  // Source → name → index: a record costs two lookups and no string building.
+  const eventIndex = new Map<unknown, Map<unknown, number>>();
+  events.forEach(([source, name], index) => {
+    if (!eventIndex.has(source)) eventIndex.set(source, new Map());
+    eventIndex.get(source)!.set(name, index);
+  });
 
   const joinWindow = (a: BurstWindow, b: BurstWindow): BurstWindow => ({
     f: compare(a.f, b.f) <= 0 ? a.f : b.f,
@@ -204,7 +210,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
     meta: spec.meta,
     pack: burstPack,
     observe(record, objectKey): readonly Observation<BurstAggregate>[] | undefined {
-      const event = eventIndex.get(`${String(record.eventSource)}\u0000${String(record.eventName)}`);
+      const event = eventIndex.get(record.eventSource)?.get(record.eventName);
       if (event === undefined) return undefined;
       if (spec.counts && !spec.counts(record)) return undefined;
       const time = record.eventTime;
