@@ -61,8 +61,10 @@ export class AggregateCollector {
     const aggregates: StoredAggregate[] = [];
     const oversized: StoredAggregate[] = [];
     for (const [detector, keys] of this.joined) {
+      const pack = this.detectors.find((d) => d.meta.id === detector)?.pack;
       for (const key of [...keys.keys()].sort()) {
-        const entry = { detector, key, aggregate: keys.get(key) };
+        const entry: StoredAggregate = { detector, key, aggregate: keys.get(key) };
+        if (pack) entry.pack = pack(key);
         (Buffer.byteLength(JSON.stringify(entry.aggregate)) > MAX_AGGREGATE_BYTES ? oversized : aggregates).push(entry);
       }
       keys.clear();

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { CloudTrailRecord } from './cloudtrail.ts';
+
 /**
  * Size- and depth-bounded text helpers for log content, which is attacker-controlled: whatever a
  * record holds, what we store or hash is limited in bytes and never recurses without a bound.
@@ -93,4 +96,119 @@ export function boundedJson(
     json = cutToBytes(json, maxBytes, '').text;
   }
   return { json, truncated };
+}
+
+/**
+ * `text` as it may be kept in an aggregate: at most `maxBytes` UTF-8 bytes as JSON (quotes
+ * excluded). Text that is printable, with no quote or backslash, and short enough is kept as is;
+ * other text keeps a cleaned prefix and `~` and 12 hex digits of its SHA-256, so two different
+ * texts stay different (a count of distinct items stays right) whatever their length.
+ */
+export function compactText(text: string, maxBytes: number): string {
+  // Control characters grow sixfold as JSON escapes, quotes and backslashes twofold.
+  const unsafe = /[\u0000-\u001f\u007f"\\]/;
+  if (text.length <= maxBytes && !unsafe.test(text) && Buffer.byteLength(text) <= maxBytes) return text;
+  const clean = text.slice(0, maxBytes).replace(/[\u0000-\u001f\u007f"\\]/g, '?');
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  return `${cutToBytes(clean, Math.max(0, maxBytes - 13), '').text}~${digest}`;
+}
+
+/** The fields of a record a copy keeps (strings cut, booleans as they are), in this order. */
+export const RECORD_COPY_FIELDS = [
+  'eventVersion',
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'requestID',
+  'eventID',
+  'eventType',
+  'readOnly',
+  'managementEvent',
+  'eventCategory',
+  'recipientAccountId',
+  'vpcEndpointId',
+  'vpcEndpointAccountId',
+] as const;
+
+const IDENTITY_FIELDS = ['type', 'principalId', 'arn', 'accountId', 'accessKeyId', 'userName', 'invokedBy'] as const;
+const ISSUER_FIELDS = ['type', 'principalId', 'arn', 'accountId', 'userName'] as const;
+
+/** How much of a record {@link recordCopy} keeps. */
+export interface RecordCopyLimits {
+  /** Bytes kept of each string field (cut with {@link CUT_MARKER}). */
+  fieldBytes: number;
+  /** Only the identity: `eventVersion`, `userIdentity` and `recipientAccountId`. */
+  identityOnly?: boolean;
+  /** `userIdentity` whole while its JSON fits in this many bytes; otherwise (or when absent) its known fields. */
+  identityBytes?: number;
+  /** `requestParameters` whole while its JSON fits in this many bytes, else `{ truncated: true }`; absent: dropped. */
+  requestParametersBytes?: number;
+  /** The record itself (not a copy) while its JSON fits in this many bytes. */
+  wholeUpToBytes?: number;
+}
+
+/**
+ * A copy of a record small enough to keep in an aggregate or show in a finding: the fields
+ * {@link RECORD_COPY_FIELDS} with strings cut to `fieldBytes`, and the identity (whole when small,
+ * else its known fields, session issuer and session attributes). Bounded whatever the record:
+ * nested values are measured with {@link boundedJson}, never serialised whole.
+ */
+export function recordCopy(record: CloudTrailRecord, limits: RecordCopyLimits): CloudTrailRecord {
+  if (limits.wholeUpToBytes !== undefined && !boundedJson(record, limits.wholeUpToBytes).truncated) return record;
+  const fields = limits.identityOnly ? (['eventVersion', 'recipientAccountId'] as const) : RECORD_COPY_FIELDS;
+  const copy: Record<string, unknown> = {};
+  const text = (value: string) => cutToBytes(value, limits.fieldBytes).text;
+  for (const field of fields) {
+    const value = record[field];
+    if (typeof value === 'string') copy[field] = text(value);
+    else if (typeof value === 'boolean') copy[field] = value;
+  }
+  const identity = record.userIdentity;
+  if (identity && typeof identity === 'object' && !Array.isArray(identity)) {
+    const whole = limits.identityBytes === undefined ? undefined : boundedJson(identity, limits.identityBytes);
+    copy.userIdentity = whole && !whole.truncated ? JSON.parse(whole.json) : identitySubset(identity, text);
+  }
+  if (limits.requestParametersBytes !== undefined && !limits.identityOnly) {
+    const params = record.requestParameters;
+    if (params && typeof params === 'object') {
+      const json = boundedJson(params, limits.requestParametersBytes);
+      copy.requestParameters = json.truncated ? { truncated: true } : JSON.parse(json.json);
+    }
+  }
+  return copy as CloudTrailRecord;
+}
+
+function pick(node: unknown, fields: readonly string[], text: (value: string) => string): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  if (!node || typeof node !== 'object') return kept;
+  for (const field of fields) {
+    const value = (node as Record<string, unknown>)[field];
+    if (typeof value === 'string') kept[field] = text(value);
+  }
+  return kept;
+}
+
+/** The identity fields a finding needs to say who called, each cut. */
+function identitySubset(identity: object, text: (value: string) => string): Record<string, unknown> {
+  const kept = pick(identity, IDENTITY_FIELDS, text);
+  const context = (identity as Record<string, unknown>).sessionContext;
+  if (context && typeof context === 'object') {
+    const session: Record<string, unknown> = {};
+    const issuer = pick((context as Record<string, unknown>).sessionIssuer, ISSUER_FIELDS, text);
+    if (Object.keys(issuer).length > 0) session.sessionIssuer = issuer;
+    const attributes = pick(
+      (context as Record<string, unknown>).attributes,
+      ['creationDate', 'mfaAuthenticated'],
+      text,
+    );
+    if (Object.keys(attributes).length > 0) session.attributes = attributes;
+    Object.assign(session, pick(context, ['ec2RoleDelivery', 'sourceIdentity'], text));
+    kept.sessionContext = session;
+  }
+  return kept;
 }

@@ -60,14 +60,25 @@ export interface CorrelatingDetector<A = unknown> {
    * owns: may change `into` and return it, and must give what `merge(into, observation)` gives.
    */
   accumulate?(into: A, observation: A): A;
+  /**
+   * Optional: the pack a key is stored in. Analyze stores the aggregates of one work item whose
+   * keys share a pack as one item (split only by size) instead of one item per key, and the keys
+   * of a pack fall in one Correlate shard, which reads the pack once. Pure and total; a pack
+   * should hold a few to a few hundred keys (e.g. an account's principals of a day, by bucket).
+   */
+  pack?(key: string): string;
   /** Whether Correlate must judge this key; keys that are only evidence for others answer false. Default: all. */
   judges?(key: string): boolean;
   /** The verdicts the key's joined aggregate supports, judged in eventTime order. */
   judge(key: string, aggregate: A, lookup: AggregateLookup<A>): readonly Verdict[] | Promise<readonly Verdict[]>;
 }
 
-/** Largest aggregate a detector may produce, as JSON bytes (a DynamoDB item is at most 400 KB). */
-export const MAX_AGGREGATE_BYTES = 64 * 1024;
+/**
+ * Largest aggregate a detector may produce, as JSON bytes (a DynamoDB item is at most 400 KB, and
+ * the store gzips aggregates). 128 KiB lets a burst key hold a principal's whole day of 10-minute
+ * windows with capped fields (detectors/burst.ts); most aggregates stay far smaller.
+ */
+export const MAX_AGGREGATE_BYTES = 128 * 1024;
 
 /**
  * The reference semantics of the correlation stage, in memory: observe every record, join per
@@ -109,6 +120,16 @@ export const CORRELATION_SHARDS = 16;
 /** A fixed-length digest of a detector's key: the store's partition key and the key's shard. */
 export function keyDigest(detector: string, key: string): string {
   return createHash('sha256').update(detector).update('\u0000').update(key).digest('hex').slice(0, 40);
+}
+
+/**
+ * A stable bucket of a text in [0, buckets) (FNV-1a): spreads keys over packs or evidence buckets.
+ * Nothing depends on it being a strong hash; it must never change, or stored packs are lost.
+ */
+export function bucketOf(text: string, buckets: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % buckets;
 }
 
 /** The shard of a key, in [0, shards). */

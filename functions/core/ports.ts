@@ -148,11 +148,13 @@ export interface MetricsSink {
   publish(namespace: string, data: MetricDatum[]): Promise<void>;
 }
 
-/** One aggregate of a correlating detector: a key's join over one work item. */
+/** One aggregate of a correlating detector (`CorrelatingDetector` in core/correlation.ts): a key's join over one work item. */
 export interface StoredAggregate {
   detector: string;
   key: string;
   aggregate: unknown;
+  /** The key's pack (`CorrelatingDetector.pack`): stored with the work item's other keys of that pack. */
+  pack?: string;
 }
 
 /** What one Correlate shard judged and stored; Publish adds these to the batch results. */
@@ -179,8 +181,11 @@ export interface AggregateStore {
   putWorkItem(runId: string, batch: number, aggregates: readonly StoredAggregate[]): Promise<number>;
   /** The keys the run's work items touched that fall in `shard` (of `shards`), page by page, repeats possible. */
   touchedKeys(runId: string, shard: number, shards: number): AsyncIterable<{ detector: string; key: string }[]>;
-  /** Every stored aggregate of a key: this run's and earlier runs', within their retention. */
-  readAggregates(detector: string, key: string): Promise<unknown[]>;
+  /**
+   * Every stored aggregate of a key: this run's and earlier runs', within their retention. `pack`
+   * is the key's pack when its detector has one (the store finds the key in that pack's items).
+   */
+  readAggregates(detector: string, key: string, pack?: string): Promise<unknown[]>;
   /** Overwrites the shard's result: a retried shard replaces, never adds. */
   putCorrelateResult(runId: string, result: CorrelateResult): Promise<void>;
   listCorrelateResults(runId: string): Promise<CorrelateResult[]>;

@@ -98,7 +98,7 @@ export async function correlateShard(
     let known = joined.get(name);
     if (!known) {
       if (joined.size >= LOOKUP_CACHE_ENTRIES) joined.clear();
-      known = ports.aggregates.readAggregates(detector.meta.id, key).then(
+      known = ports.aggregates.readAggregates(detector.meta.id, key, detector.pack?.(key)).then(
         (all) => (all.length === 0 ? undefined : all.reduce((a, b) => detector.merge(a, b))),
         (error: unknown) => {
           // Not remembered, and never taken for "no evidence": the invocation fails and is retried.
@@ -116,7 +116,7 @@ export async function correlateShard(
   await Promise.all(
     keys.map(({ detector, key }) =>
       limit(async () => {
-        const aggregates = await ports.aggregates.readAggregates(detector.meta.id, key);
+        const aggregates = await ports.aggregates.readAggregates(detector.meta.id, key, detector.pack?.(key));
         if (aggregates.length === 0) return; // expired since the run touched it
         result.keys.judged++;
         let verdicts: readonly Verdict[];

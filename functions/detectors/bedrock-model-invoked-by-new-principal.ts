@@ -1,6 +1,7 @@
+import { recordCopy } from '../core/bounded.ts';
 import { isFailedCall, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import type { CorrelatingDetector, Verdict } from '../core/correlation.ts';
-import { earlierFirst, principalKey, slimRecord } from './burst.ts';
+import { earlierFirst, principalKey } from './burst.ts';
 import { lowerSeverity, stringAt } from './lib.ts';
 import { techniqueUrl } from './mitre.ts';
 import { FAILED_CALLS, type DetectorMetadata } from './types.ts';
@@ -20,6 +21,8 @@ export interface FirstInvocation {
   first: { record: CloudTrailRecord; objectKey: string };
 }
 
+// What a finding shows of the first invocation: the call, the identity and the model asked for.
+const COPY = { fieldBytes: 1024, identityBytes: 4096, requestParametersBytes: 4096 } as const;
 const INVOCATIONS = new Set(['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream']);
 
 /** Bedrock model invocations by a principal never seen invoking models before. */
@@ -60,7 +63,7 @@ export function createBedrockModelInvokedByNewPrincipal(
         return undefined;
       if (typeof record.eventTime !== 'string') return undefined;
       if (known.some((pattern) => pattern.test(principalOf(record)))) return undefined;
-      return [{ key: principalKey(record), aggregate: { first: { record: slimRecord(record), objectKey } } }];
+      return [{ key: principalKey(record), aggregate: { first: { record: recordCopy(record, COPY), objectKey } } }];
     },
     merge: (a, b) => ({ first: earlierFirst(a.first, b.first) }),
     judge(_key, aggregate): Verdict[] {

@@ -1,28 +1,63 @@
+import { compactText, recordCopy } from '../core/bounded.ts';
 import { isFailedCall, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
-import type { CorrelatingDetector, Observation, Verdict } from '../core/correlation.ts';
+import {
+  bucketOf,
+  MAX_AGGREGATE_BYTES,
+  type CorrelatingDetector,
+  type Observation,
+  type Verdict,
+} from '../core/correlation.ts';
 import { asObject, lowerSeverity, type EventsBySource, type Json } from './lib.ts';
 import type { DetectorMetadata } from './types.ts';
 
 /*
  * Burst detectors: one call is normal, many distinct targets by one principal in a short window
  * is the signal (secrets read in bulk, sessions opened on many instances, enumeration). They use
- * the correlation contract: `observe` turns a record into a per-window aggregate, `merge` joins
- * aggregates (a semilattice join), `judge` compares the joined aggregate with the threshold.
+ * the correlation contract: `observe` turns a record into an aggregate, `merge` joins aggregates
+ * (a semilattice join), `judge` compares each window of the joined aggregate with the threshold.
  *
- * Key: `<principal>#<account>#<window start>`, windows tumbling and aligned to the epoch.
- * Aggregate: for each distinct item its earliest sighting, and of those only the `threshold + 1`
- * earliest, in one total order; plus a slim copy of the window's earliest record for the finding.
- * Keeping per item the minimum and then the k smallest minima is a join: whatever the order or
- * grouping of the records, the joined aggregate is the same, and it never grows past k entries.
+ * Key: `<principal>#<account>#<period start>`. Windows tumble and are aligned to the epoch; a
+ * period is PERIOD_WINDOWS of them (a UTC day for 10-minute windows), aligned the same way. One
+ * key per principal per period, not per window: Analyze writes one aggregate per key per work
+ * item, and a principal that calls all day would otherwise cost a state write per window
+ * (docs/performance.md, "State writes").
+ *
+ * Aggregate: the identity of the period's earliest call (one copy per key), and per window the
+ * window's earliest call (a few capped fields, what a finding shows) and, for each distinct item,
+ * its earliest sighting, of those only the `threshold + 1` earliest. Keeping per item the minimum
+ * and then the k smallest minima is a join: whatever the order or grouping of the records, the
+ * joined aggregate is the same.
+ *
+ * Bound: every kept field is capped in bytes, so a window costs at most WINDOW_BYTES plus
+ * SIGHTING_BYTES per sighting. The aggregate keeps the earliest windows whose summed worst-case
+ * cost fits WINDOWS_BUDGET; later windows of the period are dropped. The cost only grows when
+ * windows are joined, so the kept prefix is the same whatever the grouping (still a join). With
+ * the default thresholds the cap is met only by a principal touching six or more distinct items
+ * in most windows of its day; those windows are over threshold and reported, and the rest of that
+ * principal's period is then not judged (docs/detector-tuning.md).
  */
 
-/** One sighting of an item: [eventTime, eventID, item, 1 when the call failed else 0]. */
-export type Sighting = [string, string, string, 0 | 1];
+/** One sighting of an item: [eventTime, item, 1 when the call failed else 0]. */
+export type Sighting = [string, string, 0 | 1];
+
+/**
+ * A window's earliest call, by these fields in order: [eventTime, eventID, object key, index of
+ * its event in the detector's event list, sourceIPAddress, awsRegion, userAgent, errorCode].
+ */
+export type FirstCall = [string, string, string, number, string, string, string, string];
+
+/** One window of a burst key. */
+export interface BurstWindow {
+  f: FirstCall;
+  s: Sighting[];
+}
 
 /** A burst key's aggregate; see the comment at the top of this file. */
 export interface BurstAggregate {
-  sightings: Sighting[];
+  /** The period's earliest call: who made it (an identity-only copy, with its time and eventID) and its object key. */
   first: { record: CloudTrailRecord; objectKey: string };
+  /** Window start (ISO) → the window; only the earliest windows within the budget. */
+  windows: Record<string, BurstWindow>;
 }
 
 /** What a user tunes on a burst detector. */
@@ -47,52 +82,37 @@ export interface BurstSpec {
   verb: string;
 }
 
-// Bounds against attacker-shaped records: items read from one record, characters kept per item.
+/** Packs per account and period: a work item writes this many items per account and day at most. */
+export const BURST_PACKS = 4;
+
+/**
+ * The pack of a burst key (see `CorrelatingDetector.pack`): `<account>#<period>#<n>`, n the
+ * principal's bucket, so a work item writes a few items per account and day, not one per principal.
+ */
+export function burstPack(key: string): string {
+  const periodAt = key.lastIndexOf('#');
+  const accountAt = key.lastIndexOf('#', periodAt - 1);
+  return `${key.slice(accountAt + 1)}#${bucketOf(key.slice(0, Math.max(0, accountAt)), BURST_PACKS)}`;
+}
+
+/** Windows per key: a UTC day of 10-minute windows. */
+export const PERIOD_WINDOWS = 144;
+/** Longest period, so a key never outlives the aggregates' retention by much. */
+const MAX_PERIOD_MS = 24 * 3_600_000;
+
+// Bounds against attacker-shaped records: items read from one record, bytes kept per field.
 const MAX_ITEMS_READ = 1000;
 const MAX_THRESHOLD = 100;
-const MAX_ITEM_CHARS = 256;
 const MAX_PRINCIPAL_CHARS = 512;
-const MAX_FIELD_CHARS = 1024;
-const MAX_NESTED_JSON = 4096;
-const KEPT_FIELDS = [
-  'eventVersion',
-  'eventTime',
-  'eventSource',
-  'eventName',
-  'awsRegion',
-  'sourceIPAddress',
-  'userAgent',
-  'errorCode',
-  'errorMessage',
-  'requestID',
-  'eventID',
-  'eventType',
-  'readOnly',
-  'managementEvent',
-  'eventCategory',
-  'recipientAccountId',
-] as const;
-
-function cut(text: string, limit: number): string {
-  return text.length > limit ? `${text.slice(0, limit)}…` : text;
-}
-
-/** A copy of a record small enough for an aggregate: known fields, capped strings, small nested objects. */
-export function slimRecord(record: CloudTrailRecord): CloudTrailRecord {
-  const slim: Json = {};
-  for (const field of KEPT_FIELDS) {
-    const value = record[field];
-    if (typeof value === 'string') slim[field] = cut(value, MAX_FIELD_CHARS);
-    else if (typeof value === 'boolean') slim[field] = value;
-  }
-  for (const field of ['userIdentity', 'requestParameters'] as const) {
-    const value = asObject(record[field]);
-    if (!value) continue;
-    const json = JSON.stringify(value);
-    slim[field] = json.length <= MAX_NESTED_JSON ? (JSON.parse(json) as Json) : { truncated: true };
-  }
-  return slim as CloudTrailRecord;
-}
+const BYTES = { item: 48, eventID: 40, objectKey: 160, address: 40, region: 16, userAgent: 48, errorCode: 32 };
+// The identity's known fields only: no JSON walk of the whole identity per observed record.
+const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128 } as const;
+/** Worst-case JSON bytes of one window without its sightings, and of one sighting (tested). */
+export const WINDOW_BYTES = 440;
+export const SIGHTING_BYTES = 84;
+/** What the windows may cost: the aggregate limit less the identity copy (at most ~2.6 KB) and slack. */
+export const WINDOWS_BUDGET = MAX_AGGREGATE_BYTES - 4096 - 512;
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 function compare(a: readonly (string | number)[], b: readonly (string | number)[]): number {
   for (let i = 0; i < a.length; i++) {
@@ -107,19 +127,23 @@ function compare(a: readonly (string | number)[], b: readonly (string | number)[
 export function canonicalSightings(sightings: Iterable<Sighting>, cap: number): Sighting[] {
   const best = new Map<string, Sighting>();
   for (const sighting of sightings) {
-    const known = best.get(sighting[2]);
-    if (!known || compare(sighting, known) < 0) best.set(sighting[2], sighting);
+    const known = best.get(sighting[1]);
+    if (!known || compare(sighting, known) < 0) best.set(sighting[1], sighting);
   }
   return [...best.values()].sort(compare).slice(0, cap);
 }
 
-function firstKey(first: BurstAggregate['first']): string[] {
-  return [first.record.eventTime ?? '', first.record.eventID ?? '', first.objectKey, JSON.stringify(first.record)];
-}
-
-/** The earlier of two window records, by (eventTime, eventID, object key, content): a total order. */
-export function earlierFirst(a: BurstAggregate['first'], b: BurstAggregate['first']): BurstAggregate['first'] {
-  return compare(firstKey(a), firstKey(b)) <= 0 ? a : b;
+/**
+ * The earlier of two records with their object keys, by (eventTime, eventID, object key), then by
+ * content (only on a full tie, which a real trail never has): a total order, cheap per record.
+ */
+export function earlierFirst<F extends { record: CloudTrailRecord; objectKey: string }>(a: F, b: F): F {
+  const head = compare(
+    [a.record.eventTime ?? '', a.record.eventID ?? '', a.objectKey],
+    [b.record.eventTime ?? '', b.record.eventID ?? '', b.objectKey],
+  );
+  if (head !== 0) return head < 0 ? a : b;
+  return JSON.stringify(a.record) <= JSON.stringify(b.record) ? a : b;
 }
 
 /** Start of the tumbling window holding `eventTime`, as ISO text; undefined for an unreadable time. */
@@ -134,70 +158,169 @@ export function windowStart(eventTime: unknown, windowMinutes: number): string |
 /** The principal and account a record's key starts with. */
 export function principalKey(record: CloudTrailRecord): string {
   const account = typeof record.recipientAccountId === 'string' ? record.recipientAccountId : '?';
-  return `${cut(principalOf(record), MAX_PRINCIPAL_CHARS)}#${account}`;
+  const principal = principalOf(record);
+  const cut = principal.length > MAX_PRINCIPAL_CHARS ? `${principal.slice(0, MAX_PRINCIPAL_CHARS)}…` : principal;
+  return `${cut}#${account}`;
+}
+
+/** Worst-case JSON bytes of a window with `sightings` sightings. */
+const windowCost = (window: BurstWindow) => WINDOW_BYTES + window.s.length * SIGHTING_BYTES;
+
+/** The earliest windows whose summed worst-case cost fits the budget (the same object when all fit). */
+function withinBudget(windows: Record<string, BurstWindow>): Record<string, BurstWindow> {
+  let total = 0;
+  for (const start in windows) total += windowCost(windows[start]!);
+  if (total <= WINDOWS_BUDGET) return windows;
+  const kept: Record<string, BurstWindow> = {};
+  total = 0;
+  for (const start of Object.keys(windows).sort()) {
+    total += windowCost(windows[start]!);
+    if (total > WINDOWS_BUDGET) break;
+    kept[start] = windows[start]!;
+  }
+  return kept;
 }
 
 /** Builds a burst detector from its spec and the user's options. */
 export function burstDetector(spec: BurstSpec, options: BurstOptions): CorrelatingDetector<BurstAggregate> {
   const { threshold, windowMinutes } = options;
-  // The aggregate keeps threshold + 1 sightings: the cap keeps it far below MAX_AGGREGATE_BYTES.
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_THRESHOLD) {
     throw new RangeError(`${spec.meta.id}: threshold must be an integer from 1 to ${MAX_THRESHOLD}`);
   }
   if (!(windowMinutes > 0)) throw new RangeError(`${spec.meta.id}: windowMinutes must be positive`);
   const cap = threshold + 1;
-  const names = new Map(Object.entries(spec.events).map(([source, list]) => [source, new Set(list)]));
+  const windowMs = windowMinutes * 60_000;
+  const periodMs = windowMs * Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
+  // The detector's events, in a fixed order: a window's first call names its event by index.
+  const events = Object.entries(spec.events).flatMap(([source, list]) => list.map((name) => [source, name] as const));
+  // Source → name → index: a record costs two lookups and no string building.
+  const eventIndex = new Map<unknown, Map<unknown, number>>();
+  events.forEach(([source, name], index) => {
+    if (!eventIndex.has(source)) eventIndex.set(source, new Map());
+    eventIndex.get(source)!.set(name, index);
+  });
+
+  const joinWindow = (a: BurstWindow, b: BurstWindow): BurstWindow => ({
+    f: compare(a.f, b.f) <= 0 ? a.f : b.f,
+    s: canonicalSightings([...a.s, ...b.s], cap),
+  });
+
   return {
     kind: 'correlating',
     meta: spec.meta,
     events: spec.events,
+    pack: burstPack,
     observe(record, objectKey): readonly Observation<BurstAggregate>[] | undefined {
-      const wanted = typeof record.eventSource === 'string' ? names.get(record.eventSource) : undefined;
-      if (!wanted?.has(record.eventName as string)) return undefined;
+      const event = eventIndex.get(record.eventSource)?.get(record.eventName);
+      if (event === undefined) return undefined;
       if (spec.counts && !spec.counts(record)) return undefined;
-      const start = windowStart(record.eventTime, windowMinutes);
-      if (!start) return undefined;
+      const time = record.eventTime;
+      if (typeof time !== 'string' || !TIME.test(time)) return undefined;
+      const ms = Date.parse(time);
+      if (!Number.isFinite(ms)) return undefined;
       const items = spec.items(asObject(record.requestParameters), record).slice(0, MAX_ITEMS_READ);
       if (items.length === 0) return undefined;
-      const time = record.eventTime as string;
-      const id = typeof record.eventID === 'string' ? cut(record.eventID, MAX_ITEM_CHARS) : '';
       const failed = isFailedCall(record) ? 1 : 0;
+      const text = (value: unknown, bytes: number) => (typeof value === 'string' ? compactText(value, bytes) : '');
+      const first: FirstCall = [
+        time,
+        text(record.eventID, BYTES.eventID),
+        compactText(objectKey, BYTES.objectKey),
+        event,
+        text(record.sourceIPAddress, BYTES.address),
+        text(record.awsRegion, BYTES.region),
+        text(record.userAgent, BYTES.userAgent),
+        text(record.errorCode, BYTES.errorCode),
+      ];
       const sightings = canonicalSightings(
-        items.map((item): Sighting => [time, id, cut(item, MAX_ITEM_CHARS), failed]),
+        items.map((item): Sighting => [time, compactText(item, BYTES.item), failed]),
         cap,
       );
-      const aggregate: BurstAggregate = { sightings, first: { record: slimRecord(record), objectKey } };
-      return [{ key: `${principalKey(record)}#${start}`, aggregate }];
+      const start = new Date(Math.floor(ms / windowMs) * windowMs).toISOString();
+      const period = new Date(Math.floor(ms / periodMs) * periodMs).toISOString();
+      const aggregate: BurstAggregate = {
+        first: { record: { ...identityOf(record), eventTime: time, eventID: first[1] }, objectKey: first[2] },
+        windows: { [start]: { f: first, s: sightings } },
+      };
+      return [{ key: `${principalKey(record)}#${period}`, aggregate }];
     },
     merge(a, b) {
-      return {
-        sightings: canonicalSightings([...a.sightings, ...b.sightings], cap),
-        first: earlierFirst(a.first, b.first),
-      };
-    },
-    judge(key, aggregate): Verdict[] {
-      const { sightings, first } = aggregate;
-      if (sightings.length < threshold) return [];
-      const start = key.slice(key.lastIndexOf('#') + 1);
-      const end = new Date(Date.parse(start) + windowMinutes * 60_000).toISOString();
-      const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
-      const shown = sightings
-        .slice(0, 5)
-        .map((sighting) => sighting[2])
-        .join(', ');
-      const reason = `${principalOf(first.record)} ${spec.verb} ${count} distinct ${spec.noun} between ${start} and ${end} (${shown}${sightings.length > 5 ? ', …' : ''}).`;
-      // Every counted call failed: an attempt, one severity step lower.
-      if (sightings.every((sighting) => sighting[3] === 1)) {
-        const match = {
-          severity: lowerSeverity(spec.meta.severity),
-          title: `${spec.meta.title} (failed attempts)`,
-          reason: reason.replace(/\.$/, ', every call failed.'),
-        };
-        return [{ subject: start, record: first.record, objectKey: first.objectKey, match }];
+      if (a === b) return a;
+      const windows: Record<string, BurstWindow> = { ...a.windows };
+      for (const start in b.windows) {
+        const known = windows[start];
+        windows[start] = known ? joinWindow(known, b.windows[start]!) : b.windows[start]!;
       }
-      return [{ subject: start, record: first.record, objectKey: first.objectKey, match: { reason } }];
+      return { first: earlierFirst(a.first, b.first), windows: withinBudget(windows) };
+    },
+    accumulate(into, observation) {
+      // Analyze's per-record path: the common case (an item the window has already, no earlier)
+      // changes nothing and allocates nothing.
+      into.first = earlierFirst(into.first, observation.first);
+      let grew = false;
+      for (const start in observation.windows) {
+        const next = observation.windows[start]!;
+        const known = into.windows[start];
+        if (!known) {
+          into.windows[start] = next;
+          grew = true;
+          continue;
+        }
+        if (compare(next.f, known.f) < 0) known.f = next.f;
+        const dominated = next.s.every((sighting) => {
+          const kept = known.s.find((other) => other[1] === sighting[1]);
+          return kept !== undefined && compare(kept, sighting) <= 0;
+        });
+        if (dominated) continue;
+        const before = known.s.length;
+        known.s = canonicalSightings([...known.s, ...next.s], cap);
+        grew ||= known.s.length > before;
+      }
+      if (grew) into.windows = withinBudget(into.windows);
+      return into;
+    },
+    judge(_key, aggregate): Verdict[] {
+      const verdicts: Verdict[] = [];
+      for (const start of Object.keys(aggregate.windows).sort()) {
+        const { f, s: sightings } = aggregate.windows[start]!;
+        if (sightings.length < threshold) continue;
+        const [eventSource, eventName] = events[f[3]] ?? ['', ''];
+        const record: CloudTrailRecord = {
+          ...aggregate.first.record,
+          eventTime: f[0],
+          eventID: f[1],
+          eventSource,
+          eventName,
+          ...(f[4] ? { sourceIPAddress: f[4] } : {}),
+          ...(f[5] ? { awsRegion: f[5] } : {}),
+          ...(f[6] ? { userAgent: f[6] } : {}),
+          ...(f[7] ? { errorCode: f[7] } : {}),
+        };
+        const end = new Date(Date.parse(start) + windowMs).toISOString();
+        const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
+        const shown = sightings
+          .slice(0, 5)
+          .map((sighting) => sighting[1])
+          .join(', ');
+        const reason = `${principalOf(record)} ${spec.verb} ${count} distinct ${spec.noun} between ${start} and ${end} (${shown}${sightings.length > 5 ? ', …' : ''}).`;
+        // Every counted call failed: an attempt, one severity step lower.
+        const match = sightings.every((sighting) => sighting[2] === 1)
+          ? {
+              severity: lowerSeverity(spec.meta.severity),
+              title: `${spec.meta.title} (failed attempts)`,
+              reason: reason.replace(/\.$/, ', every call failed.'),
+            }
+          : { reason };
+        verdicts.push({ subject: start, record, objectKey: f[2], match });
+      }
+      return verdicts;
     },
   };
+}
+
+/** Who called: an identity-only, bounded copy of the record. */
+function identityOf(record: CloudTrailRecord): CloudTrailRecord {
+  return recordCopy(record, IDENTITY_LIMITS);
 }
 
 /** Strings of an array field, or the field itself when it is one string. */

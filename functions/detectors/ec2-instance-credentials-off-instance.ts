@@ -7,6 +7,7 @@ import {
   joinInto,
   mergeAggregates,
   observeRecord,
+  packOf,
   type AddressEntry,
   type InstanceAggregate,
   type OffInstanceAggregate,
@@ -162,6 +163,7 @@ export function createEc2InstanceCredentialsOffInstance(
     observe: observeRecord,
     merge: mergeAggregates,
     accumulate: joinInto,
+    pack: packOf,
     judges: (key) => key.startsWith('instance|'),
 
     async judge(key, aggregate, lookup): Promise<Verdict[]> {

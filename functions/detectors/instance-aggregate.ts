@@ -1,5 +1,6 @@
+import { recordCopy } from '../core/bounded.ts';
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
-import type { Observation } from '../core/correlation.ts';
+import { bucketOf, type Observation } from '../core/correlation.ts';
 import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './instance-sessions.ts';
 
 /*
@@ -82,10 +83,21 @@ const TIME = /^\d{4}-\d{2}-\d{2}T[0-9:.]{2,20}Z$/;
 
 /** The evidence key of an address in an account. */
 export function evidenceKey(account: string, address: string): string {
-  // FNV-1a: a stable spread over the buckets; nothing depends on it being a strong hash.
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) hash = Math.imul(hash ^ address.charCodeAt(i), 0x01000193) >>> 0;
-  return `addresses|${account}|${hash % LIMITS.evidenceBuckets}`;
+  return `addresses|${account}|${bucketOf(address, LIMITS.evidenceBuckets)}`;
+}
+
+/** Instance packs per account: an account's instances are stored in this many items per work item. */
+export const INSTANCE_PACKS = 8;
+
+/**
+ * The pack of a key (see `CorrelatingDetector.pack`): `<account>#i<n>` for an instance (its id's
+ * bucket), `<account>#e` for the account's evidence, so a work item writes a few items per
+ * account instead of one per instance.
+ */
+export function packOf(key: string): string {
+  const [kind, account = '', ...rest] = key.split('|');
+  if (kind !== 'instance') return `${account}#e`;
+  return `${account}#i${bucketOf(rest[rest.length - 1] ?? '', INSTANCE_PACKS)}`;
 }
 
 /** What one record tells: its instance's aggregate and its address's evidence, or a person's address. */
@@ -246,47 +258,10 @@ function smallest(a: readonly string[], b: readonly string[], max: number): stri
   return [...new Set([...a, ...b])].sort().slice(0, max);
 }
 
-const SAMPLE_FIELDS = [
-  'eventVersion',
-  'eventTime',
-  'eventSource',
-  'eventName',
-  'awsRegion',
-  'sourceIPAddress',
-  'userAgent',
-  'errorCode',
-  'errorMessage',
-  'requestID',
-  'eventID',
-  'eventType',
-  'readOnly',
-  'recipientAccountId',
-  'vpcEndpointId',
-  'vpcEndpointAccountId',
-] as const;
-const IDENTITY_FIELDS = ['type', 'principalId', 'arn', 'accountId', 'accessKeyId'] as const;
-const MAX_SAMPLE_STRING = 160;
-
 /**
- * The record as a finding shows it: its identity and call fields, every string cut to 160
- * characters, without request and response (bounded whatever the record, without serialising it).
+ * The record as a finding shows it: its identity and call fields, every string cut to 160 bytes,
+ * without request and response (bounded whatever the record, without serialising it).
  */
 function sample(record: CloudTrailRecord): CloudTrailRecord {
-  const copy: Record<string, unknown> = {};
-  for (const field of SAMPLE_FIELDS) {
-    const value = record[field];
-    if (typeof value === 'string') copy[field] = value.slice(0, MAX_SAMPLE_STRING);
-    else if (typeof value === 'boolean') copy[field] = value;
-  }
-  const identity = record.userIdentity;
-  if (identity && typeof identity === 'object') {
-    const kept: Record<string, unknown> = {};
-    for (const field of IDENTITY_FIELDS)
-      if (typeof identity[field] === 'string') kept[field] = (identity[field] as string).slice(0, MAX_SAMPLE_STRING);
-    const creationDate = identity.sessionContext?.attributes?.creationDate;
-    if (typeof creationDate === 'string')
-      kept.sessionContext = { attributes: { creationDate: creationDate.slice(0, 40) }, ec2RoleDelivery: '-' };
-    copy.userIdentity = kept;
-  }
-  return copy as CloudTrailRecord;
+  return recordCopy(record, { fieldBytes: 160 });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -99,6 +100,71 @@ test('a retried work item overwrites its own item; another work item adds one; b
   await aggregates.putWorkItem('run-2', 1, [{ detector: 'off', key, aggregate: { n: 2 } }]);
   assert.equal(await aggregates.readAggregates('off', key), [{ n: 1 }, { n: 2 }]);
   assert.equal(await aggregates.readAggregates('other-detector', key), []);
+});
+
+test('packed keys: one item per pack per work item, one shard per pack, read back by key across work items', async ({
+  store,
+}) => {
+  const { client, batchWrites } = flaky(store.client);
+  const aggregates = new DynamoAggregateStore(
+    client,
+    LOCAL_TABLES.state,
+    3,
+    () => new Date('2026-12-01T00:00:00Z'),
+    async () => undefined,
+  );
+  const entry = (i: number, batch: number) => ({
+    detector: 'burst',
+    key: `user-${i}#123456789012#2026-10-01`,
+    pack: `123456789012#2026-10-01#${i % 3}`,
+    aggregate: { i, batch },
+  });
+  const first = Array.from({ length: 60 }, (_, i) => entry(i, 0));
+  assert.is(await aggregates.putWorkItem('run-5', 0, first), 3 + 1, 'three packs and the touched list');
+  assert.equal(batchWrites, [3, 1, 1], 'the three packs (one left unprocessed, sent again), then the touched list');
+  await aggregates.putWorkItem('run-5', 1, [entry(4, 1), { detector: 'other', key: 'k', aggregate: 1 }]);
+  const shardsOfPack = new Map<string, Set<number>>();
+  const touched: string[] = [];
+  for (let shard = 0; shard < 4; shard++) {
+    for await (const page of aggregates.touchedKeys('run-5', shard, 4)) {
+      for (const { detector, key } of page) {
+        touched.push(`${detector} ${key}`);
+        const pack = first.find((e) => e.key === key)?.pack ?? key;
+        if (!shardsOfPack.has(pack)) shardsOfPack.set(pack, new Set());
+        shardsOfPack.get(pack)!.add(shard);
+      }
+    }
+  }
+  assert.is(touched.length, 62);
+  assert.ok(
+    [...shardsOfPack.values()].every((shards) => shards.size === 1),
+    'a pack is judged in one shard',
+  );
+  assert.equal(await aggregates.readAggregates('burst', entry(4, 0).key, entry(4, 0).pack), [
+    { i: 4, batch: 0 },
+    { i: 4, batch: 1 },
+  ]);
+  assert.equal(await aggregates.readAggregates('burst', 'user-99#123456789012#2026-10-01', entry(0, 0).pack), []);
+  assert.equal(await aggregates.readAggregates('other', 'k'), [1]);
+  // A later run's Correlate starts with touchedKeys and sees what was stored since.
+  await aggregates.putWorkItem('run-6', 0, [entry(4, 7)]);
+  for await (const _ of aggregates.touchedKeys('run-6', 0, 4));
+  assert.is((await aggregates.readAggregates('burst', entry(4, 0).key, entry(4, 0).pack)).length, 3);
+});
+
+test('a pack too large for one item is split into parts that read back whole', async ({ store }) => {
+  const aggregates = new DynamoAggregateStore(store.client, LOCAL_TABLES.state);
+  // Incompressible aggregates of 100 KB: 12 of them cannot gzip into one 400 KB item.
+  const noise = (i: number) => randomBytes(75_000).toString('base64') + i;
+  const entries = Array.from({ length: 12 }, (_, i) => ({
+    detector: 'burst',
+    key: `user-${i}`,
+    pack: 'one-pack',
+    aggregate: { i, noise: noise(i) },
+  }));
+  const written = await aggregates.putWorkItem('run-7', 0, entries);
+  assert.ok(written > 2, `${written} items`);
+  for (const e of entries) assert.equal(await aggregates.readAggregates('burst', e.key, 'one-pack'), [e.aggregate]);
 });
 
 test("stores and lists each Correlate shard's result, a retry replacing it", async ({ store }) => {

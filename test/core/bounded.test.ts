@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boundedJson, cutToBytes, DEPTH_MARKER } from '../../functions/core/bounded.ts';
+import { boundedJson, compactText, cutToBytes, DEPTH_MARKER, recordCopy } from '../../functions/core/bounded.ts';
+import { aCall, anInstanceSession } from '../helpers/records.ts';
 
 const cut = suite('cutToBytes');
 
@@ -36,3 +37,54 @@ json('stops early and cuts by bytes when the output would pass the limit', () =>
 });
 
 json.run();
+
+const compact = suite('compactText');
+
+compact('keeps short plain text and shortens the rest within the bytes, keeping different texts different', () => {
+  assert.is(
+    compactText('arn:aws:secretsmanager:us-east-1:123456789012:secret:db', 64),
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:db',
+  );
+  const long = ['a', 'b'].map((end) => compactText(`${'x'.repeat(500)}${end}`, 48));
+  assert.is.not(long[0], long[1]);
+  const odd = ['"\u0001€'.repeat(100), '\\\u0002€'.repeat(100)].map((text) => compactText(text, 48));
+  assert.is.not(odd[0], odd[1]);
+  for (const text of [...long, ...odd]) assert.ok(Buffer.byteLength(JSON.stringify(text)) <= 50, text);
+});
+
+compact.run();
+
+const copy = suite('recordCopy');
+
+copy('keeps the fields a finding shows, cut, and drops what it does not', () => {
+  const record = aCall('s3', 'PutObject', { big: 'x'.repeat(10_000) }, { userAgent: 'u'.repeat(5000) });
+  const result = recordCopy(record, { fieldBytes: 160, requestParametersBytes: 4096 });
+  assert.is(result.eventID, record.eventID);
+  assert.ok(Buffer.byteLength(result.userAgent ?? '') <= 160);
+  assert.equal(result.requestParameters, { truncated: true });
+  assert.is(result.responseElements, undefined);
+  assert.equal(result.userIdentity, record.userIdentity);
+});
+
+copy('keeps only who called when asked, and the known identity fields of a huge identity', () => {
+  const identity = { ...anInstanceSession(), padding: 'p'.repeat(100_000) };
+  const result = recordCopy(aCall('s3', 'ListBuckets', null, { userIdentity: identity }), {
+    identityOnly: true,
+    fieldBytes: 128,
+    identityBytes: 2048,
+  });
+  assert.equal(Object.keys(result).sort(), ['eventVersion', 'recipientAccountId', 'userIdentity']);
+  assert.is(result.userIdentity?.arn, identity.arn);
+  assert.is(result.userIdentity?.sessionContext?.ec2RoleDelivery, '2.0');
+  assert.is((result.userIdentity as Record<string, unknown>).padding, undefined);
+  assert.ok(Buffer.byteLength(JSON.stringify(result)) < 2048);
+});
+
+copy('returns a small record itself when whole records are allowed', () => {
+  const record = aCall('s3', 'ListBuckets');
+  assert.is(recordCopy(record, { fieldBytes: 256, wholeUpToBytes: 16_384 }), record);
+  const big = aCall('s3', 'ListBuckets', { big: 'x'.repeat(20_000) });
+  assert.is.not(recordCopy(big, { fieldBytes: 256, wholeUpToBytes: 16_384 }), big);
+});
+
+copy.run();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { recordCopy } from '../../core/bounded.ts';
 import type { CloudTrailRecord } from '../../core/cloudtrail.ts';
 import type { AggregateLookup, CorrelatingDetector, Observation, Verdict } from '../../core/correlation.ts';
 import type { DetectorMetadata } from '../types.ts';
@@ -106,7 +107,7 @@ export function windowDetector(rule: WindowRule): CorrelatingDetector<WindowAggr
         g: group,
         h: points,
         l: points,
-        f: { t: time, id, o: objectKey, r: recordCopy(record) },
+        f: { t: time, id, o: objectKey, r: recordCopyOf(record) },
       };
       return [{ key: keyOf(group, bucket), aggregate }];
     },
@@ -233,47 +234,10 @@ export function firstText(node: unknown, path: readonly string[], index = 0): st
   return firstText((node as Record<string, unknown>)[path[index]!], path, index + 1);
 }
 
-/** The record itself when its JSON is small; otherwise its headline fields, each cut. */
-function recordCopy(record: CloudTrailRecord): CloudTrailRecord {
-  let size = Infinity;
-  try {
-    size = Buffer.byteLength(JSON.stringify(record));
-  } catch {
-    // Too deep or too large to serialise: keep the headline.
-  }
-  if (size <= MAX_RECORD_COPY_BYTES) return record;
-  const headline: Record<string, unknown> = {};
-  for (const field of HEADLINE_FIELDS) {
-    const value = (record as Record<string, unknown>)[field];
-    if (typeof value === 'string') headline[field] = value.slice(0, 256);
-    else if (typeof value === 'number' || typeof value === 'boolean') headline[field] = value;
-  }
-  const identity = record.userIdentity as Record<string, unknown> | undefined;
-  if (identity && typeof identity === 'object') {
-    headline.userIdentity = Object.fromEntries(
-      ['type', 'arn', 'accountId', 'principalId', 'userName']
-        .filter((field) => typeof identity[field] === 'string')
-        .map((field) => [field, (identity[field] as string).slice(0, 256)]),
-    );
-  }
-  return headline as CloudTrailRecord;
+/** The record itself when its JSON is small; otherwise its headline fields and identity, each cut. */
+function recordCopyOf(record: CloudTrailRecord): CloudTrailRecord {
+  return recordCopy(record, { wholeUpToBytes: MAX_RECORD_COPY_BYTES, fieldBytes: 256 });
 }
-
-const HEADLINE_FIELDS = [
-  'eventVersion',
-  'eventTime',
-  'eventID',
-  'eventSource',
-  'eventName',
-  'awsRegion',
-  'sourceIPAddress',
-  'userAgent',
-  'errorCode',
-  'errorMessage',
-  'recipientAccountId',
-  'eventType',
-  'readOnly',
-] as const;
 
 function formatSpan(ms: number): string {
   for (const [unit, size] of [
