@@ -23,18 +23,24 @@ import {
 } from './core/config.ts';
 import type { AwsRangesSource } from './core/aws-ranges.ts';
 import type { Detector } from './core/detector.ts';
-import type { CorrelateItem, PlanEvent, PlanOutput, PublishEvent, RunSummary } from './core/payloads.ts';
+import type {
+  BatchResult,
+  CorrelateItem,
+  CorrelateResult,
+  PlanEvent,
+  PlanOutput,
+  PublishEvent,
+  RunSummary,
+  WorkItem,
+} from './core/payloads.ts';
 import type {
   AggregateStore,
-  BatchResult,
-  CorrelateResult,
   FindingsCounter,
   FindingsStore,
   MetricsSink,
   ObjectReader,
   RunStore,
   TrailLister,
-  WorkItem,
 } from './core/ports.ts';
 import { loadSuppressions } from './core/suppressions.ts';
 import { correlateStep } from './correlate/correlate.ts';

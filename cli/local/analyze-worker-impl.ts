@@ -1,7 +1,7 @@
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { composeSteps, dynamoStores, loadRuleSet, type RuleSources } from '../../functions/compose.ts';
 import type { AuditConfig } from '../../functions/core/config.ts';
-import type { WorkItem } from '../../functions/core/ports.ts';
+import type { WorkItem } from '../../functions/core/payloads.ts';
 import type { LocalStore } from './store.ts';
 import { LOCAL_TABLES } from './store.ts';
 import { openTrail } from './trail.ts';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { WorkItem } from '../../functions/core/ports.ts';
+import type { WorkItem } from '../../functions/core/payloads.ts';
 import type { WorkerSetup } from './analyze-worker-impl.ts';
 
 /** A pool of worker threads running Analyze, one work item per thread at a time. */

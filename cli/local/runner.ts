@@ -6,7 +6,7 @@ import type { AlarmEvaluation } from './alarm-evaluation.ts';
 import type { AlarmRule } from '../../functions/core/alarms.ts';
 import type { AuditConfig } from '../../functions/core/config.ts';
 import { TASK_STATES, readDefinition, substitute } from '../../statemachine/definition.ts';
-import type { BatchResult, ObjectReader, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import type { ObjectReader, TrailLister } from '../../functions/core/ports.ts';
 import {
   composeSteps,
   dynamoStores,
@@ -15,7 +15,7 @@ import {
   type Steps,
   type Stores,
 } from '../../functions/compose.ts';
-import type { RunSummary } from '../../functions/core/payloads.ts';
+import type { BatchResult, RunSummary, WorkItem } from '../../functions/core/payloads.ts';
 import { countStored, summarize } from '../../functions/publish/publish.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
 import { timed } from './timing.ts';

@@ -2,7 +2,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { BatchWriteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_AGGREGATE_TTL_DAYS } from '../core/config.ts';
 import { keyDigest, shardOf } from '../core/correlation.ts';
-import type { AggregateStore, CorrelateResult, StoredAggregate } from '../core/ports.ts';
+import type { CorrelateResult } from '../core/payloads.ts';
+import type { AggregateStore, StoredAggregate } from '../core/ports.ts';
 import { STATE_TABLE } from './tables.ts';
 
 /** DynamoDB's limit of one BatchWriteItem call. */

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { packParts, touchedShard } from './aggregates.ts';
-import type { AggregateStore, CorrelateResult, StoredAggregate } from '../core/ports.ts';
+import type { CorrelateResult } from '../core/payloads.ts';
+import type { AggregateStore, StoredAggregate } from '../core/ports.ts';
 
 /**
  * The aggregate store in memory, with the DynamoDB adapter's semantics (a work item's items

@@ -6,8 +6,8 @@
 import { gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
 import type { Finding } from '../core/findings.ts';
+import type { BatchResult } from '../core/payloads.ts';
 import type {
-  BatchResult,
   FindingsCounter,
   FindingsStore,
   MetricDatum,

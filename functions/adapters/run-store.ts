@@ -8,7 +8,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import { folderOf, type BatchResult, type RunPlan, type RunStore } from '../core/ports.ts';
+import type { BatchResult } from '../core/payloads.ts';
+import { folderOf, type RunPlan, type RunStore } from '../core/ports.ts';
 import { STATE_TABLE } from './tables.ts';
 
 const pad = (batch: number) => String(batch).padStart(6, '0');

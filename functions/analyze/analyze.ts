@@ -3,16 +3,8 @@ import { cutToBytes } from '../core/bounded.ts';
 import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import { FindingRefusedError, LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
-import type {
-  AggregateStore,
-  BatchResult,
-  FindingsStore,
-  ObjectReader,
-  PutOutcome,
-  RunStore,
-  Suppressor,
-  WorkItem,
-} from '../core/ports.ts';
+import type { BatchResult, WorkItem } from '../core/payloads.ts';
+import type { AggregateStore, FindingsStore, ObjectReader, PutOutcome, RunStore, Suppressor } from '../core/ports.ts';
 import { DetectorIndex } from '../detectors/prefilter.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';

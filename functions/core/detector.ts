@@ -37,8 +37,10 @@ export interface DetectorMetadata {
   /** Stratus Red Team technique ids (e.g. `aws.defense-evasion.cloudtrail-stop`) whose documented events this detector fires on. */
   stratus?: readonly string[];
   /**
-   * Largest share of ordinary traffic (the benchmark corpus, attack signals left out) this detector may flag,
-   * as a fraction of records; 0 when omitted. A test holds every built-in detector to it.
+   * Largest share of ordinary traffic this detector may flag, as a fraction of records; 0 when omitted.
+   * Tests hold every built-in detector to it on the benchmark corpus (attack signals left out,
+   * test/detectors/ordinary-traffic.test.ts) and, when set, on a realistic account day
+   * (test/detectors/ordinary-accounts.test.ts, where documented false positives may also fire a few times).
    */
   ordinaryRate?: number;
 }

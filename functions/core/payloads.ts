@@ -3,10 +3,10 @@ import type { RunInput } from './run-input.ts';
 
 /*
  * What crosses the state machine (statemachine/audit.asl.json) between its Tasks, in the order of
- * the run: Plan's event and output, Correlate's shard item, Publish's event and the run's summary.
- * The Map's work item (WorkItem), Analyze's result (BatchResult) and a Correlate shard's result
- * (CorrelateResult) cross it too, but the stores keep them as well, so they live with their ports
- * in ports.ts. Steps, the CLI and the stack import these from core, never from a step.
+ * the run: Plan's event and output, the Map's work item, Analyze's result, Correlate's shard item
+ * and result, Publish's event and the run's summary. The stores keep some of them too (RunStore,
+ * AggregateStore in ports.ts take them from here). Steps, the CLI and the stack import these from
+ * core, never from a step.
  */
 
 /** The event the state machine's Plan task sends. */
@@ -28,10 +28,45 @@ export interface PlanOutput {
   window: RunPlan['window'];
 }
 
+/** A Map work item: one batch of the run's manifest. Tiny, whatever the run's size. */
+export interface WorkItem {
+  runId: string;
+  batch: number;
+}
+
+/** What one Analyze invocation found in its batch. */
+export interface BatchResult {
+  batch: number;
+  objects: { analyzed: number; failed: number };
+  records: number;
+  skippedRecords: number;
+  /** Records counted as failures (a finding the store refused, or that could not be built); each reported with its object key. */
+  failedRecords?: number;
+  bytes: number;
+  findings: { new: number; duplicate: number; suppressed: number };
+  byDetector: Record<string, number>;
+  suppressedByRule: Record<string, number>;
+  /** The first failures, by key (capped so the item stays small); `failureCount` has them all. */
+  failures: { key: string; reason: string }[];
+  /** Items written to the state table for correlation (aggregates and touched-key lists). */
+  stateWrites?: number;
+}
+
 /** One Correlate invocation: one shard of one run's touched keys. */
 export interface CorrelateItem {
   runId: string;
   shard: number;
+}
+
+/** What one Correlate shard judged and stored; Publish adds these to the batch results. */
+export interface CorrelateResult {
+  shard: number;
+  keys: { touched: number; judged: number };
+  findings: { new: number; duplicate: number; suppressed: number };
+  byDetector: Record<string, number>;
+  suppressedByRule: Record<string, number>;
+  /** The first failures, by correlation key (capped); `failures.length` may be less than the count. */
+  failures: { key: string; reason: string }[];
 }
 
 /** The event the state machine's Publish task sends. */

@@ -1,4 +1,8 @@
 import type { Finding } from './findings.ts';
+import type { BatchResult, CorrelateResult } from './payloads.ts';
+
+// Moved to payloads.ts (they cross the state machine); re-exported so older imports keep working.
+export type { BatchResult, CorrelateResult, WorkItem } from './payloads.ts';
 
 /** One object as a listing returns it. */
 export interface ObjectInfo {
@@ -45,30 +49,6 @@ export interface FindingsStore {
 export interface FindingsCounter {
   /** Findings whose item names this run as its creator, by detector (through the by-run index). */
   countByRun(runId: string): Promise<Record<string, number>>;
-}
-
-/** A Map work item: one batch of the run's manifest. Tiny, whatever the run's size. */
-export interface WorkItem {
-  runId: string;
-  batch: number;
-}
-
-/** What one Analyze invocation found in its batch. */
-export interface BatchResult {
-  batch: number;
-  objects: { analyzed: number; failed: number };
-  records: number;
-  skippedRecords: number;
-  /** Records counted as failures (a finding the store refused, or that could not be built); each reported with its object key. */
-  failedRecords?: number;
-  bytes: number;
-  findings: { new: number; duplicate: number; suppressed: number };
-  byDetector: Record<string, number>;
-  suppressedByRule: Record<string, number>;
-  /** The first failures, by key (capped so the item stays small); `failureCount` has them all. */
-  failures: { key: string; reason: string }[];
-  /** Items written to the state table for correlation (aggregates and touched-key lists). */
-  stateWrites?: number;
 }
 
 /** The plan of a run, stored once by Plan and read back by Publish. */
@@ -155,17 +135,6 @@ export interface StoredAggregate {
   aggregate: unknown;
   /** The key's pack (`CorrelatingDetector.pack`): stored with the work item's other keys of that pack. */
   pack?: string;
-}
-
-/** What one Correlate shard judged and stored; Publish adds these to the batch results. */
-export interface CorrelateResult {
-  shard: number;
-  keys: { touched: number; judged: number };
-  findings: { new: number; duplicate: number; suppressed: number };
-  byDetector: Record<string, number>;
-  suppressedByRule: Record<string, number>;
-  /** The first failures, by correlation key (capped); `failures.length` may be less than the count. */
-  failures: { key: string; reason: string }[];
 }
 
 /**

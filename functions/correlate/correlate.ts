@@ -10,8 +10,8 @@ import {
 } from '../core/correlation.ts';
 import type { Detector } from '../core/detector.ts';
 import { buildFinding } from '../core/findings.ts';
-import type { CorrelateItem } from '../core/payloads.ts';
-import type { AggregateStore, CorrelateResult, FindingsStore } from '../core/ports.ts';
+import type { CorrelateItem, CorrelateResult } from '../core/payloads.ts';
+import type { AggregateStore, FindingsStore } from '../core/ports.ts';
 import type { Suppressor } from '../core/ports.ts';
 
 /** What Correlate needs from the outside world. */

@@ -1,9 +1,7 @@
 import type { AwsIpRanges } from '../core/addresses.ts';
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
-import type { AggregateLookup, CorrelatingDetector, Verdict } from '../core/correlation.ts';
-import { ConfigError } from '../core/errors.ts';
+import type { CorrelatingDetector, Verdict } from '../core/correlation.ts';
 import {
-  evidenceKey,
   joinInto,
   mergeAggregates,
   observeRecord,
@@ -11,18 +9,21 @@ import {
   type AddressEntry,
   type InstanceAggregate,
   type OffInstanceAggregate,
-  type SessionEntry,
 } from './instance-aggregate.ts';
-import { techniqueUrl } from './mitre.ts';
-import { FAILED_CALLS, type DetectorMatch, type Severity } from './types.ts';
+import { earliestPublic, egressThresholdOf, instanceEvidence, type AddressEvidence } from './instance-evidence.ts';
+import { OFF_INSTANCE_META } from './off-instance-meta.ts';
+import type { DetectorMatch, Severity } from './types.ts';
 
 export { canonicalAddress, loadAwsIpRanges, parseAwsIpRanges, type AwsIpRanges } from '../core/addresses.ts';
 export { callOrigin, instanceSessionOf, userAgentFamily, type InstanceSession } from './instance-sessions.ts';
+export { DEFAULT_EGRESS_INSTANCE_THRESHOLD, type AddressEvidence } from './instance-evidence.ts';
 
 /*
- * The decision of the off-instance detector, judged on the correlation stage (see
- * functions/core/correlation.ts and docs/architecture.md "Correlation"); the aggregate it judges
- * is built in instance-aggregate.ts, the sessions are recognised in instance-sessions.ts.
+ * The decision of the off-instance detector and the evidence its findings show, judged on the
+ * correlation stage (see functions/core/correlation.ts and docs/architecture.md "Correlation").
+ * The sessions are recognised in instance-sessions.ts, the aggregate it judges is built in
+ * instance-aggregate.ts, what is known of each address is read in instance-evidence.ts, and its
+ * metadata is in off-instance-meta.ts.
  *
  * Per instance session, the home is where the instance is:
  * - calls through the account's VPC endpoints and from private addresses are home;
@@ -36,31 +37,15 @@ export { callOrigin, instanceSessionOf, userAgentFamily, type InstanceSession } 
  * Every other public address of the session is a finding, one per (instance, address, kind).
  */
 
-const DETECTOR_ID = 'ec2-instance-credentials-off-instance';
-
-/** Instances that must start their public calls at an address before it is the account's egress (NAT gateway). */
-export const DEFAULT_EGRESS_INSTANCE_THRESHOLD = 3;
-
 /** Options of {@link createEc2InstanceCredentialsOffInstance}. */
 export interface Ec2InstanceCredentialsOffInstanceOptions {
-  /** AWS's published ranges; enables the "outside AWS" evidence (GuardDuty's OutsideAWS signal). */
+  /**
+   * AWS's published ranges; enables the "outside AWS" evidence (GuardDuty's OutsideAWS signal).
+   * Deployed, Correlate fetches them daily by default; locally, `--aws-ip-ranges FILE`.
+   */
   awsIpRanges?: AwsIpRanges;
   /** Distinct instances that must share an address before it is the account's egress; default 3. */
   egressInstanceThreshold?: number;
-}
-
-/** What is known about one public address of an instance when it is judged. */
-export interface AddressEvidence {
-  address: string;
-  /** Outside AWS's published ranges; undefined when no ip-ranges.json was given. */
-  outsideAws: boolean | undefined;
-  /** An IAM user whose long-term access key was used from the address, if any. */
-  person: string | undefined;
-  /** Instances of the account that start a session's public calls at the address (counted up to a cap). */
-  egressInstances: number;
-  isEgress: boolean;
-  /** Another account's VPC endpoint (`vpce:<id>@<account>`), not an address. */
-  foreignEndpoint: boolean;
 }
 
 /** Why an address is flagged: another address than the home one, off the instance by evidence, or an endpoint-only instance. */
@@ -83,83 +68,10 @@ export interface OffInstanceFlag {
 export function createEc2InstanceCredentialsOffInstance(
   options: Ec2InstanceCredentialsOffInstanceOptions = {},
 ): CorrelatingDetector<OffInstanceAggregate> {
-  const ranges = options.awsIpRanges;
-  const threshold = validThreshold(options.egressInstanceThreshold);
-
-  async function evidenceOf(
-    account: string,
-    address: string,
-    self: InstanceAggregate,
-    selfRef: string,
-    lookup: AggregateLookup<OffInstanceAggregate>,
-  ): Promise<AddressEvidence> {
-    if (address.startsWith('vpce:'))
-      return {
-        address,
-        outsideAws: undefined,
-        person: undefined,
-        egressInstances: 0,
-        isEgress: false,
-        foreignEndpoint: true,
-      };
-    const found = await lookup(evidenceKey(account, address));
-    const entry = found?.t === 'e' ? found.a[address] : undefined;
-    const members = entry?.i ?? [];
-    let egressInstances = 0;
-    // Only instances whose own sessions start their public calls here count (startsItsSessions).
-    if (members.length >= threshold) {
-      for (const member of members) {
-        const other = member === selfRef ? self : await lookup(instanceKeyOfRef(account, member));
-        if (other?.t === 'i' && startsItsSessions(other, address)) egressInstances++;
-      }
-    }
-    return {
-      address,
-      outsideAws: ranges ? !ranges.contains(address) : undefined,
-      person: entry?.p?.[0],
-      egressInstances,
-      isEgress: egressInstances >= threshold,
-      foreignEndpoint: false,
-    };
-  }
-
+  const settings = { ranges: options.awsIpRanges, threshold: egressThresholdOf(options.egressInstanceThreshold) };
   return {
     kind: 'correlating',
-    meta: {
-      id: DETECTOR_ID,
-      title: 'EC2 instance credentials used off the instance',
-      description:
-        "A call made with an EC2 instance role session (IMDS-delivered credentials, recognised by userIdentity.sessionContext.ec2RoleDelivery) from a public address that is not where the instance is. Per session, the home is the account's VPC endpoints and private addresses, the account's egress (NAT gateways shared by several instances), the address the instance's other sessions start at, or else the session's earliest public address that no evidence argues against (outside AWS's published ranges, used by people's access keys, another account's VPC endpoint, an instance that otherwise only calls through endpoints). Judged on the correlation stage over all of the instance's calls, so the verdict does not depend on processing order. The workshop's \"extra credit\", done the way GuardDuty (InstanceCredentialExfiltration) and Netflix (2018) do it.",
-      severity: 'high',
-      mitre: { id: 'T1552.005', name: 'Unsecured Credentials: Cloud Instance Metadata API' },
-      stratus: ['aws.credential-access.ec2-steal-instance-credentials'],
-      references: [
-        techniqueUrl('T1552.005'),
-        'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#unauthorizedaccess-iam-instancecredentialexfiltrationoutsideaws',
-        'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#unauthorizedaccess-iam-instancecredentialexfiltrationinsideaws',
-        'https://medium.com/netflix-techblog/netflix-cloud-security-detecting-credential-compromise-in-aws-9493d6fd373a',
-        'https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html',
-        'https://docs.aws.amazon.com/vpc/latest/userguide/aws-ip-ranges.html',
-      ],
-      falsePositives: [
-        "The instance's own address changed during a session (an Elastic IP moved or associated, a public IP added): the new address is flagged for that session.",
-        'An instance that reaches some endpoints over IPv6 and others over IPv4 (dual-stack endpoints) shows two addresses.',
-        'An instance that otherwise only calls through VPC endpoints and now and then calls out through its own public address or a NAT gateway it alone uses.',
-        "Instances behind an on-premises proxy (Direct Connect or VPN) egress outside AWS's ranges: flagged until enough instances start their sessions there to make it the account's egress; suppress a known proxy by sourceIPs.",
-        "A person deliberately using an instance's credentials from a workstation while debugging: true off-instance use, but not theft.",
-      ],
-      runbook:
-        "Compare sourceIPAddress with the instance's addresses (DescribeInstances, network interfaces, Elastic IP history in CloudTrail) and with the home address given in the reason. A failed call (AccessDenied) from another address is still an attempt to use stolen credentials: treat it like a success. If the address is not the instance's: revoke the role's active sessions (IAM console \"Revoke active sessions\", i.e. an AWSRevokeOlderSessions deny), require IMDSv2 (HttpTokens=required, hop limit 1) on the instance, look for SSRF or a compromised process on it, and review every call made from the address.",
-      failedCalls: FAILED_CALLS.matched,
-      weaknesses: [
-        'Trails from before ec2RoleDelivery existed (2021) are not covered: a session named like an instance id without it is not treated as an instance session, so forged look-alike session names cannot cause findings either way.',
-        'Stolen credentials used from another host in the same VPC through its endpoints, or behind the same NAT gateway, look like the instance (GuardDuty has the same blind spot).',
-        "A thief who uses a session before the instance's own public calls, from an AWS address nobody's keys use, on a new instance (no other sessions yet), is taken as home: give ip-ranges.json to catch the outside-AWS case.",
-        "A thief who steals every session of an endpoint-only instance and uses each from the same AWS address makes that address look like where the instance's sessions start.",
-        "Counts are lower bounds, and an instance keeps its newest 24 sessions and earliest 8 public addresses within the aggregates' retention (AGGREGATE_TTL_DAYS, default 3).",
-      ],
-    },
-
+    meta: OFF_INSTANCE_META,
     observe: observeRecord,
     merge: mergeAggregates,
     accumulate: joinInto,
@@ -169,11 +81,7 @@ export function createEc2InstanceCredentialsOffInstance(
     async judge(key, aggregate, lookup): Promise<Verdict[]> {
       if (aggregate.t !== 'i') return [];
       const [, account = '', roleArn = ''] = key.split('|');
-      const selfRef = `${roleArn}|${key.slice(key.lastIndexOf('|') + 1)}`;
-      const addresses = new Set(Object.values(aggregate.s).flatMap((session) => Object.keys(session.p)));
-      const evidence = new Map<string, AddressEvidence>();
-      for (const address of [...addresses].sort())
-        evidence.set(address, await evidenceOf(account, address, aggregate, selfRef, lookup));
+      const evidence = await instanceEvidence(key, aggregate, lookup, settings);
       return decideInstance(aggregate, (address) => evidence.get(address)!, { roleArn, instanceId: aggregate.id }).map(
         (flag) => verdictOf(aggregate, flag, roleArn, account),
       );
@@ -181,32 +89,8 @@ export function createEc2InstanceCredentialsOffInstance(
   };
 }
 
-/** The detector with default options (no ip-ranges.json: account and instance evidence only). */
+/** The detector with default options (no AWS ranges: account and instance evidence only). */
 export const ec2InstanceCredentialsOffInstance = createEc2InstanceCredentialsOffInstance();
-
-/**
- * Whether the instance lives behind `address`: its sessions start their public calls there, in
- * two sessions at least when it has several. A thief who uses one stolen session of each of
- * several instances from one address starts one session of each, and never makes it an egress.
- */
-function startsItsSessions(aggregate: InstanceAggregate, address: string): boolean {
-  const sessions = Object.values(aggregate.s);
-  const starts = sessions.filter((session) => earliestPublic(session) === address).length;
-  return starts >= Math.min(2, sessions.length);
-}
-
-function earliestPublic(session: SessionEntry): string | undefined {
-  let best: [string, string] | undefined;
-  for (const [address, [first]] of Object.entries(session.p)) {
-    if (!best || first < best[1] || (first === best[1] && address < best[0])) best = [address, first];
-  }
-  return best?.[0];
-}
-
-function instanceKeyOfRef(account: string, ref: string): string {
-  const bar = ref.lastIndexOf('|');
-  return `instance|${account}|${ref.slice(0, bar)}|${ref.slice(bar + 1)}`;
-}
 
 /**
  * The one decision, pure: the flagged addresses of an instance with a reason sentence naming the
@@ -339,11 +223,4 @@ function raise(severity: Severity): Severity {
 function roleName(roleArn: string): string {
   const slash = roleArn.lastIndexOf('/');
   return slash === -1 ? roleArn : roleArn.slice(slash + 1);
-}
-
-function validThreshold(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_EGRESS_INSTANCE_THRESHOLD;
-  if (!Number.isInteger(value) || value < 2)
-    throw new ConfigError(`egressInstanceThreshold must be an integer >= 2, got ${String(value)}`);
-  return value;
 }

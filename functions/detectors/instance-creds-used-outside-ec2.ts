@@ -23,15 +23,17 @@ export const instanceCredsUsedOutsideEc2: StatelessDetector = {
       'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#unauthorizedaccess-iam-instancecredentialexfiltrationoutsideaws',
     ],
     falsePositives: [
-      'Every call the instance makes itself (SSM agent, CloudWatch agent, the application) matches: on a real trail this rule is noisy.',
+      'Every call the instance makes itself (SSM agent, CloudWatch agent, the application) matches: on a real trail this rule is noisy (77 % of the calls of our realistic account day, 40 % of the benchmark corpus).',
       'Role sessions that a person or tool names like an instance id (i- then 8+ letters or digits) match.',
     ],
     runbook:
       "Prefer ec2-instance-credentials-off-instance, which checks where the call came from. For a match here: compare sourceIPAddress with the instance's own addresses; if it is elsewhere, revoke the role's active sessions (AWSRevokeOlderSessions) and require IMDSv2 on the instance.",
     failedCalls: FAILED_CALLS.matched,
     stratus: ['aws.credential-access.ec2-steal-instance-credentials'],
-    // Every call an instance makes matches: in the benchmark corpus 40 % of records are instance sessions.
-    ordinaryRate: 0.5,
+    // Every call an instance makes matches, so the rate is the trail's share of instance-role calls, bounded
+    // by nothing in the rule: 0.40 of the benchmark corpus, 0.77 of a realistic account day
+    // (test/helpers/ordinary-accounts.ts). 0.8 holds for both; an account run mostly by instances goes higher.
+    ordinaryRate: 0.8,
     weaknesses: [
       'It never looks at the source address, so it also fires on the instance\'s own calls (the workshop called improving this "extra credit").',
       'Failed calls match too (no errorCode check).',

@@ -2,8 +2,6 @@ import pLimit from 'p-limit';
 import {
   ANOMALIES_METRIC,
   type AggregateStore,
-  type BatchResult,
-  type CorrelateResult,
   type FindingsCounter,
   type MetricDatum,
   type MetricsSink,
@@ -11,7 +9,7 @@ import {
   type RunStore,
 } from '../core/ports.ts';
 
-import type { PublishEvent, RunSummary } from '../core/payloads.ts';
+import type { BatchResult, CorrelateResult, PublishEvent, RunSummary } from '../core/payloads.ts';
 
 export { ANOMALIES_METRIC } from '../core/ports.ts';
 

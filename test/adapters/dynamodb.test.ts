@@ -9,7 +9,8 @@ import {
   queryFindings,
 } from '../../functions/adapters/dynamodb.ts';
 import { FindingRefusedError } from '../../functions/core/errors.ts';
-import type { BatchResult, RunPlan } from '../../functions/core/ports.ts';
+import type { BatchResult } from '../../functions/core/payloads.ts';
+import type { RunPlan } from '../../functions/core/ports.ts';
 import { aFinding } from '../helpers/findings.ts';
 import { tempDir } from '../helpers/local.ts';
 

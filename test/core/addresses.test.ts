@@ -1,7 +1,18 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { BlockList } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AddressRanges, canonicalAddress, isPrivateAddress, parseCidr } from '../../functions/core/addresses.ts';
+import {
+  AddressRanges,
+  canonicalAddress,
+  isPrivateAddress,
+  loadAwsIpRanges,
+  parseAwsIpRanges,
+  parseCidr,
+} from '../../functions/core/addresses.ts';
+import { ConfigError } from '../../functions/core/errors.ts';
 
 const canonical = suite('canonicalAddress');
 
@@ -70,3 +81,75 @@ ranges('parseCidr refuses malformed prefixes', () => {
 });
 
 ranges.run();
+
+// A small stand-in for ip-ranges.json: 192.0.2.0/24 and 198.51.100.0/25 play AWS's EC2 ranges.
+const IP_RANGES_JSON = JSON.stringify({
+  syncToken: '1700000000',
+  createDate: '2023-11-14-22-13-20',
+  prefixes: [
+    { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
+    { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'EC2', network_border_group: 'us-east-1' },
+    { ip_prefix: '198.51.100.0/25', region: 'eu-west-1', service: 'AMAZON', network_border_group: 'eu-west-1' },
+  ],
+  ipv6_prefixes: [
+    { ipv6_prefix: '2001:db8:1000::/36', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
+  ],
+});
+const RANGES = parseAwsIpRanges(IP_RANGES_JSON);
+
+const awsRanges = suite('parseAwsIpRanges');
+
+awsRanges('matches IPv4 and IPv6 addresses inside the published prefixes', () => {
+  assert.ok(RANGES.contains('192.0.2.0'));
+  assert.ok(RANGES.contains('192.0.2.255'));
+  assert.ok(RANGES.contains('198.51.100.127'));
+  assert.not.ok(RANGES.contains('198.51.100.128'));
+  assert.not.ok(RANGES.contains('203.0.113.66'));
+  assert.ok(RANGES.contains('2001:db8:1fff:ffff:ffff:ffff:ffff:ffff'));
+  assert.not.ok(RANGES.contains('2001:db8:2000::'));
+  assert.ok(RANGES.contains('::ffff:192.0.2.9'));
+  assert.not.ok(RANGES.contains('not an address'));
+  assert.is(RANGES.prefixCount, 4);
+  assert.is(RANGES.syncToken, '1700000000');
+});
+
+awsRanges('rejects a file that is not ip-ranges.json, naming the bad entry', () => {
+  assert.throws(
+    () => parseAwsIpRanges('{', 'ranges.json'),
+    (error: unknown) => error instanceof ConfigError && /ranges\.json: invalid JSON/.test(error.message),
+  );
+  assert.throws(() => parseAwsIpRanges('{"prefix":[]}', 'ranges.json'), /no "prefixes" array/);
+  assert.throws(
+    () => parseAwsIpRanges('{"prefixes":[{"ip_prefix":"192.0.2.0/33"}]}', 'ranges.json'),
+    /ip_prefix of entry 0 is not an IPv4 CIDR/,
+  );
+  assert.throws(
+    () => parseAwsIpRanges('{"prefixes":[],"ipv6_prefixes":[{"ipv6_prefix":"192.0.2.0/24"}]}'),
+    /ipv6_prefix of entry 0 is not an IPv6 CIDR/,
+  );
+});
+
+awsRanges.run();
+
+const loadRanges = suite('loadAwsIpRanges');
+
+loadRanges('reads ip-ranges.json from a file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ip-ranges-'));
+  const file = join(dir, 'ip-ranges.json');
+  await writeFile(file, IP_RANGES_JSON);
+  const ranges = await loadAwsIpRanges(file);
+  assert.ok(ranges.contains('192.0.2.10'));
+  assert.not.ok(ranges.contains('203.0.113.66'));
+});
+
+loadRanges('fails with a ConfigError naming a missing file', async () => {
+  try {
+    await loadAwsIpRanges('/nonexistent/ip-ranges.json');
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    assert.match((error as Error).message, '/nonexistent/ip-ranges.json: cannot read AWS ip ranges');
+  }
+});
+
+loadRanges.run();

@@ -1,25 +1,15 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CloudTrailRecord, UserIdentity } from '../../functions/core/cloudtrail.ts';
 import { correlateInMemory, type Verdict } from '../../functions/core/correlation.ts';
-import { ConfigError } from '../../functions/core/errors.ts';
 import {
-  callOrigin,
-  canonicalAddress,
   createEc2InstanceCredentialsOffInstance,
   decideInstance,
   ec2InstanceCredentialsOffInstance,
-  instanceSessionOf,
-  loadAwsIpRanges,
   parseAwsIpRanges,
-  userAgentFamily,
   type AddressEvidence,
 } from '../../functions/detectors/ec2-instance-credentials-off-instance.ts';
 import {
-  joinInto,
   mergeAggregates,
   observeRecord,
   type InstanceAggregate,
@@ -85,142 +75,6 @@ function run(detector: Detector, records: CloudTrailRecord[]): Promise<Verdict[]
 /** `<address> <severity>` of each verdict, sorted. */
 const flagged = (verdicts: readonly Verdict[]) =>
   verdicts.map((v) => `${v.subject.split('#')[0]} ${v.match.severity}`).sort();
-
-// ------------------------------------------------------------------------------------------------
-const Session = suite('instanceSessionOf');
-
-Session('recognises an IMDS-delivered instance role session and keys it by account, role and instance', () => {
-  const session = instanceSessionOf(call(ON_INSTANCE));
-  assert.equal(session, {
-    account: '123456789012',
-    roleArn: 'arn:aws:iam::123456789012:role/WebServerRole',
-    instanceId: INSTANCE,
-    creationDate: '2017-11-28T18:00:00Z',
-    key: `instance|123456789012|arn:aws:iam::123456789012:role/WebServerRole|${INSTANCE}`,
-  });
-});
-
-Session('matches instance ids case-insensitively, as anonymised datasets spell them', () => {
-  const session = instanceSessionOf(call(ON_INSTANCE, {}, anInstanceSession('i-786a3A8B5C0d92eF4')));
-  assert.is(session?.instanceId, 'i-786a3A8B5C0d92eF4');
-  assert.match(session?.key ?? '', /\|i-786a3a8b5c0d92ef4$/);
-});
-
-Session('rejects a session named like an instance id when ec2RoleDelivery is absent', () => {
-  for (const name of ['i-0123456789abcdef0', 'i-deployer01']) {
-    const identity = anInstanceSession(name);
-    const { ec2RoleDelivery: _dropped, ...context } = identity.sessionContext!;
-    assert.is(instanceSessionOf(call(ON_INSTANCE, {}, { ...identity, sessionContext: context })), undefined, name);
-  }
-});
-
-Session('rejects a session name that is not an instance id even with ec2RoleDelivery', () => {
-  assert.is(instanceSessionOf(call(ON_INSTANCE, {}, anInstanceSession('i-dep'))), undefined);
-  assert.is(instanceSessionOf(call(ON_INSTANCE, {}, anInstanceSession('web-server-1'))), undefined);
-});
-
-Session('requires an ASIA key, an AssumedRole type and a Role session issuer', () => {
-  const base = anInstanceSession();
-  assert.is(instanceSessionOf(call(ON_INSTANCE, {}, { ...base, accessKeyId: 'AKIAEXAMPLEKEY000001' })), undefined);
-  assert.is(instanceSessionOf(call(ON_INSTANCE, {}, { ...base, type: 'IAMUser' })), undefined);
-  const issuer = { ...base.sessionContext!.sessionIssuer, type: 'User' };
-  assert.is(
-    instanceSessionOf(
-      call(ON_INSTANCE, {}, { ...base, sessionContext: { ...base.sessionContext, sessionIssuer: issuer } }),
-    ),
-    undefined,
-  );
-});
-
-Session('falls back to the temporary key id when creationDate is missing or not a time', () => {
-  const base = anInstanceSession();
-  const session = instanceSessionOf(
-    call(ON_INSTANCE, {}, { ...base, sessionContext: { ...base.sessionContext, attributes: undefined } }),
-  );
-  assert.is(session?.creationDate, 'key:ASIAEXAMPLESESSION01');
-  const forged = { ...base, sessionContext: { ...base.sessionContext, attributes: { creationDate: '__proto__' } } };
-  assert.is(instanceSessionOf(call(ON_INSTANCE, {}, forged))?.creationDate, 'key:ASIAEXAMPLESESSION01');
-});
-
-Session.run();
-
-// ------------------------------------------------------------------------------------------------
-const Origin = suite('callOrigin');
-const ACCOUNT = '123456789012';
-
-Origin('a direct call comes from its public address, in one spelling', () => {
-  assert.equal(callOrigin(call(ON_INSTANCE), ACCOUNT), { kind: 'public', address: ON_INSTANCE, foreign: false });
-  assert.equal(callOrigin(call('::ffff:192.0.2.10'), ACCOUNT), {
-    kind: 'public',
-    address: ON_INSTANCE,
-    foreign: false,
-  });
-  assert.is(canonicalAddress('2001:0DB8:0000:0000:0000:0000:0000:0001'), '2001:db8::1');
-});
-
-Origin("the account's VPC endpoints and private addresses are home; another account's endpoint is not", () => {
-  assert.equal(callOrigin(call('10.0.1.5', { vpcEndpointId: 'vpce-0a1b2c3d4e5f60789' }), ACCOUNT), {
-    kind: 'home',
-    marker: 'vpce:vpce-0a1b2c3d4e5f60789',
-  });
-  assert.equal(
-    callOrigin(call('10.0.1.5', { vpcEndpointId: 'vpce-0a1b2c3d4e5f60789', vpcEndpointAccountId: ACCOUNT }), ACCOUNT),
-    { kind: 'home', marker: 'vpce:vpce-0a1b2c3d4e5f60789' },
-  );
-  assert.equal(callOrigin(call('172.31.4.7'), ACCOUNT), { kind: 'home', marker: 'private' });
-  assert.equal(
-    callOrigin(call('10.9.9.9', { vpcEndpointId: 'vpce-0fff', vpcEndpointAccountId: '999999999999' }), ACCOUNT),
-    {
-      kind: 'public',
-      address: 'vpce:vpce-0fff@999999999999',
-      foreign: true,
-    },
-  );
-});
-
-Origin('AWS services acting for the principal, AWS Internal and non-addresses show no caller', () => {
-  assert.is(
-    callOrigin(
-      call(
-        'cloudformation.amazonaws.com',
-        {},
-        anInstanceSession(INSTANCE, { invokedBy: 'cloudformation.amazonaws.com' }),
-      ),
-      ACCOUNT,
-    ),
-    undefined,
-  );
-  assert.is(
-    callOrigin(call(ON_INSTANCE, {}, anInstanceSession(INSTANCE, { invokedBy: 'ssm.amazonaws.com' })), ACCOUNT),
-    undefined,
-  );
-  assert.is(callOrigin(call('s3.amazonaws.com'), ACCOUNT), undefined);
-  assert.is(callOrigin(call('AWS Internal'), ACCOUNT), undefined);
-  assert.is(callOrigin(call('example.com'), ACCOUNT), undefined);
-  assert.is(callOrigin(call('fe80::1%eth0'), ACCOUNT), undefined);
-  assert.is(callOrigin(aRecord({ sourceIPAddress: 42 as unknown as string }), ACCOUNT), undefined);
-});
-
-Origin.run();
-
-// ------------------------------------------------------------------------------------------------
-const Agent = suite('userAgentFamily');
-
-Agent('takes the first product token in lower case', () => {
-  assert.is(userAgentFamily(CLI), 'aws-cli');
-  assert.is(userAgentFamily(SDK), 'aws-sdk-go');
-  assert.is(userAgentFamily('Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0'), 'boto3');
-  assert.is(userAgentFamily('[aws-cli/2.15.0 Python/3.11.6]'), 'aws-cli');
-});
-
-Agent('is empty for a missing or odd user agent, and bounded', () => {
-  assert.is(userAgentFamily(undefined), '');
-  assert.is(userAgentFamily(7), '');
-  assert.is(userAgentFamily('   '), '');
-  assert.is(userAgentFamily('x'.repeat(10_000)).length, 32);
-});
-
-Agent.run();
 
 // ------------------------------------------------------------------------------------------------
 const Decide = suite('decideInstance');
@@ -360,64 +214,6 @@ Decide('says that a failed call is still an attempt', () => {
 });
 
 Decide.run();
-
-// ------------------------------------------------------------------------------------------------
-const Ranges = suite('parseAwsIpRanges');
-
-Ranges('matches IPv4 and IPv6 addresses inside the published prefixes', () => {
-  assert.ok(RANGES.contains('192.0.2.0'));
-  assert.ok(RANGES.contains('192.0.2.255'));
-  assert.ok(RANGES.contains('198.51.100.127'));
-  assert.not.ok(RANGES.contains('198.51.100.128'));
-  assert.not.ok(RANGES.contains(THIEF));
-  assert.ok(RANGES.contains('2001:db8:1fff:ffff:ffff:ffff:ffff:ffff'));
-  assert.not.ok(RANGES.contains('2001:db8:2000::'));
-  assert.ok(RANGES.contains('::ffff:192.0.2.9'));
-  assert.not.ok(RANGES.contains('not an address'));
-  assert.is(RANGES.prefixCount, 4);
-  assert.is(RANGES.syncToken, '1700000000');
-});
-
-Ranges('rejects a file that is not ip-ranges.json, naming the bad entry', () => {
-  assert.throws(
-    () => parseAwsIpRanges('{', 'ranges.json'),
-    (error: unknown) => error instanceof ConfigError && /ranges\.json: invalid JSON/.test(error.message),
-  );
-  assert.throws(() => parseAwsIpRanges('{"prefix":[]}', 'ranges.json'), /no "prefixes" array/);
-  assert.throws(
-    () => parseAwsIpRanges('{"prefixes":[{"ip_prefix":"192.0.2.0/33"}]}', 'ranges.json'),
-    /ip_prefix of entry 0 is not an IPv4 CIDR/,
-  );
-  assert.throws(
-    () => parseAwsIpRanges('{"prefixes":[],"ipv6_prefixes":[{"ipv6_prefix":"192.0.2.0/24"}]}'),
-    /ipv6_prefix of entry 0 is not an IPv6 CIDR/,
-  );
-});
-
-Ranges.run();
-
-const LoadRanges = suite('loadAwsIpRanges');
-
-LoadRanges('reads ip-ranges.json from a file', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ip-ranges-'));
-  const file = join(dir, 'ip-ranges.json');
-  await writeFile(file, IP_RANGES_JSON);
-  const ranges = await loadAwsIpRanges(file);
-  assert.ok(ranges.contains(ON_INSTANCE));
-  assert.not.ok(ranges.contains(THIEF));
-});
-
-LoadRanges('fails with a ConfigError naming a missing file', async () => {
-  try {
-    await loadAwsIpRanges('/nonexistent/ip-ranges.json');
-    assert.unreachable('should have thrown');
-  } catch (error) {
-    assert.instance(error, ConfigError);
-    assert.match((error as Error).message, '/nonexistent/ip-ranges.json: cannot read AWS ip ranges');
-  }
-});
-
-LoadRanges.run();
 
 // ------------------------------------------------------------------------------------------------
 const Timelines = suite('createEc2InstanceCredentialsOffInstance');
@@ -673,47 +469,6 @@ Timelines('rejects an egress threshold below 2', () => {
 });
 
 Timelines.run();
-
-// ------------------------------------------------------------------------------------------------
-const Merge = suite('mergeAggregates');
-
-Merge('is a bounded semilattice join: associative, commutative, idempotent', () => {
-  const sessions = Array.from({ length: 40 }, (_, i) =>
-    sessionOf(INSTANCE, `2017-11-28T${String(i % 24).padStart(2, '0')}:${i < 24 ? '00' : '30'}:00Z`),
-  );
-  const records = sessions.flatMap((session, i) => [
-    call(`198.51.100.${i}`, {}, session),
-    call('10.0.0.1', { vpcEndpointId: `vpce-0${i % 7}` }, session),
-    call(THIEF, {}, session),
-  ]);
-  const parts = records.map(
-    (record) =>
-      observeRecord(record, `object-${record.eventID}`)!.find((o) => o.key.startsWith('instance|'))!.aggregate,
-  );
-  const fold = (list: typeof parts) => list.reduce((a, b) => mergeAggregates(a, b));
-  const canonical = (value: unknown) =>
-    JSON.stringify(value, (_, v) =>
-      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
-    );
-  const forward = canonical(fold(parts));
-  assert.is(canonical(fold([...parts].reverse())), forward);
-  // Any grouping (work items of 7), any order of groups, and repeats (a work item stored twice).
-  const groups: (typeof parts)[] = [];
-  for (let i = 0; i < parts.length; i += 7) groups.push(parts.slice(i, i + 7));
-  const grouped = groups.map(fold);
-  assert.is(canonical(fold([...grouped.slice(3), ...grouped, ...grouped.slice(0, 3)].reverse())), forward);
-  assert.is(canonical(mergeAggregates(fold(parts), fold(parts))), forward);
-  // Analyze's in-place fast path gives the same join.
-  const inPlace = parts
-    .slice(1)
-    .reduce((into, part) => joinInto(into, structuredClone(part)), structuredClone(parts[0]!));
-  assert.is(canonical(inPlace), forward);
-  const joined = fold(parts) as InstanceAggregate;
-  assert.is(Object.keys(joined.s).length, 24);
-  assert.ok(Buffer.byteLength(JSON.stringify(joined)) < 64 * 1024);
-});
-
-Merge.run();
 
 // ------------------------------------------------------------------------------------------------
 const Meta = suite('ec2InstanceCredentialsOffInstance');

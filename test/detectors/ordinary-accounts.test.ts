@@ -11,7 +11,8 @@ import { ordinaryAccountDay } from '../helpers/ordinary-accounts.ts';
  * CloudWatch agents on 24 instances, ECS, EKS, Lambda, Bedrock, CloudFormation deploys, Config,
  * Terraform plans, console browsing). Each built-in detector fires on none of it, except where its
  * metadata documents the false positive; for those, this says exactly which principal and how
- * often, so a detector that starts firing on other ordinary calls fails here.
+ * often, and holds a detector that documents an ordinaryRate to it here as well, so a detector
+ * that starts firing on other ordinary calls fails here.
  */
 
 /** Detector id → its documented false positive (a phrase of falsePositives), whose calls, at most how many findings. */
@@ -87,6 +88,12 @@ OrdinaryAccounts('no detector fires on it except as its metadata documents, on e
     );
     if (documented.atMost === 'every') assert.is(fired.length, records.filter(isInstanceSession).length);
     else assert.ok(fired.length <= documented.atMost, `${detector.meta.id}: ${fired.length} findings`);
+    const rate = detector.meta.ordinaryRate;
+    if (rate !== undefined)
+      assert.ok(
+        fired.length / records.length <= rate,
+        `${detector.meta.id} fired on ${fired.length} of ${records.length} calls, over its documented rate ${rate}`,
+      );
     for (const record of fired) assert.match(principalOf(record), documented.principal, detector.meta.id);
   }
 });

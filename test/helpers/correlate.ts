@@ -2,7 +2,8 @@ import { MemoryAggregateStore } from '../../functions/adapters/memory-aggregates
 import { analyzeObjects, type AnalyzeOptions } from '../../functions/analyze/analyze.ts';
 import { correlateShard } from '../../functions/correlate/correlate.ts';
 import { CORRELATION_SHARDS } from '../../functions/core/correlation.ts';
-import type { BatchResult, CorrelateResult, ObjectReader } from '../../functions/core/ports.ts';
+import type { BatchResult, CorrelateResult } from '../../functions/core/payloads.ts';
+import type { ObjectReader } from '../../functions/core/ports.ts';
 import { MemoryFindings, MemoryRuns } from './fakes.ts';
 
 /**

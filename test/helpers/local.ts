@@ -8,7 +8,8 @@ import { type AlarmRule, WORKSHOP_ALARM } from '../../functions/core/alarms.ts';
 import { type AuditConfig, DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { AwsRangesSource } from '../../functions/core/aws-ranges.ts';
 import type { Detector } from '../../functions/core/detector.ts';
-import type { ObjectReader, TrailLister, WorkItem } from '../../functions/core/ports.ts';
+import type { WorkItem } from '../../functions/core/payloads.ts';
+import type { ObjectReader, TrailLister } from '../../functions/core/ports.ts';
 import type { Suppressor } from '../../functions/analyze/analyze.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 

@@ -8,7 +8,7 @@ import { queryFindings } from '../../functions/adapters/dynamodb.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { Finding } from '../../functions/core/findings.ts';
-import type { WorkItem } from '../../functions/core/ports.ts';
+import type { WorkItem } from '../../functions/core/payloads.ts';
 import {
   createEc2InstanceCredentialsOffInstance,
   parseAwsIpRanges,

@@ -4,8 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
-import type { BatchResult, RunPlan, RunStore, TrailLister } from '../../functions/core/ports.ts';
-import type { PlanOutput } from '../../functions/core/payloads.ts';
+import type { RunPlan, RunStore, TrailLister } from '../../functions/core/ports.ts';
+import type { BatchResult, PlanOutput } from '../../functions/core/payloads.ts';
 import { planRun } from '../../functions/plan/plan.ts';
 import { OrgTrailLister, SEVENTEEN_REGIONS, type OrgTrailShape } from '../helpers/org-trail.ts';
 

@@ -3,7 +3,8 @@ import type { CloudTrailRecord } from '../../core/cloudtrail.ts';
 import type { CorrelatingDetector } from '../../core/correlation.ts';
 import { checkedThreshold, parseTimespan } from './aggregation.ts';
 import { SigmaRuleError } from './errors.ts';
-import { metadataOf, type SigmaBaseRule } from './rule.ts';
+import { metadataOf } from './metadata.ts';
+import type { SigmaBaseRule } from './rule.ts';
 import { firstText, windowDetector, type WindowAggregate } from './window.ts';
 
 /** Values a record can add to a distinct count (a field holding a list); more are ignored. */
