@@ -45,7 +45,7 @@ import type { DetectorMetadata } from './types.ts';
  * windows) are in two keys and are not judged.
  *
  * Bound: every kept field is capped in bytes, so a window costs at most WINDOW_BYTES plus
- * SIGHTING_BYTES per sighting. The aggregate keeps the earliest windows whose summed worst-case
+ * sightingBytes(window) per sighting (at most SIGHTING_BYTES). The aggregate keeps the earliest windows whose summed worst-case
  * cost fits WINDOWS_BUDGET; later windows of the period are dropped. The cost only grows when
  * windows are joined, so the kept prefix is the same whatever the grouping (still a join). With
  * the default thresholds the cap is met only by a principal touching six or more distinct items
@@ -131,6 +131,11 @@ const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128 } as const;
 /** Worst-case JSON bytes of one window without its sightings, and of one sighting (tested). */
 export const WINDOW_BYTES = 440;
 export const SIGHTING_BYTES = 92;
+/**
+ * Worst-case JSON bytes of one sighting in windows of `windowMs`: 82 with the time and item, plus
+ * the latest-time offset (a comma and its digits, under windowMs): 89 for 10-minute windows.
+ */
+export const sightingBytes = (windowMs: number): number => 83 + String(Math.max(0, Math.ceil(windowMs) - 1)).length;
 /** What the windows may cost: the aggregate limit less the identity copy (at most ~2.6 KB) and slack. */
 export const WINDOWS_BUDGET = MAX_AGGREGATE_BYTES - 4096 - 512;
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
@@ -197,11 +202,12 @@ export function principalKey(record: CloudTrailRecord): string {
   return `${cut}#${account}`;
 }
 
-/** Worst-case JSON bytes of a window with `sightings` sightings. */
-const windowCost = (window: BurstWindow) => WINDOW_BYTES + window.s.length * SIGHTING_BYTES;
-
-/** The earliest windows whose summed worst-case cost fits the budget (the same object when all fit). */
-function withinBudget(windows: Record<string, BurstWindow>): Record<string, BurstWindow> {
+/**
+ * The earliest windows whose summed worst-case cost (WINDOW_BYTES plus `sighting` bytes per
+ * sighting: it only grows when windows are joined) fits the budget; the same object when all fit.
+ */
+function withinBudget(windows: Record<string, BurstWindow>, sighting: number): Record<string, BurstWindow> {
+  const windowCost = (window: BurstWindow) => WINDOW_BYTES + window.s.length * sighting;
   let total = 0;
   for (const start in windows) total += windowCost(windows[start]!);
   if (total <= WINDOWS_BUDGET) return windows;
@@ -226,6 +232,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   }
   const cap = threshold + 1;
   const windowMs = windowMinutes * 60_000;
+  const sighting = sightingBytes(windowMs);
   const periodMs = windowMs * Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
   // The detector's events, in a fixed order: a window's first call names its event by index.
   const events = Object.entries(spec.events).flatMap(([source, list]) => list.map((name) => [source, name] as const));
@@ -289,7 +296,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         const known = windows[start];
         windows[start] = known ? joinWindow(known, b.windows[start]!) : b.windows[start]!;
       }
-      return { first: earlierFirst(a.first, b.first), windows: withinBudget(windows) };
+      return { first: earlierFirst(a.first, b.first), windows: withinBudget(windows, sighting) };
     },
     accumulate(into, observation) {
       // Analyze's per-record path: the common case (an item the window has already, no earlier)
@@ -321,7 +328,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         known.s = canonicalSightings([...known.s, ...next.s], cap);
         grew ||= known.s.length > before;
       }
-      if (grew) into.windows = withinBudget(into.windows);
+      if (grew) into.windows = withinBudget(into.windows, sighting);
       return into;
     },
     judge(_key, aggregate): Verdict[] {

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import { widestSpan } from '../../functions/detectors/burst-span.ts';
-import { SIGHTING_BYTES, type Sighting } from '../../functions/detectors/burst.ts';
+import { SIGHTING_BYTES, sightingBytes, type Sighting } from '../../functions/detectors/burst.ts';
 import { createSecretsManagerSecretsReadInBulk } from '../../functions/detectors/secrets-manager-secrets-read-in-bulk.ts';
 import { assertOrderFree, timesFrom, verdictsOf } from '../helpers/correlation.ts';
 import { aCall, aFailed } from '../helpers/records.ts';
@@ -183,16 +183,23 @@ straddle('reports a span where every counted call failed one severity lower', as
   assert.match(verdict?.match.reason ?? '', /every call failed\.$/);
 });
 
-straddle('refuses windows longer than a day, and a day-long window keeps its sightings within the stated bytes', () => {
+straddle('refuses windows longer than a day, and keeps a sighting within its stated bytes at any window length', () => {
   assert.throws(() => createSecretsManagerSecretsReadInBulk({ windowMinutes: 1441 }), /at most 1440/);
-  const day = createSecretsManagerSecretsReadInBulk({ threshold: 100, windowMinutes: 1440 });
   const name = `"\u0001${'\u00e9'.repeat(200)}`;
-  const joined = [at('00:00:00'), '2026-10-01T23:59:59.999999Z']
-    .map((t) => day.observe(read(name, t), 'k')![0]!.aggregate)
-    .reduce((a, b) => day.merge(a, b));
-  const [sighting] = Object.values(joined.windows)[0]!.s;
-  assert.is(sighting?.[3], 86_399_999);
-  assert.ok(Buffer.byteLength(`${JSON.stringify(sighting)},`) <= SIGHTING_BYTES);
+  for (const windowMinutes of [10, 1440]) {
+    const windowMs = windowMinutes * 60_000;
+    const wide = createSecretsManagerSecretsReadInBulk({ threshold: 100, windowMinutes });
+    // First and last read of the item at the two ends of its window (sub-millisecond digits dropped).
+    const last = `${new Date(Date.parse(at('00:00:00')) + windowMs - 1).toISOString().slice(0, -1)}999Z`;
+    const joined = [at('00:00:00'), last]
+      .map((t) => wide.observe(read(name, t), 'k')![0]!.aggregate)
+      .reduce((a, b) => wide.merge(a, b));
+    const [sighting] = Object.values(joined.windows)[0]!.s;
+    assert.is(sighting?.[3], windowMs - 1);
+    const bytes = Buffer.byteLength(`${JSON.stringify(sighting)},`);
+    assert.ok(bytes <= sightingBytes(windowMs) && sightingBytes(windowMs) <= SIGHTING_BYTES, `${bytes} bytes`);
+  }
+  assert.is(sightingBytes(600_000), 89);
 });
 
 straddle.run();
