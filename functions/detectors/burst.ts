@@ -45,11 +45,11 @@ import type { DetectorMetadata } from './types.ts';
  * windows) are in two keys and are not judged.
  *
  * Bound: every kept field is capped in bytes, so a window costs at most WINDOW_BYTES plus
- * sightingBytes(window) per sighting (at most SIGHTING_BYTES). The aggregate keeps the earliest windows whose summed worst-case
- * cost fits WINDOWS_BUDGET; later windows of the period are dropped. The cost only grows when
- * windows are joined, so the kept prefix is the same whatever the grouping (still a join). With
- * the default thresholds the cap is met only by a principal touching six or more distinct items
- * in most windows of its day; those windows are over threshold and reported, and the rest of that
+ * `sightingBytes` per sighting (89 for 10-minute windows). The aggregate keeps the earliest
+ * windows whose summed worst-case cost fits WINDOWS_BUDGET; later windows of the period are
+ * dropped. The cost only grows when windows are joined, so the kept prefix is the same whatever
+ * the grouping (still a join). The cap is met only by a principal touching five or more distinct
+ * items in most windows of its day (over the default thresholds of 3 and 5); the rest of that
  * principal's period is then not judged (docs/detector-tuning.md).
  */
 
@@ -368,15 +368,10 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         if (fires(start)) {
           const end = new Date(Date.parse(start) + windowMs).toISOString();
           const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
-          const what = `${count} distinct ${spec.noun} between ${start} and ${end} (${shown(sightings.map((s) => s[1]))})`;
-          verdicts.push(
-            verdict(
-              start,
-              f,
-              what,
-              sightings.every((s) => s[2] === 1),
-            ),
-          );
+          const listed = shown(sightings.map((s) => s[1]));
+          const what = `${count} distinct ${spec.noun} between ${start} and ${end} (${listed})`;
+          const failed = sightings.every((s) => s[2] === 1);
+          verdicts.push(verdict(start, f, what, failed));
           return;
         }
         // A pair of adjacent windows neither of which fires: the widest span across the boundary.
@@ -387,17 +382,14 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         const span = widestSpan(sightings, after.s, windowMs, threshold);
         if (!span) return;
         const [first, last] = [span.first, span.last].map((ms) => new Date(ms).toISOString());
-        const what = `${span.items.length} distinct ${spec.noun} between ${first} and ${last}, within ${windowMinutes} minutes across two windows (${shown(span.items.map((s) => s[1]))})`;
-        // The finding shows window k+1's first call: inside the span (the span needs an item of k+1, and
-        // that call is the earliest of k+1), and a call of a counted item. The subject names the pair.
-        verdicts.push(
-          verdict(
-            `${start}/${next}`,
-            after.f,
-            what,
-            span.items.every((s) => s[2] === 1),
-          ),
-        );
+        const listed = shown(span.items.map((s) => s[1]));
+        const across = `within ${windowMinutes} minutes across two windows`;
+        const what = `${span.items.length} distinct ${spec.noun} between ${first} and ${last}, ${across} (${listed})`;
+        // The finding shows window k+1's first call: inside the span (k alone holds too few items, so
+        // the span counts one of k+1, first seen at or after that call) and a call of a counted item.
+        // The subject names the pair: another finding id than either window's.
+        const failed = span.items.every((s) => s[2] === 1);
+        verdicts.push(verdict(`${start}/${next}`, after.f, what, failed));
       });
       return verdicts;
     },
