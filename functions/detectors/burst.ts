@@ -277,10 +277,14 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
       ];
       // Sightings keep the time as ISO with milliseconds: one length, ordered as text as in time.
       const iso = new Date(ms).toISOString();
-      const sightings = canonicalSightings(
-        items.map((item): Sighting => [iso, compactText(item, BYTES.item), failed, 0]),
-        cap,
-      );
+      // One item (the common case) is canonical already: under any cap (2 or more), latest = earliest.
+      const sightings =
+        items.length === 1
+          ? [[iso, compactText(items[0]!, BYTES.item), failed, 0] as Sighting]
+          : canonicalSightings(
+              items.map((item): Sighting => [iso, compactText(item, BYTES.item), failed, 0]),
+              cap,
+            );
       const start = new Date(Math.floor(ms / windowMs) * windowMs).toISOString();
       const period = new Date(Math.floor(ms / periodMs) * periodMs).toISOString();
       const aggregate: BurstAggregate = {
