@@ -7,6 +7,7 @@ import {
   type Observation,
   type Verdict,
 } from '../core/correlation.ts';
+import { latestOf, widestSpan } from './burst-span.ts';
 import { asObject, lowerSeverity, type EventsBySource, type Json } from './lib.ts';
 import type { DetectorMetadata } from './types.ts';
 
@@ -14,7 +15,8 @@ import type { DetectorMetadata } from './types.ts';
  * Burst detectors: one call is normal, many distinct targets by one principal in a short window
  * is the signal (secrets read in bulk, sessions opened on many instances, enumeration). They use
  * the correlation contract: `observe` turns a record into an aggregate, `merge` joins aggregates
- * (a semilattice join), `judge` compares each window of the joined aggregate with the threshold.
+ * (a semilattice join), `judge` compares each window of the joined aggregate with the threshold,
+ * and each pair of adjacent windows where neither fires on its own with a sliding span.
  *
  * Key: `<principal>#<account>#<period start>`. Windows tumble and are aligned to the epoch; a
  * period is PERIOD_WINDOWS of them (a UTC day for 10-minute windows), aligned the same way. One
@@ -26,19 +28,36 @@ import type { DetectorMetadata } from './types.ts';
  * window's earliest call (a few capped fields, what a finding shows) and, for each distinct item,
  * its earliest sighting, of those only the `threshold + 1` earliest. Keeping per item the minimum
  * and then the k smallest minima is a join: whatever the order or grouping of the records, the
- * joined aggregate is the same.
+ * joined aggregate is the same. While a window holds fewer than `threshold + 1` items it also
+ * keeps each item's latest sighting (a max, as an offset from the earliest); a window that reaches
+ * the cap drops them. Still a join: a window with fewer items than the cap in the whole data had
+ * fewer in every part, so no part ever cut an item and every min and max is exact; one that
+ * reaches it keeps the cap smallest minima, as before, whose value does not depend on the maxima.
+ *
+ * Sliding spans: a burst across a window boundary (13:19:59-13:20:00) may stay under the threshold
+ * in both windows. For adjacent windows k and k+1 where neither fires on its own, `judge` counts
+ * the distinct items in every span [t, t + window) from window k into k+1: an item counts if its
+ * latest sighting in k is >= t or its earliest in k+1 is < t + window; the count only changes at
+ * a latest sighting of window k, so those are the spans tried (`widestSpan`). The cap loses
+ * nothing here: a window that does not fire holds fewer than `threshold` items, all kept with both
+ * times. A pair with a window that fires is not judged: that window's finding already reports
+ * those calls, so one burst gives one finding. Pairs across two periods (UTC midnight for 10-minute
+ * windows) are in two keys and are not judged.
  *
  * Bound: every kept field is capped in bytes, so a window costs at most WINDOW_BYTES plus
- * SIGHTING_BYTES per sighting. The aggregate keeps the earliest windows whose summed worst-case
- * cost fits WINDOWS_BUDGET; later windows of the period are dropped. The cost only grows when
- * windows are joined, so the kept prefix is the same whatever the grouping (still a join). With
- * the default thresholds the cap is met only by a principal touching six or more distinct items
- * in most windows of its day; those windows are over threshold and reported, and the rest of that
+ * `sightingBytes` per sighting (89 for 10-minute windows). The aggregate keeps the earliest
+ * windows whose summed worst-case cost fits WINDOWS_BUDGET; later windows of the period are
+ * dropped. The cost only grows when windows are joined, so the kept prefix is the same whatever
+ * the grouping (still a join). The cap is met only by a principal touching five or more distinct
+ * items in most windows of its day (over the default thresholds of 3 and 5); the rest of that
  * principal's period is then not judged (docs/detector-tuning.md).
  */
 
-/** One sighting of an item: [eventTime, item, 1 when the call failed else 0]. */
-export type Sighting = [string, string, 0 | 1];
+/**
+ * One item of a window: [earliest eventTime (ISO, milliseconds), item, 1 when that call failed
+ * else 0, latest eventTime less the earliest in ms (kept only while the window is under its cap)].
+ */
+export type Sighting = [string, string, 0 | 1, number?];
 
 /**
  * A window's earliest call, by these fields in order: [eventTime, eventID, object key, index of
@@ -64,7 +83,7 @@ export interface BurstAggregate {
 export interface BurstOptions {
   /** Distinct items one principal must touch within one window for a finding. */
   threshold: number;
-  /** Window length in minutes (tumbling windows aligned to the epoch). */
+  /** Span length in minutes, at most a day (windows aligned to the epoch, and any span across two). */
   windowMinutes: number;
 }
 
@@ -103,19 +122,26 @@ const MAX_PERIOD_MS = 24 * 3_600_000;
 // Bounds against attacker-shaped records: items read from one record, bytes kept per field.
 const MAX_ITEMS_READ = 1000;
 const MAX_THRESHOLD = 100;
+/** Longest window: a period holds at least one, and a latest-sighting offset stays under 9 digits. */
+const MAX_WINDOW_MINUTES = 1440;
 const MAX_PRINCIPAL_CHARS = 512;
 const BYTES = { item: 48, eventID: 40, objectKey: 160, address: 40, region: 16, userAgent: 48, errorCode: 32 };
 // The identity's known fields only: no JSON walk of the whole identity per observed record.
 const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128 } as const;
 /** Worst-case JSON bytes of one window without its sightings, and of one sighting (tested). */
 export const WINDOW_BYTES = 440;
-export const SIGHTING_BYTES = 84;
+export const SIGHTING_BYTES = 92;
+/**
+ * Worst-case JSON bytes of one sighting in windows of `windowMs`: 82 with the time and item, plus
+ * the latest-time offset (a comma and its digits, under windowMs): 89 for 10-minute windows.
+ */
+export const sightingBytes = (windowMs: number): number => 83 + String(Math.max(0, Math.ceil(windowMs) - 1)).length;
 /** What the windows may cost: the aggregate limit less the identity copy (at most ~2.6 KB) and slack. */
 export const WINDOWS_BUDGET = MAX_AGGREGATE_BYTES - 4096 - 512;
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
-function compare(a: readonly (string | number)[], b: readonly (string | number)[]): number {
-  for (let i = 0; i < a.length; i++) {
+function compare(a: readonly (string | number | undefined)[], b: typeof a, length = a.length): number {
+  for (let i = 0; i < length; i++) {
     const x = a[i]!;
     const y = b[i]!;
     if (x !== y) return x < y ? -1 : 1;
@@ -123,14 +149,27 @@ function compare(a: readonly (string | number)[], b: readonly (string | number)[
   return 0;
 }
 
-/** Per item the earliest sighting, then the `cap` earliest of those, sorted: the canonical form. */
+/** A sighting's order: earliest time, item, failed flag (never the offset). */
+const bySighting = (a: Sighting, b: Sighting) => compare(a, b, 3);
+
+/**
+ * The canonical form of a window's items: per item the earliest sighting and the latest time;
+ * then, when there are `cap` items or more, the `cap` earliest without their latest times, else
+ * all of them with it; sorted. A join (see the comment at the top of this file).
+ */
 export function canonicalSightings(sightings: Iterable<Sighting>, cap: number): Sighting[] {
   const best = new Map<string, Sighting>();
+  const latest = new Map<string, number>();
   for (const sighting of sightings) {
-    const known = best.get(sighting[1]);
-    if (!known || compare(sighting, known) < 0) best.set(sighting[1], sighting);
+    const item = sighting[1];
+    const known = best.get(item);
+    if (!known || bySighting(sighting, known) < 0) best.set(item, sighting);
+    const last = latestOf(sighting);
+    if (!((latest.get(item) ?? Number.NEGATIVE_INFINITY) >= last)) latest.set(item, last);
   }
-  return [...best.values()].sort(compare).slice(0, cap);
+  const sorted = [...best.values()].sort(bySighting);
+  if (sorted.length >= cap) return sorted.slice(0, cap).map(([time, item, failed]): Sighting => [time, item, failed]);
+  return sorted.map(([time, item, failed]): Sighting => [time, item, failed, latest.get(item)! - Date.parse(time)]);
 }
 
 /**
@@ -163,11 +202,12 @@ export function principalKey(record: CloudTrailRecord): string {
   return `${cut}#${account}`;
 }
 
-/** Worst-case JSON bytes of a window with `sightings` sightings. */
-const windowCost = (window: BurstWindow) => WINDOW_BYTES + window.s.length * SIGHTING_BYTES;
-
-/** The earliest windows whose summed worst-case cost fits the budget (the same object when all fit). */
-function withinBudget(windows: Record<string, BurstWindow>): Record<string, BurstWindow> {
+/**
+ * The earliest windows whose summed worst-case cost (WINDOW_BYTES plus `sighting` bytes per
+ * sighting: it only grows when windows are joined) fits the budget; the same object when all fit.
+ */
+function withinBudget(windows: Record<string, BurstWindow>, sighting: number): Record<string, BurstWindow> {
+  const windowCost = (window: BurstWindow) => WINDOW_BYTES + window.s.length * sighting;
   let total = 0;
   for (const start in windows) total += windowCost(windows[start]!);
   if (total <= WINDOWS_BUDGET) return windows;
@@ -187,9 +227,12 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_THRESHOLD) {
     throw new RangeError(`${spec.meta.id}: threshold must be an integer from 1 to ${MAX_THRESHOLD}`);
   }
-  if (!(windowMinutes > 0)) throw new RangeError(`${spec.meta.id}: windowMinutes must be positive`);
+  if (!(windowMinutes > 0 && windowMinutes <= MAX_WINDOW_MINUTES)) {
+    throw new RangeError(`${spec.meta.id}: windowMinutes must be above 0 and at most ${MAX_WINDOW_MINUTES}`);
+  }
   const cap = threshold + 1;
   const windowMs = windowMinutes * 60_000;
+  const sighting = sightingBytes(windowMs);
   const periodMs = windowMs * Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
   // The detector's events, in a fixed order: a window's first call names its event by index.
   const events = Object.entries(spec.events).flatMap(([source, list]) => list.map((name) => [source, name] as const));
@@ -232,10 +275,16 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         text(record.userAgent, BYTES.userAgent),
         text(record.errorCode, BYTES.errorCode),
       ];
-      const sightings = canonicalSightings(
-        items.map((item): Sighting => [time, compactText(item, BYTES.item), failed]),
-        cap,
-      );
+      // Sightings keep the time as ISO with milliseconds: one length, ordered as text as in time.
+      const iso = new Date(ms).toISOString();
+      // One item (the common case) is canonical already: under any cap (2 or more), latest = earliest.
+      const sightings =
+        items.length === 1
+          ? [[iso, compactText(items[0]!, BYTES.item), failed, 0] as Sighting]
+          : canonicalSightings(
+              items.map((item): Sighting => [iso, compactText(item, BYTES.item), failed, 0]),
+              cap,
+            );
       const start = new Date(Math.floor(ms / windowMs) * windowMs).toISOString();
       const period = new Date(Math.floor(ms / periodMs) * periodMs).toISOString();
       const aggregate: BurstAggregate = {
@@ -251,7 +300,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         const known = windows[start];
         windows[start] = known ? joinWindow(known, b.windows[start]!) : b.windows[start]!;
       }
-      return { first: earlierFirst(a.first, b.first), windows: withinBudget(windows) };
+      return { first: earlierFirst(a.first, b.first), windows: withinBudget(windows, sighting) };
     },
     accumulate(into, observation) {
       // Analyze's per-record path: the common case (an item the window has already, no earlier)
@@ -267,25 +316,29 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
           continue;
         }
         if (compare(next.f, known.f) < 0) known.f = next.f;
+        // An item the window has with an earlier or equal first sighting: at most its latest time
+        // moves, in place (the window is Analyze's own), while the window is under its cap.
+        const open = known.s.length < cap;
         const dominated = next.s.every((sighting) => {
-          const kept = known.s.find((other) => other[1] === sighting[1]);
-          return kept !== undefined && compare(kept, sighting) <= 0;
+          const at = known.s.findIndex((other) => other[1] === sighting[1]);
+          const kept = known.s[at];
+          if (kept === undefined || bySighting(kept, sighting) > 0) return false;
+          const last = open ? latestOf(sighting) : 0;
+          if (open && last > latestOf(kept)) known.s[at] = [kept[0], kept[1], kept[2], last - Date.parse(kept[0])];
+          return true;
         });
         if (dominated) continue;
         const before = known.s.length;
         known.s = canonicalSightings([...known.s, ...next.s], cap);
         grew ||= known.s.length > before;
       }
-      if (grew) into.windows = withinBudget(into.windows);
+      if (grew) into.windows = withinBudget(into.windows, sighting);
       return into;
     },
     judge(_key, aggregate): Verdict[] {
-      const verdicts: Verdict[] = [];
-      for (const start of Object.keys(aggregate.windows).sort()) {
-        const { f, s: sightings } = aggregate.windows[start]!;
-        if (sightings.length < threshold) continue;
+      const recordOf = (f: FirstCall): CloudTrailRecord => {
         const [eventSource, eventName] = events[f[3]] ?? ['', ''];
-        const record: CloudTrailRecord = {
+        return {
           ...aggregate.first.record,
           eventTime: f[0],
           eventID: f[1],
@@ -296,23 +349,52 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
           ...(f[6] ? { userAgent: f[6] } : {}),
           ...(f[7] ? { errorCode: f[7] } : {}),
         };
-        const end = new Date(Date.parse(start) + windowMs).toISOString();
-        const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
-        const shown = sightings
-          .slice(0, 5)
-          .map((sighting) => sighting[1])
-          .join(', ');
-        const reason = `${principalOf(record)} ${spec.verb} ${count} distinct ${spec.noun} between ${start} and ${end} (${shown}${sightings.length > 5 ? ', …' : ''}).`;
+      };
+      const verdict = (subject: string, f: FirstCall, what: string, failed: boolean): Verdict => {
+        const record = recordOf(f);
+        const reason = `${principalOf(record)} ${spec.verb} ${what}.`;
         // Every counted call failed: an attempt, one severity step lower.
-        const match = sightings.every((sighting) => sighting[2] === 1)
+        const match = failed
           ? {
               severity: lowerSeverity(spec.meta.severity),
               title: `${spec.meta.title} (failed attempts)`,
               reason: reason.replace(/\.$/, ', every call failed.'),
             }
           : { reason };
-        verdicts.push({ subject: start, record, objectKey: f[2], match });
-      }
+        return { subject, record, objectKey: f[2], match };
+      };
+      const shown = (items: readonly string[]) => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}`;
+      const verdicts: Verdict[] = [];
+      const starts = Object.keys(aggregate.windows).sort();
+      const fires = (start: string) => aggregate.windows[start]!.s.length >= threshold;
+      starts.forEach((start, i) => {
+        const { f, s: sightings } = aggregate.windows[start]!;
+        if (fires(start)) {
+          const end = new Date(Date.parse(start) + windowMs).toISOString();
+          const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
+          const listed = shown(sightings.map((s) => s[1]));
+          const what = `${count} distinct ${spec.noun} between ${start} and ${end} (${listed})`;
+          const failed = sightings.every((s) => s[2] === 1);
+          verdicts.push(verdict(start, f, what, failed));
+          return;
+        }
+        // A pair of adjacent windows neither of which fires: the widest span across the boundary.
+        const next = starts[i + 1];
+        if (next === undefined || fires(next)) return;
+        if (Math.round((Date.parse(next) - Date.parse(start)) / windowMs) !== 1) return;
+        const after = aggregate.windows[next]!;
+        const span = widestSpan(sightings, after.s, windowMs, threshold);
+        if (!span) return;
+        const [first, last] = [span.first, span.last].map((ms) => new Date(ms).toISOString());
+        const listed = shown(span.items.map((s) => s[1]));
+        const across = `within ${windowMinutes} minutes across two windows`;
+        const what = `${span.items.length} distinct ${spec.noun} between ${first} and ${last}, ${across} (${listed})`;
+        // The finding shows window k+1's first call: inside the span (k alone holds too few items, so
+        // the span counts one of k+1, first seen at or after that call) and a call of a counted item.
+        // The subject names the pair: another finding id than either window's.
+        const failed = span.items.every((s) => s[2] === 1);
+        verdicts.push(verdict(`${start}/${next}`, after.f, what, failed));
+      });
       return verdicts;
     },
   };

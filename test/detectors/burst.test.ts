@@ -4,7 +4,7 @@ import type { CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import { MAX_AGGREGATE_BYTES } from '../../functions/core/correlation.ts';
 import {
   canonicalSightings,
-  SIGHTING_BYTES,
+  sightingBytes,
   WINDOW_BYTES,
   windowStart,
   type BurstAggregate,
@@ -25,9 +25,10 @@ const observe = (d: typeof detector, record: CloudTrailRecord, object = 'k') => 
 const canonical = suite('canonicalSightings');
 
 const sighting = (rng: ReturnType<typeof mulberry32>): Sighting => [
-  `2026-10-01T00:0${rng.int(0, 9)}:00Z`,
+  `2026-10-01T00:0${rng.int(0, 9)}:00.000Z`,
   `item-${rng.int(0, 12)}`,
   rng.chance(0.3) ? 1 : 0,
+  rng.int(0, 3) * 60_000,
 ];
 
 canonical('keeps per item the earliest sighting, then the cap earliest, sorted', () => {
@@ -43,6 +44,23 @@ canonical('keeps per item the earliest sighting, then the cap earliest, sorted',
   assert.equal(result, [
     ['2026-10-01T00:01:00Z', 'x', 1],
     ['2026-10-01T00:02:00Z', 'y', 0],
+  ]);
+});
+
+canonical("keeps each item's latest time while under the cap, and drops them all at the cap", () => {
+  const sightings: Sighting[] = [
+    ['2026-10-01T00:05:00.000Z', 'x', 0, 0],
+    ['2026-10-01T00:01:00.000Z', 'x', 1, 60_000],
+    ['2026-10-01T00:02:00.000Z', 'y', 0, 0],
+  ];
+  // x: first at 00:01 (failed), last at 00:05, 4 minutes later.
+  assert.equal(canonicalSightings(sightings, 3), [
+    ['2026-10-01T00:01:00.000Z', 'x', 1, 240_000],
+    ['2026-10-01T00:02:00.000Z', 'y', 0, 0],
+  ]);
+  assert.equal(canonicalSightings(sightings, 2), [
+    ['2026-10-01T00:01:00.000Z', 'x', 1],
+    ['2026-10-01T00:02:00.000Z', 'y', 0],
   ]);
 });
 
@@ -197,7 +215,7 @@ merge('stays under the aggregate limit whatever the records, dropping only the l
   for (const window of Object.values(joined.windows)) {
     const json = JSON.stringify({ '2026-10-01T00:00:00.000Z': { ...window, s: [] } });
     assert.ok(Buffer.byteLength(json) <= WINDOW_BYTES, `window ${json.length}`);
-    for (const s of window.s) assert.ok(Buffer.byteLength(`${JSON.stringify(s)},`) <= SIGHTING_BYTES);
+    for (const s of window.s) assert.ok(Buffer.byteLength(`${JSON.stringify(s)},`) <= sightingBytes(600_000));
   }
 });
 

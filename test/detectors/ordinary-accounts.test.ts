@@ -35,8 +35,8 @@ const DOCUMENTED: Record<string, { falsePositive: string; principal: RegExp; atM
     principal: /cfn-exec-role/,
     atMost: 6,
   },
-  // At most one per Terraform plan (4) that refreshes 3 instances (fewer when a plan straddles the
-  // burst detector's tumbling 10-minute windows, as one of these does).
+  // One per Terraform plan (4) that refreshes 3 instances, also the plan that straddles a 10-minute
+  // window boundary (13:19:59-13:20:00): one finding for its span across the two windows.
   'ec2-user-data-downloaded': { falsePositive: 'Terraform', principal: /TerraformPlan/, atMost: 4 },
   // The first run on a trail reports each Bedrock principal once.
   'bedrock-model-invoked-by-new-principal': { falsePositive: 'first run', principal: /assistant-api/, atMost: 1 },
