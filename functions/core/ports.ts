@@ -1,8 +1,6 @@
 import type { Finding } from './findings.ts';
 import type { BatchResult, CorrelateResult } from './payloads.ts';
 
-// Moved to payloads.ts (they cross the state machine); re-exported so older imports keep working.
-export type { BatchResult, CorrelateResult, WorkItem } from './payloads.ts';
 
 /** One object as a listing returns it. */
 export interface ObjectInfo {
