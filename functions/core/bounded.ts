@@ -98,6 +98,9 @@ export function boundedJson(
   return { json, truncated };
 }
 
+const UNSAFE_IN_JSON = /[\u0000-\u001f\u007f"\\\ud800-\udfff]/u;
+const UNSAFE_IN_JSON_ALL = /[\u0000-\u001f\u007f"\\\ud800-\udfff]/gu;
+
 /**
  * `text` as it may be kept in an aggregate: at most `maxBytes` UTF-8 bytes as JSON (quotes
  * excluded). Text that is printable, with no quote or backslash, and short enough is kept as is;
@@ -105,10 +108,11 @@ export function boundedJson(
  * texts stay different (a count of distinct items stays right) whatever their length.
  */
 export function compactText(text: string, maxBytes: number): string {
-  // Control characters grow sixfold as JSON escapes, quotes and backslashes twofold.
-  const unsafe = /[\u0000-\u001f\u007f"\\]/;
-  if (text.length <= maxBytes && !unsafe.test(text) && Buffer.byteLength(text) <= maxBytes) return text;
-  const clean = text.slice(0, maxBytes).replace(/[\u0000-\u001f\u007f"\\]/g, '?');
+  // Control characters grow sixfold as JSON escapes, quotes, backslashes and lone surrogates
+  // (escaped as \udXXX: six bytes against three counted as UTF-8) twofold. With the u flag a
+  // surrogate pair is one code point, so only lone halves match the surrogate range.
+  if (text.length <= maxBytes && !UNSAFE_IN_JSON.test(text) && Buffer.byteLength(text) <= maxBytes) return text;
+  const clean = text.slice(0, maxBytes).replace(UNSAFE_IN_JSON_ALL, '?');
   const digest = createHash('sha256').update(text).digest('hex').slice(0, 12);
   return `${cutToBytes(clean, Math.max(0, maxBytes - 13), '').text}~${digest}`;
 }

@@ -52,6 +52,14 @@ compact('keeps short plain text and shortens the rest within the bytes, keeping 
   for (const text of [...long, ...odd]) assert.ok(Buffer.byteLength(JSON.stringify(text)) <= 50, text);
 });
 
+compact('lone surrogates (escaped as six bytes each in JSON) stay within the bytes too; paired ones are kept', () => {
+  // An attacker-chosen name of lone surrogates: counted as 3 UTF-8 bytes each, stored as \udXXX.
+  const lone = ['\ud800'.repeat(40), '\udfff'.repeat(40), `${'a'.repeat(47)}\ud83d`].map((t) => compactText(t, 48));
+  assert.is.not(lone[0], lone[1]);
+  for (const text of lone) assert.ok(Buffer.byteLength(JSON.stringify(text)) <= 50, JSON.stringify(text));
+  assert.is(compactText('secret-\u{1F511}', 48), 'secret-\u{1F511}', 'an emoji (a surrogate pair) is plain text');
+});
+
 compact.run();
 
 const copy = suite('recordCopy');
