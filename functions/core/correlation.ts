@@ -24,7 +24,10 @@ export interface Observation<A> {
   aggregate: A;
 }
 
-/** A verdict on a key: one finding. */
+/**
+ * A verdict on a key: one finding. Its id is derived from the detector, the identity key (the
+ * judged key unless `identityKey` names another) and the subject.
+ */
 export interface Verdict {
   /**
    * Stable within the key: the finding's id is derived from the detector, the key and the
@@ -32,6 +35,12 @@ export interface Verdict {
    * thief address, another window) is a new finding.
    */
   subject: string;
+  /**
+   * Optional: the key the finding's id belongs to, when it is not the judged key. A verdict that
+   * two keys can each reach (a burst across two days' keys, judged from either) names the same
+   * key and subject from both, so judging either key, or both, stores one finding.
+   */
+  identityKey?: string;
   /** The record the finding shows: the first call that supports the verdict. */
   record: CloudTrailRecord;
   /** The log object that record came from. */
@@ -103,9 +112,15 @@ export async function correlateInMemory<A>(
   }
   const lookup: AggregateLookup<A> = async (key) => joined.get(key);
   const verdicts: Verdict[] = [];
+  // One verdict per finding id, as the store's putIfNew keeps one finding: the first judged.
+  const ids = new Set<string>();
   for (const key of [...joined.keys()].sort()) {
     if (detector.judges && !detector.judges(key)) continue;
-    verdicts.push(...(await detector.judge(key, joined.get(key)!, lookup)));
+    for (const verdict of await detector.judge(key, joined.get(key)!, lookup)) {
+      const id = correlationFindingId(detector.meta.id, verdict.identityKey ?? key, verdict.subject);
+      if (!ids.has(id)) verdicts.push(verdict);
+      ids.add(id);
+    }
   }
   return verdicts;
 }

@@ -161,7 +161,7 @@ export async function correlateShard(
       detectedAt,
       ...(options.findingsTtlDays ? { ttlDays: options.findingsTtlDays } : {}),
     });
-    finding.id = correlationFindingId(detector.meta.id, key, verdict.subject);
+    finding.id = correlationFindingId(detector.meta.id, verdict.identityKey ?? key, verdict.subject);
     if ((await ports.findings.putIfNew(finding)) === 'created') {
       result.findings.new++;
       result.byDetector[detector.meta.id] = (result.byDetector[detector.meta.id] ?? 0) + 1;

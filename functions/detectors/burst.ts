@@ -41,8 +41,16 @@ import type { DetectorMetadata } from './types.ts';
  * a latest sighting of window k, so those are the spans tried (`widestSpan`). The cap loses
  * nothing here: a window that does not fire holds fewer than `threshold` items, all kept with both
  * times. A pair with a window that fires is not judged: that window's finding already reports
- * those calls, so one burst gives one finding. Pairs across two periods (UTC midnight for 10-minute
- * windows) are in two keys and are not judged.
+ * those calls, so one burst gives one finding.
+ *
+ * Across periods: the pair (last window of period P-1, first window of P), e.g. across UTC
+ * midnight, lies in two keys. Judging P looks up P-1's key (`lookup`) when P's first window holds
+ * calls and does not fire; judging P-1 looks up P's key when P-1's last window does the same. Both
+ * build the same verdict: the subject names the pair, the record takes P's identity and window's
+ * first call, and `identityKey` is P's key, so the finding id is one whichever key is judged, and a
+ * late file touching one day only still raises the burst. A period is a whole number of windows
+ * aligned to the epoch, so a window never straddles two keys whatever `windowMinutes` (a period is
+ * a UTC day only when the windows divide it: 7-minute windows make 1008-minute periods).
  *
  * Bound: every kept field is capped in bytes, so a window costs at most WINDOW_BYTES plus
  * `sightingBytes` per sighting (89 for 10-minute windows). The aggregate keeps the earliest
@@ -233,7 +241,13 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   const cap = threshold + 1;
   const windowMs = windowMinutes * 60_000;
   const sighting = sightingBytes(windowMs);
-  const periodMs = windowMs * Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
+  // A whole number of windows: a window never straddles two periods, whatever windowMinutes.
+  const periodWindows = Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
+  const periodMs = windowMs * periodWindows;
+  /** A period's start as its key writes it (the same arithmetic as `observe`). */
+  const periodStart = (index: number) => new Date(index * periodMs).toISOString();
+  /** A window's index since the epoch (rounded: ISO text keeps whole milliseconds). */
+  const windowIndex = (start: string) => Math.round(Date.parse(start) / windowMs);
   // The detector's events, in a fixed order: a window's first call names its event by index.
   const events = Object.entries(spec.events).flatMap(([source, list]) => list.map((name) => [source, name] as const));
   // Source → name → index: a record costs two lookups and no string building.
@@ -335,11 +349,11 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
       if (grew) into.windows = withinBudget(into.windows, sighting);
       return into;
     },
-    judge(_key, aggregate): Verdict[] {
-      const recordOf = (f: FirstCall): CloudTrailRecord => {
+    async judge(key, aggregate, lookup): Promise<Verdict[]> {
+      const recordOf = (f: FirstCall, first: CloudTrailRecord): CloudTrailRecord => {
         const [eventSource, eventName] = events[f[3]] ?? ['', ''];
         return {
-          ...aggregate.first.record,
+          ...first,
           eventTime: f[0],
           eventID: f[1],
           eventSource,
@@ -350,8 +364,14 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
           ...(f[7] ? { errorCode: f[7] } : {}),
         };
       };
-      const verdict = (subject: string, f: FirstCall, what: string, failed: boolean): Verdict => {
-        const record = recordOf(f);
+      const verdict = (
+        subject: string,
+        f: FirstCall,
+        what: string,
+        failed: boolean,
+        first: CloudTrailRecord,
+      ): Verdict => {
+        const record = recordOf(f, first);
         const reason = `${principalOf(record)} ${spec.verb} ${what}.`;
         // Every counted call failed: an attempt, one severity step lower.
         const match = failed
@@ -364,40 +384,92 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         return { subject, record, objectKey: f[2], match };
       };
       const shown = (items: readonly string[]) => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}`;
+      const fires = (window: BurstWindow) => window.s.length >= threshold;
+      /**
+       * Adjacent windows neither of which fires: the widest span across their boundary. `first` is
+       * the identity of the key holding `after`, so a pair across two keys reads the same from both.
+       */
+      const pair = (start: string, before: BurstWindow, next: string, after: BurstWindow, first: CloudTrailRecord) => {
+        const span = widestSpan(before.s, after.s, windowMs, threshold);
+        if (!span) return undefined;
+        const [from, to] = [span.first, span.last].map((ms) => new Date(ms).toISOString());
+        const listed = shown(span.items.map((s) => s[1]));
+        const across = `within ${windowMinutes} minutes across two windows`;
+        const what = `${span.items.length} distinct ${spec.noun} between ${from} and ${to}, ${across} (${listed})`;
+        // The finding shows window k+1's first call: inside the span (k alone holds too few items, so
+        // the span counts one of k+1, first seen at or after that call) and a call of a counted item.
+        // The subject names the pair: another finding id than either window's.
+        const failed = span.items.every((s) => s[2] === 1);
+        return verdict(`${start}/${next}`, after.f, what, failed, first);
+      };
       const verdicts: Verdict[] = [];
       const starts = Object.keys(aggregate.windows).sort();
-      const fires = (start: string) => aggregate.windows[start]!.s.length >= threshold;
+      const own = aggregate.first.record;
+      const period = periodOfKey(key, periodMs, periodStart);
+      // The pair across the period's start, with the previous key's last window: looked up only
+      // when this period's first window holds calls and does not fire on its own.
+      const head = starts[0];
+      if (period && head !== undefined && windowIndex(head) === period.index * periodWindows) {
+        const after = aggregate.windows[head]!;
+        const before = fires(after) ? undefined : await lookup(`${period.prefix}${periodStart(period.index - 1)}`);
+        const last = before && Object.keys(before.windows).sort().at(-1);
+        const window = last === undefined ? undefined : before?.windows[last];
+        if (last && window && windowIndex(last) === windowIndex(head) - 1 && !fires(window)) {
+          const found = pair(last, window, head, after, own);
+          if (found) verdicts.push({ ...found, identityKey: key });
+        }
+      }
       starts.forEach((start, i) => {
-        const { f, s: sightings } = aggregate.windows[start]!;
-        if (fires(start)) {
+        const window = aggregate.windows[start]!;
+        const { f, s: sightings } = window;
+        if (fires(window)) {
           const end = new Date(Date.parse(start) + windowMs).toISOString();
           const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
           const listed = shown(sightings.map((s) => s[1]));
           const what = `${count} distinct ${spec.noun} between ${start} and ${end} (${listed})`;
           const failed = sightings.every((s) => s[2] === 1);
-          verdicts.push(verdict(start, f, what, failed));
+          verdicts.push(verdict(start, f, what, failed, own));
           return;
         }
-        // A pair of adjacent windows neither of which fires: the widest span across the boundary.
         const next = starts[i + 1];
-        if (next === undefined || fires(next)) return;
-        if (Math.round((Date.parse(next) - Date.parse(start)) / windowMs) !== 1) return;
-        const after = aggregate.windows[next]!;
-        const span = widestSpan(sightings, after.s, windowMs, threshold);
-        if (!span) return;
-        const [first, last] = [span.first, span.last].map((ms) => new Date(ms).toISOString());
-        const listed = shown(span.items.map((s) => s[1]));
-        const across = `within ${windowMinutes} minutes across two windows`;
-        const what = `${span.items.length} distinct ${spec.noun} between ${first} and ${last}, ${across} (${listed})`;
-        // The finding shows window k+1's first call: inside the span (k alone holds too few items, so
-        // the span counts one of k+1, first seen at or after that call) and a call of a counted item.
-        // The subject names the pair: another finding id than either window's.
-        const failed = span.items.every((s) => s[2] === 1);
-        verdicts.push(verdict(`${start}/${next}`, after.f, what, failed));
+        if (next === undefined || fires(aggregate.windows[next]!)) return;
+        if (windowIndex(next) - windowIndex(start) !== 1) return;
+        const found = pair(start, window, next, aggregate.windows[next]!, own);
+        if (found) verdicts.push(found);
       });
+      // The pair across the period's end, with the next key's first window: the same verdict as
+      // judging the next key gives (its identity, record and id), so either key or both store one.
+      const tail = starts.at(-1);
+      if (period && tail !== undefined && windowIndex(tail) === (period.index + 1) * periodWindows - 1) {
+        const before = aggregate.windows[tail]!;
+        const nextKey = `${period.prefix}${periodStart(period.index + 1)}`;
+        const after = fires(before) ? undefined : await lookup(nextKey);
+        const first = after && Object.keys(after.windows).sort()[0];
+        const window = first === undefined ? undefined : after?.windows[first];
+        if (after && first && window && windowIndex(first) === windowIndex(tail) + 1 && !fires(window)) {
+          const found = pair(tail, before, first, window, after.first.record);
+          if (found) verdicts.push({ ...found, identityKey: nextKey });
+        }
+      }
       return verdicts;
     },
   };
+}
+
+/**
+ * The key's period: the key's text before it and the period's index since the epoch; undefined
+ * unless the key ends in a period start as `observe` writes it (no neighbour to look up).
+ */
+function periodOfKey(
+  key: string,
+  periodMs: number,
+  periodStart: (index: number) => string,
+): { prefix: string; index: number } | undefined {
+  const at = key.lastIndexOf('#');
+  const text = key.slice(at + 1);
+  const index = Math.round(Date.parse(text) / periodMs);
+  if (at < 0 || !Number.isFinite(index) || periodStart(index) !== text) return undefined;
+  return { prefix: key.slice(0, at + 1), index };
 }
 
 /** Who called: an identity-only, bounded copy of the record. */

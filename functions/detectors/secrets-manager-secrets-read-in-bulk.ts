@@ -32,7 +32,7 @@ export function createSecretsManagerSecretsReadInBulk(options: Partial<BurstOpti
           "Identify the principal and where it called from (sourceIPAddress, userAgent). If the burst is not an expected job: rotate every secret it read (the reason lists the first; query CloudTrail for GetSecretValue by this principal in the window), revoke the principal's sessions or keys, and look for use of the secrets' credentials since.",
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: [
-          `A slow read, under the threshold within every ${settings.windowMinutes} minutes, is not flagged; nor a burst split by midnight UTC (each day is judged apart).`,
+          `A slow read, under the threshold within every ${settings.windowMinutes} minutes, is not flagged.`,
           'Each principal ARN counts on its own: many role sessions each reading a few secrets are not added up.',
         ],
         stratus: [

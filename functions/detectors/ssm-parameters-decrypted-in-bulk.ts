@@ -31,7 +31,6 @@ export function createSsmParametersDecryptedInBulk(options: Partial<BurstOptions
         failedCalls: FAILED_CALLS.lowerSeverity,
         weaknesses: [
           'GetParametersByPath counts as one item per path, whatever it returned: a recursive read of a large tree is under-counted.',
-          'A burst split by midnight UTC is judged in each day apart and may stay under the threshold in both.',
         ],
         stratus: ['aws.credential-access.ssm-retrieve-securestring-parameters'],
       },
