@@ -1,7 +1,6 @@
 import type { Finding } from './findings.ts';
 import type { BatchResult, CorrelateResult } from './payloads.ts';
 
-
 /** One object as a listing returns it. */
 export interface ObjectInfo {
   key: string;
