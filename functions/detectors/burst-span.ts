@@ -1,4 +1,4 @@
-import type { Sighting } from './burst.ts';
+import type { Sighting } from './burst-aggregate.ts';
 
 /*
  * The sliding span of the burst detectors (burst.ts): the most distinct items one principal

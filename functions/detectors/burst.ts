@@ -1,15 +1,35 @@
 import { compactText, recordCopy } from '../core/bounded.ts';
-import { isFailedCall, principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
+import { isFailedCall, type CloudTrailRecord } from '../core/cloudtrail.ts';
+import type { CorrelatingDetector, Observation } from '../core/correlation.ts';
 import {
-  bucketOf,
-  MAX_AGGREGATE_BYTES,
-  type CorrelatingDetector,
-  type Observation,
-  type Verdict,
-} from '../core/correlation.ts';
-import { latestOf, widestSpan } from './burst-span.ts';
-import { asObject, lowerSeverity, type EventsBySource, type Json } from './lib.ts';
-import type { DetectorMetadata } from './types.ts';
+  burstPack,
+  BYTES,
+  bySighting,
+  canonicalSightings,
+  compare,
+  earlierFirst,
+  IDENTITY_LIMITS,
+  MAX_ITEMS_READ,
+  MAX_PERIOD_MS,
+  MAX_THRESHOLD,
+  MAX_WINDOW_MINUTES,
+  PERIOD_WINDOWS,
+  principalKey,
+  sightingBytes,
+  TIME,
+  withinBudget,
+  type BurstAggregate,
+  type BurstOptions,
+  type BurstSpec,
+  type BurstWindow,
+  type FirstCall,
+  type Sighting,
+} from './burst-aggregate.ts';
+import { burstJudge } from './burst-judge.ts';
+import { latestOf } from './burst-span.ts';
+import { asObject } from './lib.ts';
+
+export * from './burst-aggregate.ts';
 
 /*
  * Burst detectors: one call is normal, many distinct targets by one principal in a short window
@@ -61,174 +81,6 @@ import type { DetectorMetadata } from './types.ts';
  * principal's period is then not judged (docs/detector-tuning.md).
  */
 
-/**
- * One item of a window: [earliest eventTime (ISO, milliseconds), item, 1 when that call failed
- * else 0, latest eventTime less the earliest in ms (kept only while the window is under its cap)].
- */
-export type Sighting = [string, string, 0 | 1, number?];
-
-/**
- * A window's earliest call, by these fields in order: [eventTime, eventID, object key, index of
- * its event in the detector's event list, sourceIPAddress, awsRegion, userAgent, errorCode].
- */
-export type FirstCall = [string, string, string, number, string, string, string, string];
-
-/** One window of a burst key. */
-export interface BurstWindow {
-  f: FirstCall;
-  s: Sighting[];
-}
-
-/** A burst key's aggregate; see the comment at the top of this file. */
-export interface BurstAggregate {
-  /** The period's earliest call: who made it (an identity-only copy, with its time and eventID) and its object key. */
-  first: { record: CloudTrailRecord; objectKey: string };
-  /** Window start (ISO) → the window; only the earliest windows within the budget. */
-  windows: Record<string, BurstWindow>;
-}
-
-/** What a user tunes on a burst detector. */
-export interface BurstOptions {
-  /** Distinct items one principal must touch within one window for a finding. */
-  threshold: number;
-  /** Span length in minutes, at most a day (windows aligned to the epoch, and any span across two). */
-  windowMinutes: number;
-}
-
-/** How one burst detector reads records. */
-export interface BurstSpec {
-  meta: DetectorMetadata;
-  events: EventsBySource;
-  /** The items a record contributes (secret names, instance ids, API names); empty = not counted. */
-  items(params: Json | undefined, record: CloudTrailRecord): readonly string[];
-  /** Whose calls count; all principals when omitted. */
-  counts?(record: CloudTrailRecord): boolean;
-  /** Plural noun for the reason: `secrets`, `instances`. */
-  noun: string;
-  /** Verb phrase for the reason: `read`, `opened sessions on`. */
-  verb: string;
-}
-
-/** Packs per account and period: a work item writes this many items per account and day at most. */
-export const BURST_PACKS = 4;
-
-/**
- * The pack of a burst key (see `CorrelatingDetector.pack`): `<account>#<period>#<n>`, n the
- * principal's bucket, so a work item writes a few items per account and day, not one per principal.
- */
-export function burstPack(key: string): string {
-  const periodAt = key.lastIndexOf('#');
-  const accountAt = key.lastIndexOf('#', periodAt - 1);
-  return `${key.slice(accountAt + 1)}#${bucketOf(key.slice(0, Math.max(0, accountAt)), BURST_PACKS)}`;
-}
-
-/** Windows per key: a UTC day of 10-minute windows. */
-export const PERIOD_WINDOWS = 144;
-/** Longest period, so a key never outlives the aggregates' retention by much. */
-const MAX_PERIOD_MS = 24 * 3_600_000;
-
-// Bounds against attacker-shaped records: items read from one record, bytes kept per field.
-const MAX_ITEMS_READ = 1000;
-const MAX_THRESHOLD = 100;
-/** Longest window: a period holds at least one, and a latest-sighting offset stays under 9 digits. */
-const MAX_WINDOW_MINUTES = 1440;
-const MAX_PRINCIPAL_CHARS = 512;
-const BYTES = { item: 48, eventID: 40, objectKey: 160, address: 40, region: 16, userAgent: 48, errorCode: 32 };
-// The identity's known fields only: no JSON walk of the whole identity per observed record.
-const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128 } as const;
-/** Worst-case JSON bytes of one window without its sightings, and of one sighting (tested). */
-export const WINDOW_BYTES = 440;
-export const SIGHTING_BYTES = 92;
-/**
- * Worst-case JSON bytes of one sighting in windows of `windowMs`: 82 with the time and item, plus
- * the latest-time offset (a comma and its digits, under windowMs): 89 for 10-minute windows.
- */
-export const sightingBytes = (windowMs: number): number => 83 + String(Math.max(0, Math.ceil(windowMs) - 1)).length;
-/** What the windows may cost: the aggregate limit less the identity copy (at most ~2.6 KB) and slack. */
-export const WINDOWS_BUDGET = MAX_AGGREGATE_BYTES - 4096 - 512;
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-
-function compare(a: readonly (string | number | undefined)[], b: typeof a, length = a.length): number {
-  for (let i = 0; i < length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-/** A sighting's order: earliest time, item, failed flag (never the offset). */
-const bySighting = (a: Sighting, b: Sighting) => compare(a, b, 3);
-
-/**
- * The canonical form of a window's items: per item the earliest sighting and the latest time;
- * then, when there are `cap` items or more, the `cap` earliest without their latest times, else
- * all of them with it; sorted. A join (see the comment at the top of this file).
- */
-export function canonicalSightings(sightings: Iterable<Sighting>, cap: number): Sighting[] {
-  const best = new Map<string, Sighting>();
-  const latest = new Map<string, number>();
-  for (const sighting of sightings) {
-    const item = sighting[1];
-    const known = best.get(item);
-    if (!known || bySighting(sighting, known) < 0) best.set(item, sighting);
-    const last = latestOf(sighting);
-    if (!((latest.get(item) ?? Number.NEGATIVE_INFINITY) >= last)) latest.set(item, last);
-  }
-  const sorted = [...best.values()].sort(bySighting);
-  if (sorted.length >= cap) return sorted.slice(0, cap).map(([time, item, failed]): Sighting => [time, item, failed]);
-  return sorted.map(([time, item, failed]): Sighting => [time, item, failed, latest.get(item)! - Date.parse(time)]);
-}
-
-/**
- * The earlier of two records with their object keys, by (eventTime, eventID, object key), then by
- * content (only on a full tie, which a real trail never has): a total order, cheap per record.
- */
-export function earlierFirst<F extends { record: CloudTrailRecord; objectKey: string }>(a: F, b: F): F {
-  const head = compare(
-    [a.record.eventTime ?? '', a.record.eventID ?? '', a.objectKey],
-    [b.record.eventTime ?? '', b.record.eventID ?? '', b.objectKey],
-  );
-  if (head !== 0) return head < 0 ? a : b;
-  return JSON.stringify(a.record) <= JSON.stringify(b.record) ? a : b;
-}
-
-/** Start of the tumbling window holding `eventTime`, as ISO text; undefined for an unreadable time. */
-export function windowStart(eventTime: unknown, windowMinutes: number): string | undefined {
-  if (typeof eventTime !== 'string') return undefined;
-  const time = Date.parse(eventTime);
-  if (!Number.isFinite(time)) return undefined;
-  const width = windowMinutes * 60_000;
-  return new Date(Math.floor(time / width) * width).toISOString();
-}
-
-/** The principal and account a record's key starts with. */
-export function principalKey(record: CloudTrailRecord): string {
-  const account = typeof record.recipientAccountId === 'string' ? record.recipientAccountId : '?';
-  const principal = principalOf(record);
-  const cut = principal.length > MAX_PRINCIPAL_CHARS ? `${principal.slice(0, MAX_PRINCIPAL_CHARS)}…` : principal;
-  return `${cut}#${account}`;
-}
-
-/**
- * The earliest windows whose summed worst-case cost (WINDOW_BYTES plus `sighting` bytes per
- * sighting: it only grows when windows are joined) fits the budget; the same object when all fit.
- */
-function withinBudget(windows: Record<string, BurstWindow>, sighting: number): Record<string, BurstWindow> {
-  const windowCost = (window: BurstWindow) => WINDOW_BYTES + window.s.length * sighting;
-  let total = 0;
-  for (const start in windows) total += windowCost(windows[start]!);
-  if (total <= WINDOWS_BUDGET) return windows;
-  const kept: Record<string, BurstWindow> = {};
-  total = 0;
-  for (const start of Object.keys(windows).sort()) {
-    total += windowCost(windows[start]!);
-    if (total > WINDOWS_BUDGET) break;
-    kept[start] = windows[start]!;
-  }
-  return kept;
-}
-
 /** Builds a burst detector from its spec and the user's options. */
 export function burstDetector(spec: BurstSpec, options: BurstOptions): CorrelatingDetector<BurstAggregate> {
   const { threshold, windowMinutes } = options;
@@ -244,10 +96,6 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
   // A whole number of windows: a window never straddles two periods, whatever windowMinutes.
   const periodWindows = Math.max(1, Math.min(PERIOD_WINDOWS, Math.floor(MAX_PERIOD_MS / windowMs)));
   const periodMs = windowMs * periodWindows;
-  /** A period's start as its key writes it (the same arithmetic as `observe`). */
-  const periodStart = (index: number) => new Date(index * periodMs).toISOString();
-  /** A window's index since the epoch (rounded: ISO text keeps whole milliseconds). */
-  const windowIndex = (start: string) => Math.round(Date.parse(start) / windowMs);
   // The detector's events, in a fixed order: a window's first call names its event by index.
   const events = Object.entries(spec.events).flatMap(([source, list]) => list.map((name) => [source, name] as const));
   // Source → name → index: a record costs two lookups and no string building.
@@ -349,127 +197,8 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
       if (grew) into.windows = withinBudget(into.windows, sighting);
       return into;
     },
-    async judge(key, aggregate, lookup): Promise<Verdict[]> {
-      const recordOf = (f: FirstCall, first: CloudTrailRecord): CloudTrailRecord => {
-        const [eventSource, eventName] = events[f[3]] ?? ['', ''];
-        return {
-          ...first,
-          eventTime: f[0],
-          eventID: f[1],
-          eventSource,
-          eventName,
-          ...(f[4] ? { sourceIPAddress: f[4] } : {}),
-          ...(f[5] ? { awsRegion: f[5] } : {}),
-          ...(f[6] ? { userAgent: f[6] } : {}),
-          ...(f[7] ? { errorCode: f[7] } : {}),
-        };
-      };
-      const verdict = (
-        subject: string,
-        f: FirstCall,
-        what: string,
-        failed: boolean,
-        first: CloudTrailRecord,
-      ): Verdict => {
-        const record = recordOf(f, first);
-        const reason = `${principalOf(record)} ${spec.verb} ${what}.`;
-        // Every counted call failed: an attempt, one severity step lower.
-        const match = failed
-          ? {
-              severity: lowerSeverity(spec.meta.severity),
-              title: `${spec.meta.title} (failed attempts)`,
-              reason: reason.replace(/\.$/, ', every call failed.'),
-            }
-          : { reason };
-        return { subject, record, objectKey: f[2], match };
-      };
-      const shown = (items: readonly string[]) => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}`;
-      const fires = (window: BurstWindow) => window.s.length >= threshold;
-      /**
-       * Adjacent windows neither of which fires: the widest span across their boundary. `first` is
-       * the identity of the key holding `after`, so a pair across two keys reads the same from both.
-       */
-      const pair = (start: string, before: BurstWindow, next: string, after: BurstWindow, first: CloudTrailRecord) => {
-        const span = widestSpan(before.s, after.s, windowMs, threshold);
-        if (!span) return undefined;
-        const [from, to] = [span.first, span.last].map((ms) => new Date(ms).toISOString());
-        const listed = shown(span.items.map((s) => s[1]));
-        const across = `within ${windowMinutes} minutes across two windows`;
-        const what = `${span.items.length} distinct ${spec.noun} between ${from} and ${to}, ${across} (${listed})`;
-        // The finding shows window k+1's first call: inside the span (k alone holds too few items, so
-        // the span counts one of k+1, first seen at or after that call) and a call of a counted item.
-        // The subject names the pair: another finding id than either window's.
-        const failed = span.items.every((s) => s[2] === 1);
-        return verdict(`${start}/${next}`, after.f, what, failed, first);
-      };
-      const verdicts: Verdict[] = [];
-      const starts = Object.keys(aggregate.windows).sort();
-      const own = aggregate.first.record;
-      const period = periodOfKey(key, periodMs, periodStart);
-      // The pair across the period's start, with the previous key's last window: looked up only
-      // when this period's first window holds calls and does not fire on its own.
-      const head = starts[0];
-      if (period && head !== undefined && windowIndex(head) === period.index * periodWindows) {
-        const after = aggregate.windows[head]!;
-        const before = fires(after) ? undefined : await lookup(`${period.prefix}${periodStart(period.index - 1)}`);
-        const last = before && Object.keys(before.windows).sort().at(-1);
-        const window = last === undefined ? undefined : before?.windows[last];
-        if (last && window && windowIndex(last) === windowIndex(head) - 1 && !fires(window)) {
-          const found = pair(last, window, head, after, own);
-          if (found) verdicts.push({ ...found, identityKey: key });
-        }
-      }
-      starts.forEach((start, i) => {
-        const window = aggregate.windows[start]!;
-        const { f, s: sightings } = window;
-        if (fires(window)) {
-          const end = new Date(Date.parse(start) + windowMs).toISOString();
-          const count = sightings.length >= cap ? `more than ${threshold}` : String(sightings.length);
-          const listed = shown(sightings.map((s) => s[1]));
-          const what = `${count} distinct ${spec.noun} between ${start} and ${end} (${listed})`;
-          const failed = sightings.every((s) => s[2] === 1);
-          verdicts.push(verdict(start, f, what, failed, own));
-          return;
-        }
-        const next = starts[i + 1];
-        if (next === undefined || fires(aggregate.windows[next]!)) return;
-        if (windowIndex(next) - windowIndex(start) !== 1) return;
-        const found = pair(start, window, next, aggregate.windows[next]!, own);
-        if (found) verdicts.push(found);
-      });
-      // The pair across the period's end, with the next key's first window: the same verdict as
-      // judging the next key gives (its identity, record and id), so either key or both store one.
-      const tail = starts.at(-1);
-      if (period && tail !== undefined && windowIndex(tail) === (period.index + 1) * periodWindows - 1) {
-        const before = aggregate.windows[tail]!;
-        const nextKey = `${period.prefix}${periodStart(period.index + 1)}`;
-        const after = fires(before) ? undefined : await lookup(nextKey);
-        const first = after && Object.keys(after.windows).sort()[0];
-        const window = first === undefined ? undefined : after?.windows[first];
-        if (after && first && window && windowIndex(first) === windowIndex(tail) + 1 && !fires(window)) {
-          const found = pair(tail, before, first, window, after.first.record);
-          if (found) verdicts.push({ ...found, identityKey: nextKey });
-        }
-      }
-      return verdicts;
-    },
+    judge: burstJudge({ spec, threshold, cap, windowMs, windowMinutes, periodMs, periodWindows, events }),
   };
-}
-
-/**
- * The key's period: the key's text before it and the period's index since the epoch; undefined
- * unless the key ends in a period start as `observe` writes it (no neighbour to look up).
- */
-function periodOfKey(
-  key: string,
-  periodMs: number,
-  periodStart: (index: number) => string,
-): { prefix: string; index: number } | undefined {
-  const at = key.lastIndexOf('#');
-  const text = key.slice(at + 1);
-  const index = Math.round(Date.parse(text) / periodMs);
-  if (at < 0 || !Number.isFinite(index) || periodStart(index) !== text) return undefined;
-  return { prefix: key.slice(0, at + 1), index };
 }
 
 /** Who called: an identity-only, bounded copy of the record. */
@@ -484,8 +213,12 @@ export function stringsOf(value: unknown): string[] {
   return value.slice(0, MAX_ITEMS_READ).filter((entry): entry is string => typeof entry === 'string' && entry !== '');
 }
 
+// Instance ids match case-insensitively, like the workshop's rule: anonymised datasets (Stratus
+// detonation logs) scramble them into mixed case.
+const INSTANCE_SESSION = /\/i-[0-9a-f]{8,17}$/i;
+
 /** Whether the caller is an EC2 instance role session (assumed-role ARN ending in an instance id). */
 export function isInstanceSession(record: CloudTrailRecord): boolean {
   const arn = record.userIdentity?.arn;
-  return record.userIdentity?.type === 'AssumedRole' && typeof arn === 'string' && /\/i-[0-9a-f]{8,17}$/.test(arn);
+  return record.userIdentity?.type === 'AssumedRole' && typeof arn === 'string' && INSTANCE_SESSION.test(arn);
 }

@@ -35,6 +35,12 @@ test('flags an instance session running the documented discovery commands', asyn
   );
 });
 
+test('matches an instance id in mixed case, as anonymised datasets write it', async () => {
+  const scrambled = anInstanceSession('i-786a3A8B5C0d92eF4');
+  const verdicts = await verdictsOf(detector, fromInstance(timesFrom('2026-10-01T12:00:00Z', 9), scrambled));
+  assert.is(verdicts.length, 1);
+});
+
 test('ignores the same calls by a person, and a workload listing buckets all day', async () => {
   assert.equal(
     await verdictsOf(
