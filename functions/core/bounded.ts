@@ -98,6 +98,7 @@ export function boundedJson(
   return { json, truncated };
 }
 
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
 const UNSAFE_IN_JSON = /[\u0000-\u001f\u007f"\\\ud800-\udfff]/u;
 const UNSAFE_IN_JSON_ALL = /[\u0000-\u001f\u007f"\\\ud800-\udfff]/gu;
 
@@ -113,7 +114,10 @@ export function compactText(text: string, maxBytes: number): string {
   // surrogate pair is one code point, so only lone halves match the surrogate range.
   if (text.length <= maxBytes && !UNSAFE_IN_JSON.test(text) && Buffer.byteLength(text) <= maxBytes) return text;
   const clean = text.slice(0, maxBytes).replace(UNSAFE_IN_JSON_ALL, '?');
-  const digest = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  // Hashing a string encodes it as UTF-8, where every lone surrogate becomes U+FFFD: such text is
+  // hashed by its UTF-16 code units instead, so two different texts keep different digests.
+  const bytes = LONE_SURROGATE.test(text) ? Buffer.from(text, 'utf16le') : text;
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
   return `${cutToBytes(clean, Math.max(0, maxBytes - 13), '').text}~${digest}`;
 }
 
