@@ -1,7 +1,7 @@
 import { documentClient } from '../../functions/adapters/clients.ts';
 import { composeSteps, dynamoStores, loadRuleSet, type RuleSources } from '../../functions/compose.ts';
 import type { AuditConfig } from '../../functions/core/config.ts';
-import type { WorkItem } from '../../functions/core/payloads.ts';
+import type { CorrelateItem, WorkItem } from '../../functions/core/payloads.ts';
 import type { LocalStore } from './store.ts';
 import { LOCAL_TABLES } from './store.ts';
 import { openTrail } from './trail.ts';
@@ -15,11 +15,18 @@ export interface WorkerSetup {
   sources: RuleSources;
 }
 
+/** The steps a worker thread runs: Analyze's work items and Correlate's shards. */
+export interface WorkerSteps {
+  analyze: (item: WorkItem) => Promise<unknown>;
+  correlate: (item: CorrelateItem) => Promise<unknown>;
+}
+
 /**
- * Builds the same Analyze step as the in-process binding, through the same composition root,
- * with this thread's own store client (a worker publishes no metrics: Publish runs in the main thread).
+ * Builds the same Analyze and Correlate steps as the in-process binding, through the same
+ * composition root, with this thread's own store client (a worker publishes no metrics: Publish
+ * runs in the main thread).
  */
-export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: WorkItem) => Promise<unknown>> {
+export async function createWorkerSteps(setup: WorkerSetup): Promise<WorkerSteps> {
   const trail = openTrail(setup.trail);
   const steps = composeSteps({
     trail,
@@ -34,5 +41,5 @@ export async function createWorkerAnalyze(setup: WorkerSetup): Promise<(item: Wo
     now: () => new Date(),
   });
   mark('worker-ready');
-  return timed('analyze', steps.Analyze);
+  return { analyze: timed('analyze', steps.Analyze), correlate: steps.Correlate };
 }

@@ -9,6 +9,7 @@ import { register } from 'tsx/esm/api';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 register();
-const { default: analyze } = await import('./analyze-worker-entry.ts');
+const { default: analyze, correlate } = await import('./analyze-worker-entry.ts');
 
 export default analyze;
+export { correlate };

@@ -6,7 +6,7 @@ import type { SigmaLoadReport } from '../../functions/detectors/load.ts';
 import { availableParallelism } from 'node:os';
 import { createAnalyzePool, type AnalyzePool } from './pool.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
-import type { WorkItem } from '../../functions/core/payloads.ts';
+import type { CorrelateItem, WorkItem } from '../../functions/core/payloads.ts';
 import type { TrailLister } from '../../functions/core/ports.ts';
 import { localEnvironment, runLocalEnvironment, type LocalAuditResult, type RunProgress } from './runner.ts';
 import { openLocalStore } from './store.ts';
@@ -106,7 +106,12 @@ export async function localAudit(
     const result = await runLocalEnvironment(env, {
       input: request.input,
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      ...(threads > 0 ? { analyzeParallel: (item: WorkItem) => startPool().analyze(item) } : {}),
+      ...(threads > 0
+        ? {
+            analyzeParallel: (item: WorkItem) => startPool().analyze(item),
+            correlateParallel: (item: CorrelateItem) => startPool().correlate(item),
+          }
+        : {}),
     });
     return { result, detectors, sigma };
   } finally {

@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { WorkItem } from '../../functions/core/payloads.ts';
+import type { CorrelateItem, WorkItem } from '../../functions/core/payloads.ts';
 import type { WorkerSetup } from './analyze-worker-impl.ts';
 
-/** A pool of worker threads running Analyze, one work item per thread at a time. */
+/** A pool of worker threads running Analyze (and Correlate's shards), one task per thread at a time. */
 export interface AnalyzePool {
   analyze(item: WorkItem): Promise<unknown>;
+  /** One Correlate shard in a worker: the judging and its store round trips leave the main thread. */
+  correlate(item: CorrelateItem): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export function createAnalyzePool(setup: WorkerSetup, threads = availableParalle
   });
   return {
     analyze: (item) => pool.run(item),
+    correlate: (item) => pool.run(item, { name: 'correlate' }),
     close: () => pool.destroy(),
   };
 }

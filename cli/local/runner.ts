@@ -15,7 +15,7 @@ import {
   type Steps,
   type Stores,
 } from '../../functions/compose.ts';
-import type { BatchResult, RunSummary, WorkItem } from '../../functions/core/payloads.ts';
+import type { BatchResult, CorrelateItem, RunSummary, WorkItem } from '../../functions/core/payloads.ts';
 import { countStored, summarize } from '../../functions/publish/publish.ts';
 import { LOCAL_TABLES, type LocalStore } from './store.ts';
 import { timed } from './timing.ts';
@@ -71,6 +71,8 @@ export interface LocalAuditOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Analyze for runs of more than one work item: the worker pool that uses every core. */
   analyzeParallel?: (item: WorkItem) => Promise<unknown>;
+  /** Correlate's shards in the same pool, so judging does not funnel through the main thread. */
+  correlateParallel?: (item: CorrelateItem) => Promise<unknown>;
 }
 
 export interface LocalAuditResult {
@@ -113,9 +115,12 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
   const { steps, metrics } = options;
   const plan = timed('plan', steps.Plan);
   const publish = timed('publish', steps.Publish);
-  const correlate = timed('correlate', steps.Correlate);
 
   let planned = 0;
+  // Shards go to the pool only when it runs already (it started for the Map); marked here either way.
+  const correlate = timed('correlate', (item: CorrelateItem) =>
+    planned > 1 && options.correlateParallel ? options.correlateParallel(item) : steps.Correlate(item),
+  );
   let published: RunSummary | undefined;
   const progress: RunProgress = {
     items: { done: 0, planned: 0 },
@@ -160,7 +165,7 @@ export async function runLocalAudit(options: LocalAuditOptions): Promise<LocalAu
           options.onProgress?.(progress);
           return result as never;
         },
-        Correlate: async (item) => (await correlate(item as never)) as never,
+        Correlate: async (item) => (await correlate(item as unknown as CorrelateItem)) as never,
         Publish: async (event) => {
           published = await publish(event as never);
           return published as never;

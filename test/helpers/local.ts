@@ -8,7 +8,7 @@ import { type AlarmRule, WORKSHOP_ALARM } from '../../functions/core/alarms.ts';
 import { type AuditConfig, DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { AwsRangesSource } from '../../functions/core/aws-ranges.ts';
 import type { Detector } from '../../functions/core/detector.ts';
-import type { WorkItem } from '../../functions/core/payloads.ts';
+import type { CorrelateItem, WorkItem } from '../../functions/core/payloads.ts';
 import type { ObjectReader, TrailLister } from '../../functions/core/ports.ts';
 import type { Suppressor } from '../../functions/analyze/analyze.ts';
 import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
@@ -33,6 +33,7 @@ export interface HarnessRun {
   aggregateTtlDays?: number;
   onProgress?: (progress: RunProgress) => void;
   analyzeParallel?: (item: WorkItem) => Promise<unknown>;
+  correlateParallel?: (item: CorrelateItem) => Promise<unknown>;
   /** Replaces the Analyze step (fault injection). */
   analyze?: (item: WorkItem) => Promise<unknown>;
   /** Replaces the Correlate step (fault injection). */
@@ -86,6 +87,7 @@ export function runHarness(store: LocalStore, storeDir: string, options: Harness
     ...(options.runId ? { runId: options.runId } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.analyzeParallel ? { analyzeParallel: options.analyzeParallel } : {}),
+    ...(options.correlateParallel ? { correlateParallel: options.correlateParallel } : {}),
   });
 }
 

@@ -8,7 +8,7 @@ import { queryFindings } from '../../functions/adapters/dynamodb.ts';
 import { FolderTrail } from '../../functions/adapters/folder-trail.ts';
 import { DEFAULT_CONFIG } from '../../functions/core/config.ts';
 import type { Finding } from '../../functions/core/findings.ts';
-import type { WorkItem } from '../../functions/core/payloads.ts';
+import type { CorrelateItem, WorkItem } from '../../functions/core/payloads.ts';
 import {
   createEc2InstanceCredentialsOffInstance,
   parseAwsIpRanges,
@@ -127,7 +127,12 @@ order(
             input: { mode: 'backfill', from: '2026-11-29T00:00:00Z', to: '2026-12-02T00:00:00Z' },
             config,
             detectors,
-            ...(pool ? { analyzeParallel: async (item: WorkItem) => (await delay(), pool.analyze(item)) } : {}),
+            ...(pool
+              ? {
+                  analyzeParallel: async (item: WorkItem) => (await delay(), pool.analyze(item)),
+                  correlateParallel: async (item: CorrelateItem) => (await delay(), pool.correlate(item)),
+                }
+              : {}),
           });
           assert.is(result.status, 'SUCCEEDED', JSON.stringify(result.error));
           assert.is(result.summary?.objects.analyzed, fleet.trail.objects.size);
