@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { IP_RANGES_JSON, RANGES } from '../helpers/instance-calls.ts';
 import {
   AddressRanges,
   canonicalAddress,
@@ -81,21 +82,6 @@ ranges('parseCidr refuses malformed prefixes', () => {
 });
 
 ranges.run();
-
-// A small stand-in for ip-ranges.json: 192.0.2.0/24 and 198.51.100.0/25 play AWS's EC2 ranges.
-const IP_RANGES_JSON = JSON.stringify({
-  syncToken: '1700000000',
-  createDate: '2023-11-14-22-13-20',
-  prefixes: [
-    { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
-    { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'EC2', network_border_group: 'us-east-1' },
-    { ip_prefix: '198.51.100.0/25', region: 'eu-west-1', service: 'AMAZON', network_border_group: 'eu-west-1' },
-  ],
-  ipv6_prefixes: [
-    { ipv6_prefix: '2001:db8:1000::/36', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
-  ],
-});
-const RANGES = parseAwsIpRanges(IP_RANGES_JSON);
 
 const awsRanges = suite('parseAwsIpRanges');
 

@@ -1,12 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { CloudTrailRecord, UserIdentity } from '../../functions/core/cloudtrail.ts';
+import type { CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import { correlateInMemory, type Verdict } from '../../functions/core/correlation.ts';
 import {
   createEc2InstanceCredentialsOffInstance,
   decideInstance,
   ec2InstanceCredentialsOffInstance,
-  parseAwsIpRanges,
   type AddressEvidence,
 } from '../../functions/detectors/ec2-instance-credentials-off-instance.ts';
 import {
@@ -15,53 +14,10 @@ import {
   type InstanceAggregate,
 } from '../../functions/detectors/instance-aggregate.ts';
 import type { CorrelatingDetector } from '../../functions/detectors/types.ts';
+import { CLI, INSTANCE, ON_INSTANCE, RANGES, THIEF, instanceCalls, sessionOf } from '../helpers/instance-calls.ts';
 import { aRecord, anIamUser, anInstanceSession } from '../helpers/records.ts';
 
-const INSTANCE = 'i-0a1b2c3d4e5f60789';
-const SDK = 'aws-sdk-go/1.44.0 (go1.21.5; linux; amd64)';
-const CLI = 'aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0 exe/x86_64';
-const ON_INSTANCE = '192.0.2.10';
-const THIEF = '203.0.113.66';
-
-// A small stand-in for ip-ranges.json: 192.0.2.0/24 and 198.51.100.0/25 play AWS's EC2 ranges.
-const IP_RANGES_JSON = JSON.stringify({
-  syncToken: '1700000000',
-  createDate: '2023-11-14-22-13-20',
-  prefixes: [
-    { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
-    { ip_prefix: '192.0.2.0/24', region: 'us-east-1', service: 'EC2', network_border_group: 'us-east-1' },
-    { ip_prefix: '198.51.100.0/25', region: 'eu-west-1', service: 'AMAZON', network_border_group: 'eu-west-1' },
-  ],
-  ipv6_prefixes: [
-    { ipv6_prefix: '2001:db8:1000::/36', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' },
-  ],
-});
-const RANGES = parseAwsIpRanges(IP_RANGES_JSON);
-
-let minute = 0;
-/** eventTimes in order, as the caller sorts records within an object. */
-function nextTime(): string {
-  minute++;
-  return new Date(Date.UTC(2017, 10, 28, 19, 0) + minute * 60_000).toISOString().replace('.000Z', 'Z');
-}
-
-/** An instance session call from `ip`; `session` picks the identity (default: the instance's current session). */
-function call(
-  ip: string,
-  overrides: Partial<CloudTrailRecord> = {},
-  session: UserIdentity = anInstanceSession(),
-): CloudTrailRecord {
-  return aRecord({ userIdentity: session, sourceIPAddress: ip, userAgent: SDK, eventTime: nextTime(), ...overrides });
-}
-
-/** An instance session of another instance or another credential rotation. */
-function sessionOf(instanceId: string, creationDate = '2017-11-28T18:00:00Z'): UserIdentity {
-  const session = anInstanceSession(instanceId);
-  return {
-    ...session,
-    sessionContext: { ...session.sessionContext, attributes: { creationDate, mfaAuthenticated: 'false' } },
-  };
-}
+const { nextTime, call } = instanceCalls();
 
 type Detector = CorrelatingDetector<import('../../functions/detectors/instance-aggregate.ts').OffInstanceAggregate>;
 

@@ -1,44 +1,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { CloudTrailRecord, UserIdentity } from '../../functions/core/cloudtrail.ts';
 import {
   joinInto,
   mergeAggregates,
   observeRecord,
   type InstanceAggregate,
 } from '../../functions/detectors/instance-aggregate.ts';
-import { aRecord, anInstanceSession } from '../helpers/records.ts';
+import { INSTANCE, THIEF, instanceCalls, sessionOf } from '../helpers/instance-calls.ts';
 
 // The off-instance detector's aggregate and its join (functions/detectors/instance-aggregate.ts).
 
-const INSTANCE = 'i-0a1b2c3d4e5f60789';
-const SDK = 'aws-sdk-go/1.44.0 (go1.21.5; linux; amd64)';
-const THIEF = '203.0.113.66';
-
-let minute = 0;
-/** eventTimes in order, as the caller sorts records within an object. */
-function nextTime(): string {
-  minute++;
-  return new Date(Date.UTC(2017, 10, 28, 19, 0) + minute * 60_000).toISOString().replace('.000Z', 'Z');
-}
-
-/** An instance session call from `ip`; `session` picks the identity (default: the instance's current session). */
-function call(
-  ip: string,
-  overrides: Partial<CloudTrailRecord> = {},
-  session: UserIdentity = anInstanceSession(),
-): CloudTrailRecord {
-  return aRecord({ userIdentity: session, sourceIPAddress: ip, userAgent: SDK, eventTime: nextTime(), ...overrides });
-}
-
-/** An instance session of another instance or another credential rotation. */
-function sessionOf(instanceId: string, creationDate = '2017-11-28T18:00:00Z'): UserIdentity {
-  const session = anInstanceSession(instanceId);
-  return {
-    ...session,
-    sessionContext: { ...session.sessionContext, attributes: { creationDate, mfaAuthenticated: 'false' } },
-  };
-}
+const { call } = instanceCalls();
 
 // ------------------------------------------------------------------------------------------------
 const Merge = suite('mergeAggregates');

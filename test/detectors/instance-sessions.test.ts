@@ -1,34 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { canonicalAddress } from '../../functions/core/addresses.ts';
-import type { CloudTrailRecord, UserIdentity } from '../../functions/core/cloudtrail.ts';
 import { callOrigin, instanceSessionOf, userAgentFamily } from '../../functions/detectors/instance-sessions.ts';
+import { CLI, INSTANCE, ON_INSTANCE, SDK, instanceCalls } from '../helpers/instance-calls.ts';
 import { aRecord, anInstanceSession } from '../helpers/records.ts';
 
 // How the off-instance detector recognises instance sessions and where a call came from
 // (functions/detectors/instance-sessions.ts); the decision's tests are in
 // ec2-instance-credentials-off-instance.test.ts.
 
-const INSTANCE = 'i-0a1b2c3d4e5f60789';
-const SDK = 'aws-sdk-go/1.44.0 (go1.21.5; linux; amd64)';
-const CLI = 'aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0 exe/x86_64';
-const ON_INSTANCE = '192.0.2.10';
-
-let minute = 0;
-/** eventTimes in order, as the caller sorts records within an object. */
-function nextTime(): string {
-  minute++;
-  return new Date(Date.UTC(2017, 10, 28, 19, 0) + minute * 60_000).toISOString().replace('.000Z', 'Z');
-}
-
-/** An instance session call from `ip`; `session` picks the identity (default: the instance's current session). */
-function call(
-  ip: string,
-  overrides: Partial<CloudTrailRecord> = {},
-  session: UserIdentity = anInstanceSession(),
-): CloudTrailRecord {
-  return aRecord({ userIdentity: session, sourceIPAddress: ip, userAgent: SDK, eventTime: nextTime(), ...overrides });
-}
+const { call } = instanceCalls();
 
 // ------------------------------------------------------------------------------------------------
 const Session = suite('instanceSessionOf');
