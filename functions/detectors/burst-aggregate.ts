@@ -1,3 +1,4 @@
+import { compactText } from '../core/bounded.ts';
 import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
 import { bucketOf, MAX_AGGREGATE_BYTES } from '../core/correlation.ts';
 import { latestOf } from './burst-span.ts';
@@ -81,6 +82,8 @@ export const MAX_THRESHOLD = 100;
 /** Longest window: a period holds at least one, and a latest-sighting offset stays under 9 digits. */
 export const MAX_WINDOW_MINUTES = 1440;
 export const MAX_PRINCIPAL_CHARS = 512;
+/** Longest account text kept in a key (an account id has 12 digits). */
+export const MAX_ACCOUNT_BYTES = 64;
 export const BYTES = { item: 48, eventID: 40, objectKey: 160, address: 40, region: 16, userAgent: 48, errorCode: 32 };
 // The identity's known fields only: no JSON walk of the whole identity per observed record.
 export const IDENTITY_LIMITS = { identityOnly: true, fieldBytes: 128 } as const;
@@ -152,7 +155,10 @@ export function windowStart(eventTime: unknown, windowMinutes: number): string |
 
 /** The principal and account a record's key starts with. */
 export function principalKey(record: CloudTrailRecord): string {
-  const account = typeof record.recipientAccountId === 'string' ? record.recipientAccountId : '?';
+  // The account is bounded like the principal: a record written into the bucket may carry any
+  // text there, and the key is stored (touched lists, packs) in items DynamoDB caps at 400 KB.
+  const account =
+    typeof record.recipientAccountId === 'string' ? compactText(record.recipientAccountId, MAX_ACCOUNT_BYTES) : '?';
   const principal = principalOf(record);
   const cut = principal.length > MAX_PRINCIPAL_CHARS ? `${principal.slice(0, MAX_PRINCIPAL_CHARS)}…` : principal;
   return `${cut}#${account}`;

@@ -99,6 +99,13 @@ keys('one key per principal, account and UTC day, holding each window of the day
   ]);
 });
 
+keys('a key stays small whatever the account text a record written into the bucket carries', () => {
+  const huge = (fill: string) => read('a', '2026-10-01T00:01:00Z', { recipientAccountId: fill.repeat(200_000) });
+  const [first, second] = [observe(detector, huge('9')), observe(detector, huge('8'))];
+  for (const { key } of [first, second]) assert.ok(Buffer.byteLength(key) < 700, `${Buffer.byteLength(key)} bytes`);
+  assert.is.not(first.key, second.key, 'two different accounts keep two keys');
+});
+
 keys('judges each window on its own: a finding per window over the threshold, with its own first call', async () => {
   const wide = createSecretsManagerSecretsReadInBulk({ threshold: 3 });
   const records = [
