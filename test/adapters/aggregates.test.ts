@@ -51,10 +51,9 @@ function flaky(client: DynamoDBDocumentClient): { client: DynamoDBDocumentClient
   return { client: proxy, batchWrites };
 }
 
-test('writes one item per key in calls of 25, sends unprocessed items again, and lists the touched keys by shard', async ({
-  store,
-}) => {
-  const { client, batchWrites } = flaky(store.client);
+/** An aggregate store over a client that leaves items unprocessed, with no wait between retries. */
+function flakyStore(target: Parameters<typeof flaky>[0]) {
+  const { client, batchWrites } = flaky(target);
   const aggregates = new DynamoAggregateStore(
     client,
     LOCAL_TABLES.state,
@@ -62,6 +61,13 @@ test('writes one item per key in calls of 25, sends unprocessed items again, and
     () => new Date('2026-12-01T00:00:00Z'),
     async () => undefined,
   );
+  return { aggregates, batchWrites };
+}
+
+test('writes one item per key in calls of 25, sends unprocessed items again, and lists the touched keys by shard', async ({
+  store,
+}) => {
+  const { aggregates, batchWrites } = flakyStore(store.client);
   const entries = Array.from({ length: 60 }, (_, i) => ({
     detector: 'burst',
     key: `principal|user-${i}`,
@@ -105,14 +111,7 @@ test('a retried work item overwrites its own item; another work item adds one; b
 test('packed keys: one item per pack per work item, one shard per pack, read back by key across work items', async ({
   store,
 }) => {
-  const { client, batchWrites } = flaky(store.client);
-  const aggregates = new DynamoAggregateStore(
-    client,
-    LOCAL_TABLES.state,
-    3,
-    () => new Date('2026-12-01T00:00:00Z'),
-    async () => undefined,
-  );
+  const { aggregates, batchWrites } = flakyStore(store.client);
   const entry = (i: number, batch: number) => ({
     detector: 'burst',
     key: `user-${i}#123456789012#2026-10-01`,

@@ -2,21 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { discoveryFromInstance as detector } from '../../functions/detectors/discovery-from-instance.ts';
 import { assertOrderFree, timesFrom, verdictsOf } from '../helpers/correlation.ts';
-import { aCall, anInstanceSession } from '../helpers/records.ts';
+import { aCall, anInstanceSession, EC2_ENUMERATE_FROM_INSTANCE } from '../helpers/records.ts';
 
 const test = suite('discovery-from-instance');
 // The documented detonation, run with the instance role.
-const DETONATION: [string, string][] = [
-  ['sts', 'GetCallerIdentity'],
-  ['s3', 'ListBuckets'],
-  ['iam', 'GetAccountSummary'],
-  ['iam', 'ListRoles'],
-  ['iam', 'ListUsers'],
-  ['iam', 'GetAccountAuthorizationDetails'],
-  ['ec2', 'DescribeSnapshots'],
-  ['cloudtrail', 'DescribeTrails'],
-  ['guardduty', 'ListDetectors'],
-];
+const DETONATION = EC2_ENUMERATE_FROM_INSTANCE;
 const fromInstance = (times: string[], userIdentity = anInstanceSession()) =>
   times.map((eventTime, i) =>
     aCall(DETONATION[i % DETONATION.length]![0], DETONATION[i % DETONATION.length]![1], null, {

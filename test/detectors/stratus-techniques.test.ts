@@ -6,7 +6,15 @@ import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 import { STRATUS_AWS_TECHNIQUES } from '../../functions/detectors/stratus.ts';
 import type { Detector } from '../../functions/detectors/types.ts';
 import { timesFrom } from '../helpers/correlation.ts';
-import { aCall, aFailed, aRecord, anAssumedRole, anIamUser, anInstanceSession } from '../helpers/records.ts';
+import {
+  aCall,
+  aFailed,
+  aRecord,
+  anAssumedRole,
+  anIamUser,
+  anInstanceSession,
+  EC2_ENUMERATE_FROM_INSTANCE,
+} from '../helpers/records.ts';
 
 /*
  * Each Stratus Red Team AWS technique, as the CloudTrail events its documentation shows (shapes
@@ -121,19 +129,9 @@ const DOCUMENTED: Record<string, () => CloudTrailRecord[]> = {
     ),
   'aws.discovery.ec2-enumerate-from-instance': () =>
     at(
-      (
-        [
-          ['sts', 'GetCallerIdentity'],
-          ['s3', 'ListBuckets'],
-          ['iam', 'GetAccountSummary'],
-          ['iam', 'ListRoles'],
-          ['iam', 'ListUsers'],
-          ['iam', 'GetAccountAuthorizationDetails'],
-          ['ec2', 'DescribeSnapshots'],
-          ['cloudtrail', 'DescribeTrails'],
-          ['guardduty', 'ListDetectors'],
-        ] as const
-      ).map(([source, name]) => aCall(source, name, null, { userIdentity: anInstanceSession(), readOnly: true })),
+      EC2_ENUMERATE_FROM_INSTANCE.map(([source, name]) =>
+        aCall(source, name, null, { userIdentity: anInstanceSession(), readOnly: true }),
+      ),
     ),
   'aws.discovery.ses-enumerate': () =>
     at(

@@ -122,3 +122,16 @@ export function anAssumedRole(
     ...overrides,
   };
 }
+
+/** Stratus Red Team's documented detonation of aws.discovery.ec2-enumerate-from-instance: [service, API]. */
+export const EC2_ENUMERATE_FROM_INSTANCE: readonly (readonly [string, string])[] = [
+  ['sts', 'GetCallerIdentity'],
+  ['s3', 'ListBuckets'],
+  ['iam', 'GetAccountSummary'],
+  ['iam', 'ListRoles'],
+  ['iam', 'ListUsers'],
+  ['iam', 'GetAccountAuthorizationDetails'],
+  ['ec2', 'DescribeSnapshots'],
+  ['cloudtrail', 'DescribeTrails'],
+  ['guardduty', 'ListDetectors'],
+];
