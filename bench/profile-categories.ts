@@ -62,11 +62,9 @@ export function categoryOf(frame: Frame): Category | undefined {
   // A piscina worker blocks in Atomics.wait between tasks: waiting, not messaging.
   if (url.includes('node_modules/piscina/') && /wait/i.test(name)) return 'idle';
   const source = frame.source ?? url;
-  if (/functions\/core\/cloudtrail\.ts$/.test(source)) {
-    if (name === 'parseLogJson') return 'parse';
-    if (name === 'decodeLogObject') return 'gunzip';
-    return undefined;
-  }
+  if (/functions\/core\/cloudtrail\.ts$/.test(source)) return /^decodeLog/.test(name) ? 'gunzip' : undefined;
+  // The text of a slice is decoded (a Latin-1 copy or UTF-8) in `decode`; the rest is parsing.
+  if (/functions\/core\/log-slices\.ts$/.test(source)) return /^decode\d*$/.test(name) ? 'gunzip' : 'parse';
   if (/functions\/adapters\/folder-trail\.ts$/.test(source)) return /list|walk/i.test(name) ? 'plan' : 'read';
   for (const [pattern, category] of SOURCES) if (pattern.test(source)) return category;
   // Dependencies compiled into the bundle are named by their source map, the others by their URL.

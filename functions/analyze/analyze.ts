@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { cutToBytes } from '../core/bounded.ts';
 import { principalOf, type CloudTrailRecord } from '../core/cloudtrail.ts';
+import type { RecordSlice } from '../core/log-slices.ts';
 import { FindingRefusedError, LogObjectError, messageOf } from '../core/errors.ts';
 import { buildFinding, type Finding } from '../core/findings.ts';
 import type { BatchResult, WorkItem } from '../core/payloads.ts';
@@ -8,7 +9,7 @@ import type { AggregateStore, FindingsStore, ObjectReader, PutOutcome, RunStore,
 import { DetectorIndex } from '../detectors/prefilter.ts';
 import type { Detector, DetectorMatch, StatelessDetector } from '../detectors/types.ts';
 import { AggregateCollector } from './aggregates.ts';
-import { LargeObjectGate, readBounded } from './bounded-read.ts';
+import { isPermanentReadError, LargeObjectGate, readBounded } from './bounded-read.ts';
 
 export type { Suppressor } from '../core/ports.ts';
 
@@ -152,38 +153,50 @@ export async function analyzeObjects(
   }
 
   async function readAndAnalyze(key: string): Promise<{ writes: Promise<void>[]; release: () => void }> {
-    let records: CloudTrailRecord[];
+    let slices: Iterable<RecordSlice>;
     let release = () => {};
     try {
       const read = await readBounded(ports.reader, key, largeObjects);
-      const decoded = read.decoded;
       release = read.release;
-      records = decoded.records;
-      result.bytes += decoded.jsonBytes;
-      result.skippedRecords += decoded.skippedRecords;
+      slices = read.decoded.slices;
+      result.bytes += read.decoded.jsonBytes;
     } catch (error) {
       // A transient read error (5xx, throttling, network) must not become a lost object: it fails
       // the work item, which the state machine retries; if it never succeeds the run is incomplete
       // and its objects stay out of the ledger. Only objects that no retry can fix are reported and skipped.
       if (!(error instanceof LogObjectError) && !isPermanentReadError(error)) throw error;
       const reason = error instanceof LogObjectError ? error.reason : `could not read the object (${messageOf(error)})`;
-      result.objects.failed++;
-      if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
+      failObject(key, reason);
       return { writes: [], release };
     }
+    const writes: Promise<void>[] = [];
     try {
-      return { writes: analyzeRecords(key, records), release };
+      // One slice of records at a time (functions/core/log-slices.ts): each slice's tree is
+      // garbage once analysed, and a finding carries its own copy of its record.
+      for (const slice of slices) analyzeRecords(key, slice, writes);
+      result.objects.analyzed++;
     } catch (error) {
-      release();
-      throw error;
+      if (!(error instanceof LogObjectError)) {
+        release();
+        throw error;
+      }
+      // JSON that turns invalid (or too long) part-way: the object is reported; the records
+      // before that point were analysed, and their findings stand.
+      failObject(key, error.reason);
     }
+    return { writes, release };
   }
 
-  /** Runs the candidate detectors over the records; returns the finding writes it started. */
-  function analyzeRecords(key: string, records: CloudTrailRecord[]): Promise<void>[] {
-    result.objects.analyzed++;
+  function failObject(key: string, reason: string): void {
+    result.objects.failed++;
+    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure(key, reason));
+  }
+
+  /** Runs the candidate detectors over a slice of records; adds the finding writes it started. */
+  function analyzeRecords(key: string, slice: RecordSlice, writes: Promise<void>[]): void {
+    const records = slice.records;
     result.records += records.length;
-    const writes: Promise<void>[] = [];
+    result.skippedRecords += slice.skippedRecords;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const candidates = index.candidates(record);
@@ -194,11 +207,10 @@ export async function analyzeObjects(
         }
       } catch (error) {
         // Building a finding from a hostile record failed: that record is the failure, not the object.
-        failRecord(key, `record ${i} could not be stored (${messageOf(error)})`);
+        failRecord(key, `record ${slice.first + i} could not be stored (${messageOf(error)})`);
       }
       if (candidates.correlating.length > 0) collector.observe(record, key, candidates.correlating);
     }
-    return writes;
   }
   await storeAggregates(ports, collector, runId, batch, result);
   result.failures.sort((a, b) => a.key.localeCompare(b.key));
@@ -240,27 +252,6 @@ function safeDetect(detector: StatelessDetector, record: CloudTrailRecord): Dete
   } catch {
     return undefined;
   }
-}
-
-const PERMANENT_READ_ERRORS = new Set([
-  'NoSuchKey',
-  'NotFound',
-  'AccessDenied',
-  'InvalidObjectState',
-  'ENOENT',
-  'EACCES',
-  'EISDIR',
-]);
-
-/**
- * Whether a read error is one no retry can fix: the object is gone (deleted or expired after the
- * listing), access is denied (a bucket or KMS key policy), or it is archived.
- */
-export function isPermanentReadError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  if (PERMANENT_READ_ERRORS.has(e?.name ?? '') || PERMANENT_READ_ERRORS.has(e?.code ?? '')) return true;
-  const status = e?.$metadata?.httpStatusCode;
-  return status === 403 || status === 404;
 }
 
 /**

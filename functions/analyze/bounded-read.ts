@@ -1,4 +1,4 @@
-import { DECODE_LIMITS, decodeLogObject, mb, type DecodedLogObject, type DecodeLimits } from '../core/cloudtrail.ts';
+import { DECODE_LIMITS, decodeLogSlices, mb, type DecodeLimits, type LogSlices } from '../core/cloudtrail.ts';
 import { ObjectTooLargeError } from '../core/errors.ts';
 import type { ObjectReader } from '../core/ports.ts';
 
@@ -34,19 +34,19 @@ export class LargeObjectGate {
 
 /** A decoded object, and the release of its large-object slot (call it once analysed). */
 export interface BoundedRead {
-  decoded: DecodedLogObject;
+  decoded: LogSlices;
   release: () => void;
 }
 
 /**
  * Reads and decodes one object within the memory bounds of {@link LargeObjectGate}. Errors are
- * those of the reader and of {@link decodeLogObject}; an object over {@link DECODE_LIMITS} is
+ * those of the reader and of {@link decodeLogSlices}; an object over {@link DECODE_LIMITS} is
  * refused with an ObjectTooLargeError naming the limit.
  */
 export async function readBounded(reader: ObjectReader, key: string, gate: LargeObjectGate): Promise<BoundedRead> {
   try {
     return {
-      decoded: decodeLogObject(key, await readWithin(reader, key, SMALL_LIMITS.maxJsonBytes), SMALL_LIMITS),
+      decoded: decodeLogSlices(key, await readWithin(reader, key, SMALL_LIMITS.maxJsonBytes), SMALL_LIMITS),
       release: () => undefined,
     };
   } catch (error) {
@@ -55,7 +55,7 @@ export async function readBounded(reader: ObjectReader, key: string, gate: Large
   const release = await gate.enter();
   try {
     return {
-      decoded: decodeLogObject(key, await readWithin(reader, key, DECODE_LIMITS.maxJsonBytes), DECODE_LIMITS),
+      decoded: decodeLogSlices(key, await readWithin(reader, key, DECODE_LIMITS.maxJsonBytes), DECODE_LIMITS),
       release,
     };
   } catch (error) {
@@ -81,4 +81,25 @@ async function readWithin(reader: ObjectReader, key: string, maxBytes: number): 
   if (body.byteLength > maxBytes)
     throw new ObjectTooLargeError(key, `is ${mb(body.byteLength)}, over the ${mb(maxBytes)} limit for one log object`);
   return body;
+}
+
+const PERMANENT_READ_ERRORS = new Set([
+  'NoSuchKey',
+  'NotFound',
+  'AccessDenied',
+  'InvalidObjectState',
+  'ENOENT',
+  'EACCES',
+  'EISDIR',
+]);
+
+/**
+ * Whether a read error is one no retry can fix: the object is gone (deleted or expired after the
+ * listing), access is denied (a bucket or KMS key policy), or it is archived.
+ */
+export function isPermanentReadError(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  if (PERMANENT_READ_ERRORS.has(e?.name ?? '') || PERMANENT_READ_ERRORS.has(e?.code ?? '')) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  return status === 403 || status === 404;
 }

@@ -1,6 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { LogObjectError, ObjectTooLargeError, messageOf } from './errors.ts';
+import { parseWhole, recordSlices, sliceBounds, type RecordSlice } from './log-slices.ts';
 
 /** The CloudTrail userIdentity element; every field may be absent on some records. */
 export interface UserIdentity {
@@ -95,6 +96,33 @@ export function mb(bytes: number): string {
  * {@link ObjectTooLargeError} for an object over one of the `limits`; memory stays within them.
  */
 export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): DecodedLogObject {
+  const decoded = decodeLogSlices(key, body, limits);
+  const records: CloudTrailRecord[] = [];
+  let skippedRecords = 0;
+  for (const slice of decoded.slices) {
+    for (const record of slice.records) records.push(record);
+    skippedRecords += slice.skippedRecords;
+  }
+  return { records, skippedRecords, jsonBytes: decoded.jsonBytes };
+}
+
+/** A log object whose checks passed, its records to be parsed a slice at a time. */
+export interface LogSlices {
+  /** Size of the JSON text after gunzip, in bytes. */
+  jsonBytes: number;
+  /**
+   * The records, in file order, one slice at a time (see functions/core/log-slices.ts): iterate
+   * once. May throw a {@link LogObjectError} (invalid JSON, or more than `maxRecords` entries of
+   * a shape CloudTrail does not write) after some slices were given.
+   */
+  slices: Iterable<RecordSlice>;
+}
+
+/**
+ * As {@link decodeLogObject}, but the records come a slice at a time, so a large object's parsed
+ * tree is never alive whole. Every limit is checked before the first slice is given.
+ */
+export function decodeLogSlices(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): LogSlices {
   if (body.byteLength === 0) throw new LogObjectError(key, 'empty object (0 bytes)');
   let raw: Buffer | undefined;
   if (body[0] === GZIP_MAGIC_0 && body[1] === GZIP_MAGIC_1) {
@@ -133,12 +161,14 @@ export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLim
     );
   }
   const jsonBytes = raw.byteLength;
-  // CloudTrail's JSON is nearly always ASCII, which reads the same as Latin-1: a plain copy instead
-  // of UTF-8 decoding (the ASCII check is native and fast).
+  const bounds = sliceBounds(raw, limits.maxRecords);
+  if (bounds) return { jsonBytes, slices: recordSlices(key, raw, bounds, limits.maxRecords) };
+  // Any other shape is parsed whole. CloudTrail's JSON is nearly always ASCII, which reads the
+  // same as Latin-1: a plain copy instead of UTF-8 decoding (the ASCII check is native and fast).
   const text = isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8');
   // Not kept while the text is parsed: the bytes, the text and the tree are never all alive at once.
   raw = undefined;
-  return parseLogJson(key, text, jsonBytes, limits.maxRecords);
+  return { jsonBytes, slices: [parseWhole(key, text, limits.maxRecords)] };
 }
 
 /** zlib's default output chunk, and the smallest this code asks for. */
@@ -189,40 +219,6 @@ export function parseCostOf(json: Uint8Array, threshold = 0): number {
 
 const TOKEN_BYTE = new Uint8Array(256);
 for (const byte of [0x7b, 0x5b, 0x2c, 0x3a]) TOKEN_BYTE[byte] = 1;
-
-/** Parses the JSON text of a log object; see {@link decodeLogObject}. */
-export function parseLogJson(
-  key: string,
-  text: string,
-  jsonBytes = Buffer.byteLength(text),
-  maxRecords = DECODE_LIMITS.maxRecords,
-): DecodedLogObject {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new LogObjectError(key, `invalid JSON (${messageOf(error)})`, { cause: error });
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new LogObjectError(key, 'JSON is not an object with a "Records" array');
-  }
-  const entries = (doc as { Records?: unknown }).Records;
-  if (!Array.isArray(entries)) {
-    const keys = Object.keys(doc).slice(0, 5).join(', ') || 'none';
-    throw new LogObjectError(key, `JSON has no "Records" array (top-level keys: ${keys})`);
-  }
-  if (entries.length > maxRecords) {
-    throw new ObjectTooLargeError(
-      key,
-      `holds ${entries.length} records, over the ${maxRecords} limit for one log object`,
-    );
-  }
-  // Real files hold only objects: keep the parsed array then, and copy only when it must be cleaned.
-  const isRecord = (entry: unknown) => entry !== null && typeof entry === 'object' && !Array.isArray(entry);
-  if (entries.every(isRecord)) return { records: entries as CloudTrailRecord[], skippedRecords: 0, jsonBytes };
-  const records = entries.filter(isRecord) as CloudTrailRecord[];
-  return { records, skippedRecords: entries.length - records.length, jsonBytes };
-}
 
 /** The service part of an eventSource: `cloudtrail` for `cloudtrail.amazonaws.com`. */
 export function serviceOf(record: CloudTrailRecord): string {

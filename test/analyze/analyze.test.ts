@@ -74,6 +74,25 @@ analyze('reports every bad object by key and reason and still analyses the rest'
   assert.is(result.findings.new, 1);
 });
 
+analyze('an object whose JSON breaks off part-way is reported, and the findings before the break stand', async () => {
+  // Large enough to be parsed in slices (functions/core/log-slices.ts); cut after three quarters.
+  const records = Array.from({ length: 400 }, (_, i) =>
+    i === 10 ? stop() : aRecord({ eventID: `e-${i}`, userAgent: `agent-${'x'.repeat(i % 80)}` }),
+  );
+  const json = JSON.stringify({ Records: records });
+  const trail = new MemoryTrail()
+    .put(K('cut'), gzipSync(`${json.slice(0, Math.floor(json.length * 0.75))}"]}`))
+    .putRecords(K('good'), [stop()]);
+  const findings = new MemoryFindings();
+  const result = await analyzeObjects(ports(trail, findings), options(), 'run-1', 0, [K('cut'), K('good')]);
+  assert.equal(result.objects, { analyzed: 1, failed: 1 });
+  assert.is(result.failures[0]?.key, K('cut'));
+  assert.match(result.failures[0]!.reason, /^invalid JSON in the records from byte \d+ on/);
+  // The StopLogging at record 10 was read before the break: its finding is stored.
+  assert.is(result.findings.new, 2);
+  assert.ok(result.records > 200 && result.records < 400, `${result.records} records analysed`);
+});
+
 analyze('a transient read error fails the work item instead of losing the object', async () => {
   const trail = new MemoryTrail().putRecords(K('a'), [stop()]);
   const flaky = {
