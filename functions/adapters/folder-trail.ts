@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { type FileHandle, open, opendir, realpath, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import type { Dir } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { mb } from '../core/cloudtrail.ts';
@@ -22,7 +22,7 @@ export const SYMLINK = 'symlink';
  * link counts once, by the prefix), and reading a link is refused with that reason.
  */
 export class FolderTrail implements TrailLister, ObjectReader {
-  private realRoot: Promise<string> | undefined;
+  private realRoot: string | undefined;
   constructor(private readonly root: string) {}
 
   private path(key: string): string {
@@ -32,7 +32,7 @@ export class FolderTrail implements TrailLister, ObjectReader {
   async *listObjects(prefix: string): AsyncIterable<ObjectInfo[]> {
     // A prefix is a folder path when it ends in '/', as all of Plan's prefixes do.
     const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-    if (await this.throughLink(folder)) {
+    if (this.throughLink(folder)) {
       yield [{ key: folder, size: 0, lastModified: new Date(0), skip: SYMLINK }];
       return;
     }
@@ -65,42 +65,47 @@ export class FolderTrail implements TrailLister, ObjectReader {
     return folders.sort();
   }
 
+  /**
+   * Synchronous inside: a local file is read in well under a millisecond, and the promise API's
+   * thread-pool round trips took twice the CPU over the bench corpus (0.4-0.5 s against 0.2 s
+   * for 1,911 files); Analyze has nothing else to do meanwhile.
+   */
   async read(key: string, options: ReadOptions = {}): Promise<Uint8Array> {
-    if (await this.throughLink(key.split('/').slice(0, -1).join('/'))) throw symlinkError(key);
-    let handle: FileHandle;
+    if (this.throughLink(key.split('/').slice(0, -1).join('/'))) throw symlinkError(key);
+    let fd: number;
     try {
       // O_NOFOLLOW: a link in the last component fails with ELOOP instead of being followed.
-      handle = await open(this.path(key), constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openSync(this.path(key), constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(key);
       throw error;
     }
     try {
       // Size first, from the open file: a 2 GiB file is refused before a byte of it is read.
-      const { size } = await handle.stat();
+      const { size } = fstatSync(fd);
       if (options.maxBytes !== undefined && size > options.maxBytes) throw tooLarge(key, size, options.maxBytes);
-      const body = await handle.readFile();
+      const body = readFileSync(fd);
       // The file may have grown since: the limit holds for what was read.
       if (options.maxBytes !== undefined && body.byteLength > options.maxBytes)
         throw tooLarge(key, body.byteLength, options.maxBytes);
       return body;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
   /** Whether the folder of `key` (relative, `/`-separated) is, or lies under, a symbolic link. */
-  private async throughLink(key: string): Promise<boolean> {
+  private throughLink(key: string): boolean {
     if (!key) return false;
     let real: string;
     try {
-      real = await realpath(this.path(key));
+      real = realpathSync.native(this.path(key));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
-    this.realRoot ??= realpath(this.root);
-    return relative(await this.realRoot, real) !== join(...key.split('/'));
+    this.realRoot ??= realpathSync.native(this.root);
+    return relative(this.realRoot, real) !== join(...key.split('/'));
   }
 }
 
