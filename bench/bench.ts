@@ -18,7 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { countCorpus, ensureCorpus } from './corpus.ts';
+import { countCorpus, ensureCorpus, writeLargeObject } from './corpus.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -68,7 +68,11 @@ function run(
 const lastLine = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, any>;
 
 const pin = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0'] : [];
-async function measure(mode: string, pinned: boolean): Promise<Result & { jsonBytes: number; rssBeforeBytes: number }> {
+async function measure(
+  mode: string,
+  pinned: boolean,
+  dir = corpusDir,
+): Promise<Result & { jsonBytes: number; rssBeforeBytes: number }> {
   const [command, ...rest] = [
     ...(pinned ? pin : []),
     process.execPath,
@@ -76,7 +80,7 @@ async function measure(mode: string, pinned: boolean): Promise<Result & { jsonBy
     'tsx',
     'bench/measure.ts',
     mode,
-    corpusDir,
+    dir,
   ];
   return lastLine((await run(command!, rest)).stdout) as Result & { jsonBytes: number; rssBeforeBytes: number };
 }
@@ -194,6 +198,12 @@ for (let round = 0; round < rounds; round++) {
 }
 const largest = await measure('largest', true);
 const warm = await measure('largest-warm', true);
+// A file near the 32 MB limit, where the data outweighs V8's own young generation: the corpus's
+// first records in one object, written to a folder of the bench's own and removed after.
+const bigDir = await mkdtemp(join(tmpdir(), 'trail-auditor-bench-big-'));
+const big = await writeLargeObject(corpusDir, corpus.keys, bigDir, 30 * 1024 * 1024)
+  .then(() => measure('largest', true, bigDir))
+  .finally(() => rm(bigDir, { recursive: true, force: true }));
 
 const floorSeconds = median(results.get('a')!.map((r) => r.seconds));
 console.log(`\nmedian of ${rounds} rounds            seconds (min-max)      records/s   vs floor (a)   peak RSS MB`);
@@ -218,6 +228,10 @@ console.log(
 const warmGrowth = warm.peakRssBytes! - warm.rssBeforeBytes;
 console.log(
   `  the same after one Analyze over the smallest file (a warm container: code compiled): RSS grew ${fmt(mb(warmGrowth), 1)} MB = ${fmt(warmGrowth / warm.jsonBytes, 2)} x`,
+);
+const bigGrowth = big.peakRssBytes! - big.rssBeforeBytes;
+console.log(
+  `  one Analyze over a ${fmt(mb(big.jsonBytes), 1)} MB object of the corpus's records (near the 32 MB limit): RSS grew ${fmt(mb(bigGrowth), 1)} MB = ${fmt(bigGrowth / big.jsonBytes, 2)} x`,
 );
 const analyzed = results.get('b')!.at(-1)!;
 console.log(

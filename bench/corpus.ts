@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readFile, readdir, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '../functions/core/cloudtrail.ts';
 import { buildLogKey, parseTrailKey } from '../functions/core/trail-keys.ts';
 
@@ -246,4 +246,31 @@ export async function countCorpus(dir: string): Promise<CorpusCount> {
   }
   const generated = await readManifest(dir);
   return { dir, keys, gzipBytes, largestGzipBytes, ...(generated ? { generated } : {}) };
+}
+
+/**
+ * Writes one log object of about `bytes` of JSON into `into` (a folder of the caller's own), made
+ * of the records of `keys` under `dir` in order: a file near the size limit for the memory figure.
+ */
+export async function writeLargeObject(
+  dir: string,
+  keys: readonly string[],
+  into: string,
+  bytes: number,
+): Promise<void> {
+  const records: string[] = [];
+  let size = 0;
+  for (const key of keys) {
+    for (const record of JSON.parse(gunzipSync(await readFile(join(dir, key))).toString('utf8')).Records) {
+      const text = JSON.stringify(record);
+      if (size + text.length + 1 > bytes) break;
+      records.push(text);
+      size += text.length + 1;
+    }
+    if (size + 4096 > bytes) break;
+  }
+  const folder = join(into, 'AWSLogs', '123456789012', 'CloudTrail', 'us-east-1', '2026', '10', '02');
+  await mkdir(folder, { recursive: true });
+  const name = '123456789012_CloudTrail_us-east-1_20261002T0000Z_large.json.gz';
+  await writeFile(join(folder, name), gzipSync(`{"Records":[${records.join(',')}]}`));
 }
