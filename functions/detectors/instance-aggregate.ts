@@ -191,7 +191,8 @@ function joinMapInto<V>(into: Record<string, V>, b: Record<string, V>, join: (x:
   let added = false;
   for (const key in b) {
     const value = b[key]!;
-    const known = into[key];
+    // Own entries only: a session's creationDate may read `constructor`, which `into` inherits.
+    const known = Object.hasOwn(into, key) ? into[key] : undefined;
     if (known === undefined) {
       into[key] = value;
       added = true;

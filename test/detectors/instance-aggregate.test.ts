@@ -51,4 +51,18 @@ Merge('is a bounded semilattice join: associative, commutative, idempotent', () 
   assert.ok(Buffer.byteLength(JSON.stringify(joined)) < 64 * 1024);
 });
 
+Merge('joins a session whose creationDate reads like a property of every object (constructor)', () => {
+  // Such a creationDate passes the session's pattern; the join once read the inherited
+  // Object.prototype.constructor as a known session and threw, in either argument order but one.
+  const ordinary = observeRecord(call(THIEF, {}, sessionOf(INSTANCE)), 'object-1')![0]!.aggregate;
+  const odd = observeRecord(call(THIEF, {}, sessionOf(INSTANCE, 'constructor')), 'object-2')![0]!.aggregate;
+  const canonical = (value: unknown) =>
+    JSON.stringify(value, (_, v) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+    );
+  const joined = mergeAggregates(ordinary, odd) as InstanceAggregate;
+  assert.equal(Object.keys(joined.s).sort(), ['2017-11-28T18:00:00Z', 'constructor']);
+  assert.is(canonical(mergeAggregates(odd, ordinary)), canonical(joined));
+});
+
 Merge.run();
