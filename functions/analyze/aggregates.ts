@@ -11,7 +11,7 @@ export class AggregateCollector {
   private readonly detectors: readonly CorrelatingDetector[];
   /** Detector id → key → the work item's aggregate so far. */
   private readonly joined = new Map<string, Map<string, unknown>>();
-  /** Detectors whose observe or merge threw, with the first error: reported, never fatal. */
+  /** Detectors whose observe, observeInto or merge threw, with the first error: reported, never fatal. */
   readonly errors = new Map<string, string>();
 
   constructor(detectors: readonly Detector[]) {
@@ -32,6 +32,10 @@ export class AggregateCollector {
     for (const detector of detectors) {
       const keys = this.joined.get(detector.meta.id)!;
       try {
+        if (detector.observeInto) {
+          detector.observeInto(record, objectKey, keys);
+          continue;
+        }
         for (const { key, aggregate } of detector.observe(record, objectKey) ?? []) {
           const known = keys.get(key);
           // The work item's aggregate is the collector's own: the detector may join into it in place.
@@ -45,8 +49,8 @@ export class AggregateCollector {
           );
         }
       } catch (error) {
-        // The contract says observe and merge never throw; a detector that does anyway loses
-        // this record's observation, not the work item.
+        // The contract says observe, observeInto and merge never throw; a detector that does
+        // anyway loses this record's observation, not the work item.
         if (!this.errors.has(detector.meta.id))
           this.errors.set(detector.meta.id, String((error as Error)?.message ?? error));
       }

@@ -70,6 +70,16 @@ export interface CorrelatingDetector<A = unknown> {
    */
   accumulate?(into: A, observation: A): A;
   /**
+   * Optional faster path for Analyze: joins the record's observations into `joined` (key → the
+   * work item's aggregate so far) in place, without building them. It must leave `joined` exactly
+   * as `observe` would, each observation then set under its key when new or else joined with
+   * `accumulate`/`merge` (equal as data; the order of an object's keys may differ). Analyze owns
+   * the map and its values and gives them to this detector only: it may change them, take them
+   * over and replace them, but keep no reference to them. Total like `observe`; one that throws
+   * anyway loses the record's observations (any part already joined may stay).
+   */
+  observeInto?(record: CloudTrailRecord, objectKey: string, joined: Map<string, A>): void;
+  /**
    * Optional: the pack a key is stored in. Analyze stores the aggregates of one work item whose
    * keys share a pack as one item (split only by size) instead of one item per key, and the keys
    * of a pack fall in one Correlate shard, which reads the pack once. Pure and total; a pack

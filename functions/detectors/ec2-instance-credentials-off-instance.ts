@@ -10,6 +10,7 @@ import {
   type InstanceAggregate,
   type OffInstanceAggregate,
 } from './instance-aggregate.ts';
+import { observeRecordInto } from './instance-fold.ts';
 import { earliestPublic, egressThresholdOf, instanceEvidence, type AddressEvidence } from './instance-evidence.ts';
 import { OFF_INSTANCE_META } from './off-instance-meta.ts';
 import type { DetectorMatch, Severity } from './types.ts';
@@ -75,6 +76,7 @@ export function createEc2InstanceCredentialsOffInstance(
     observe: observeRecord,
     merge: mergeAggregates,
     accumulate: joinInto,
+    observeInto: observeRecordInto,
     pack: packOf,
     judges: (key) => key.startsWith('instance|'),
 

@@ -79,7 +79,7 @@ export const LIMITS = {
   evidenceBuckets: 4,
 } as const;
 
-const TIME = /^\d{4}-\d{2}-\d{2}T[0-9:.]{2,20}Z$/;
+export const TIME = /^\d{4}-\d{2}-\d{2}T[0-9:.]{2,20}Z$/;
 
 /** The evidence key of an address in an account. */
 export function evidenceKey(account: string, address: string): string {
@@ -234,7 +234,7 @@ function joinEvidenceInto(
 }
 
 /** Keeps the first `max` entries in the given order (a fixed order over keys and joined values). */
-function cap<V>(
+export function cap<V>(
   map: Record<string, V>,
   max: number,
   order: (x: [string, V], y: [string, V]) => number,
@@ -244,14 +244,14 @@ function cap<V>(
   return Object.fromEntries(entries.sort(order).slice(0, max));
 }
 
-const byKey = (x: [string, unknown], y: [string, unknown]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0);
-const newestKey = (x: [string, unknown], y: [string, unknown]) => -byKey(x, y);
-const earliestSpan = (x: [string, Span], y: [string, Span]) =>
+export const byKey = (x: [string, unknown], y: [string, unknown]) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0);
+export const newestKey = (x: [string, unknown], y: [string, unknown]) => -byKey(x, y);
+export const earliestSpan = (x: [string, Span], y: [string, Span]) =>
   x[1][0] < y[1][0] ? -1 : x[1][0] > y[1][0] ? 1 : byKey(x, y);
-const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) =>
+export const earliestEntry = (x: [string, AddressEntry], y: [string, AddressEntry]) =>
   x[1].f < y[1].f ? -1 : x[1].f > y[1].f ? 1 : byKey(x, y);
 
-function smallest(a: readonly string[], b: readonly string[], max: number): string[] {
+export function smallest(a: readonly string[], b: readonly string[], max: number): string[] {
   // The common case (a record adds what the aggregate holds already) allocates nothing.
   if (b.every((x) => a.includes(x))) return a as string[];
   // One new value larger than every kept one, with the list full: nothing changes either.
@@ -263,6 +263,6 @@ function smallest(a: readonly string[], b: readonly string[], max: number): stri
  * The record as a finding shows it: its identity and call fields, every string cut to 160 bytes,
  * without request and response (bounded whatever the record, without serialising it).
  */
-function sample(record: CloudTrailRecord): CloudTrailRecord {
+export function sample(record: CloudTrailRecord): CloudTrailRecord {
   return recordCopy(record, { fieldBytes: 160 });
 }
