@@ -110,50 +110,89 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
     s: canonicalSightings([...a.s, ...b.s], cap),
   });
 
+  /** What a counted record tells before any aggregate is built; undefined when it is not counted. */
+  const read = (record: CloudTrailRecord) => {
+    const event = eventIndex.get(record.eventSource)?.get(record.eventName);
+    if (event === undefined) return undefined;
+    if (spec.counts && !spec.counts(record)) return undefined;
+    const time = record.eventTime;
+    if (typeof time !== 'string' || !TIME.test(time)) return undefined;
+    const ms = Date.parse(time);
+    if (!Number.isFinite(ms)) return undefined;
+    const items = spec.items(asObject(record.requestParameters), record).slice(0, MAX_ITEMS_READ);
+    if (items.length === 0) return undefined;
+    const period = new Date(Math.floor(ms / periodMs) * periodMs).toISOString();
+    return { event, time, ms, items, key: `${principalKey(record)}#${period}` };
+  };
+  type Call = NonNullable<ReturnType<typeof read>>;
+  const text = (value: unknown, bytes: number) => (typeof value === 'string' ? compactText(value, bytes) : '');
+  const firstCall = (record: CloudTrailRecord, objectKey: string, { time, event }: Call): FirstCall => [
+    time,
+    text(record.eventID, BYTES.eventID),
+    compactText(objectKey, BYTES.objectKey),
+    event,
+    text(record.sourceIPAddress, BYTES.address),
+    text(record.awsRegion, BYTES.region),
+    text(record.userAgent, BYTES.userAgent),
+    text(record.errorCode, BYTES.errorCode),
+  ];
+  const firstOf = (record: CloudTrailRecord, f: FirstCall): BurstAggregate['first'] => ({
+    record: { ...identityOf(record), eventTime: f[0], eventID: f[1] },
+    objectKey: f[2],
+  });
+  const sightingsOf = (record: CloudTrailRecord, { ms, items }: Call): Sighting[] => {
+    const failed = isFailedCall(record) ? 1 : 0;
+    // Sightings keep the time as ISO with milliseconds: one length, ordered as text as in time.
+    const iso = new Date(ms).toISOString();
+    // One item (the common case) is canonical already: under any cap (2 or more), latest = earliest.
+    if (items.length === 1) return [[iso, compactText(items[0]!, BYTES.item), failed, 0]];
+    return canonicalSightings(
+      items.map((item): Sighting => [iso, compactText(item, BYTES.item), failed, 0]),
+      cap,
+    );
+  };
+  const windowOf = (ms: number) => new Date(Math.floor(ms / windowMs) * windowMs).toISOString();
+  const observation = (record: CloudTrailRecord, objectKey: string, call: Call): BurstAggregate => {
+    const f = firstCall(record, objectKey, call);
+    return { first: firstOf(record, f), windows: { [windowOf(call.ms)]: { f, s: sightingsOf(record, call) } } };
+  };
+
+  /**
+   * Joins a window's first call and sightings into `known` in place (the window is Analyze's own):
+   * the common case (an item the window has already, no earlier) changes nothing and allocates
+   * nothing. `f` is built only when it may come first. True when the window gained items.
+   */
+  const joinWindowInto = (known: BurstWindow, f: () => FirstCall, time: string, s: readonly Sighting[]): boolean => {
+    if (time <= known.f[0]) {
+      const next = f();
+      if (compare(next, known.f) < 0) known.f = next;
+    }
+    // An item the window has with an earlier or equal first sighting: at most its latest time
+    // moves, in place, while the window is under its cap.
+    const open = known.s.length < cap;
+    const dominated = s.every((sighting) => {
+      const at = known.s.findIndex((other) => other[1] === sighting[1]);
+      const kept = known.s[at];
+      if (kept === undefined || bySighting(kept, sighting) > 0) return false;
+      const last = open ? latestOf(sighting) : 0;
+      if (open && last > latestOf(kept)) known.s[at] = [kept[0], kept[1], kept[2], last - Date.parse(kept[0])];
+      return true;
+    });
+    if (dominated) return false;
+    const before = known.s.length;
+    known.s = canonicalSightings([...known.s, ...s], cap);
+    return known.s.length > before;
+  };
+
   return {
     kind: 'correlating',
     meta: spec.meta,
     events: spec.events,
     pack: burstPack,
     observe(record, objectKey): readonly Observation<BurstAggregate>[] | undefined {
-      const event = eventIndex.get(record.eventSource)?.get(record.eventName);
-      if (event === undefined) return undefined;
-      if (spec.counts && !spec.counts(record)) return undefined;
-      const time = record.eventTime;
-      if (typeof time !== 'string' || !TIME.test(time)) return undefined;
-      const ms = Date.parse(time);
-      if (!Number.isFinite(ms)) return undefined;
-      const items = spec.items(asObject(record.requestParameters), record).slice(0, MAX_ITEMS_READ);
-      if (items.length === 0) return undefined;
-      const failed = isFailedCall(record) ? 1 : 0;
-      const text = (value: unknown, bytes: number) => (typeof value === 'string' ? compactText(value, bytes) : '');
-      const first: FirstCall = [
-        time,
-        text(record.eventID, BYTES.eventID),
-        compactText(objectKey, BYTES.objectKey),
-        event,
-        text(record.sourceIPAddress, BYTES.address),
-        text(record.awsRegion, BYTES.region),
-        text(record.userAgent, BYTES.userAgent),
-        text(record.errorCode, BYTES.errorCode),
-      ];
-      // Sightings keep the time as ISO with milliseconds: one length, ordered as text as in time.
-      const iso = new Date(ms).toISOString();
-      // One item (the common case) is canonical already: under any cap (2 or more), latest = earliest.
-      const sightings =
-        items.length === 1
-          ? [[iso, compactText(items[0]!, BYTES.item), failed, 0] as Sighting]
-          : canonicalSightings(
-              items.map((item): Sighting => [iso, compactText(item, BYTES.item), failed, 0]),
-              cap,
-            );
-      const start = new Date(Math.floor(ms / windowMs) * windowMs).toISOString();
-      const period = new Date(Math.floor(ms / periodMs) * periodMs).toISOString();
-      const aggregate: BurstAggregate = {
-        first: { record: { ...identityOf(record), eventTime: time, eventID: first[1] }, objectKey: first[2] },
-        windows: { [start]: { f: first, s: sightings } },
-      };
-      return [{ key: `${principalKey(record)}#${period}`, aggregate }];
+      const call = read(record);
+      if (call === undefined) return undefined;
+      return [{ key: call.key, aggregate: observation(record, objectKey, call) }];
     },
     merge(a, b) {
       if (a === b) return a;
@@ -165,8 +204,7 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
       return { first: earlierFirst(a.first, b.first), windows: withinBudget(windows, sighting) };
     },
     accumulate(into, observation) {
-      // Analyze's per-record path: the common case (an item the window has already, no earlier)
-      // changes nothing and allocates nothing.
+      // Analyze's per-record path when a record's observation is built (see observeInto).
       into.first = earlierFirst(into.first, observation.first);
       let grew = false;
       for (const start in observation.windows) {
@@ -175,27 +213,35 @@ export function burstDetector(spec: BurstSpec, options: BurstOptions): Correlati
         if (!known) {
           into.windows[start] = next;
           grew = true;
-          continue;
-        }
-        if (compare(next.f, known.f) < 0) known.f = next.f;
-        // An item the window has with an earlier or equal first sighting: at most its latest time
-        // moves, in place (the window is Analyze's own), while the window is under its cap.
-        const open = known.s.length < cap;
-        const dominated = next.s.every((sighting) => {
-          const at = known.s.findIndex((other) => other[1] === sighting[1]);
-          const kept = known.s[at];
-          if (kept === undefined || bySighting(kept, sighting) > 0) return false;
-          const last = open ? latestOf(sighting) : 0;
-          if (open && last > latestOf(kept)) known.s[at] = [kept[0], kept[1], kept[2], last - Date.parse(kept[0])];
-          return true;
-        });
-        if (dominated) continue;
-        const before = known.s.length;
-        known.s = canonicalSightings([...known.s, ...next.s], cap);
-        grew ||= known.s.length > before;
+        } else if (joinWindowInto(known, () => next.f, next.f[0], next.s)) grew = true;
       }
       if (grew) into.windows = withinBudget(into.windows, sighting);
       return into;
+    },
+    observeInto(record, objectKey, joined) {
+      // As observe and accumulate, without the record's aggregate: its identity copy and first
+      // call are built only when they may come first.
+      const call = read(record);
+      if (call === undefined) return;
+      const into = joined.get(call.key);
+      if (into === undefined) {
+        joined.set(call.key, observation(record, objectKey, call));
+        return;
+      }
+      const time = call.time;
+      let f: FirstCall | undefined;
+      const first = () => (f ??= firstCall(record, objectKey, call));
+      const kept = into.first;
+      if (time <= (kept.record.eventTime ?? '')) into.first = earlierFirst(kept, firstOf(record, first()));
+      const start = windowOf(call.ms);
+      const known = into.windows[start];
+      let grew: boolean;
+      if (known) grew = joinWindowInto(known, first, time, sightingsOf(record, call));
+      else {
+        into.windows[start] = { f: first(), s: sightingsOf(record, call) };
+        grew = true;
+      }
+      if (grew) into.windows = withinBudget(into.windows, sighting);
     },
     judge: burstJudge({ spec, threshold, cap, windowMs, windowMinutes, periodMs, periodWindows, events }),
   };
