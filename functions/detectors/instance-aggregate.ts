@@ -20,8 +20,12 @@ import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './inst
  *
  * Every join is a semilattice join: unions of maps with per-entry min/max, and caps that keep
  * the entries first in a fixed order (earliest, newest, smallest), so the joined aggregate is the
- * same whatever the order, grouping or repetition of work items. Counts join by max: a lower
- * bound, exact within one work item.
+ * same whatever the order, grouping or repetition of work items, with one exception: a cap ranked
+ * by first time (a session's public addresses, 6; an instance's, 8) may drop an address that an
+ * earlier call brings back later; it then keeps its first time and earliest call (both exact)
+ * but only the last time, user agents and eventIDs joined since. That takes more public addresses
+ * than the cap for one instance, and can change a finding's severity and facts, never which
+ * findings there are. The counts (`n`, a span's third element) are always 1: nothing reads them.
  */
 
 /** [first eventTime, last eventTime, calls (lower bound)]. */
@@ -220,7 +224,7 @@ function joinAddressInto(into: AddressEntry, b: AddressEntry): AddressEntry {
   if (b.n > into.n) into.n = b.n;
   into.ua = smallest(into.ua, b.ua, LIMITS.userAgents);
   into.ids = smallest(into.ids, b.ids, LIMITS.eventIds);
-  if (b.x && (!into.x || b.x.t < into.x.t || (b.x.t === into.x.t && b.x.id < into.x.id))) into.x = b.x;
+  if (b.x && (!into.x || earlierCall(b.x, into.x))) into.x = b.x;
   return into;
 }
 
@@ -231,6 +235,18 @@ function joinEvidenceInto(
   if (b.i) into.i = smallest(into.i ?? [], b.i, LIMITS.instancesPerAddress);
   if (b.p) into.p = smallest(into.p ?? [], b.p, 1);
   return into;
+}
+
+/**
+ * Whether call `a` comes before `b` as an address's kept call: by eventTime, eventID, object key,
+ * then content, so two calls alike in all but content (a duplicate eventID, or none) still keep
+ * one and the same whatever the order.
+ */
+export function earlierCall(a: NonNullable<AddressEntry['x']>, b: NonNullable<AddressEntry['x']>): boolean {
+  if (a.t !== b.t) return a.t < b.t;
+  if (a.id !== b.id) return a.id < b.id;
+  if (a.k !== b.k) return a.k < b.k;
+  return JSON.stringify(a.r) < JSON.stringify(b.r);
 }
 
 /** Keeps the first `max` entries in the given order (a fixed order over keys and joined values). */

@@ -3,6 +3,7 @@ import {
   byKey,
   cap,
   earliestEntry,
+  earlierCall,
   earliestSpan,
   evidenceKey,
   LIMITS,
@@ -132,9 +133,12 @@ function foldAddress(
   if (family) entry.ua = smallestWith(entry.ua, family, LIMITS.userAgents);
   if (eventID) entry.ids = smallestWith(entry.ids, eventID, LIMITS.eventIds);
   const x = entry.x;
-  // The only copy of the record, made when it is the address's earliest call (by time, then eventID).
-  if (!x || time < x.t || (time === x.t && eventID < x.id))
-    entry.x = { t: time, id: eventID, k: objectKey, r: sample(record) };
+  // The only copy of the record, made when it may be the address's earliest call (by time,
+  // eventID, object key, then content: see earlierCall).
+  if (!x || time < x.t || (time === x.t && (eventID < x.id || (eventID === x.id && objectKey <= x.k)))) {
+    const call = { t: time, id: eventID, k: objectKey, r: sample(record) };
+    if (!x || earlierCall(call, x)) entry.x = call;
+  }
 }
 
 /** The evidence of an address (`i`: an instance seen there, `p`: a person) joined with one value. */

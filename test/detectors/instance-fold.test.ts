@@ -127,4 +127,39 @@ Fold('makes a record copy only when the record becomes its address entry earlies
   assert.is(canonical(joined), canonical(expected));
 });
 
+Fold('two calls alike in time and eventID (or with none) keep one and the same kept call in either order', () => {
+  const base = aRecord({
+    userIdentity: anInstanceSession(),
+    sourceIPAddress: '203.0.113.6',
+    eventTime: '2017-11-28T10:00:00Z',
+  });
+  const calls: [typeof base, string][] = [
+    [{ ...base, eventID: undefined, eventName: 'ListBuckets' }, 'o2'],
+    [{ ...base, eventID: undefined, eventName: 'GetObject' }, 'o2'],
+    [{ ...base, eventID: undefined, eventName: 'PutObject' }, 'o1'],
+    [{ ...base, eventID: 'same', eventName: 'A' }, 'o1'],
+    [{ ...base, eventID: 'same', eventName: 'B' }, 'o1'],
+  ];
+  const kept = (order: [typeof base, string][], fold: boolean) => {
+    const joined: Joined = new Map();
+    for (const [record, key] of order) {
+      if (fold) observeRecordInto(record, key, joined);
+      else
+        for (const { key: k, aggregate } of observeRecord(record, key) ?? []) {
+          const known = joined.get(k);
+          joined.set(k, known === undefined ? aggregate : joinInto(known, aggregate));
+        }
+    }
+    const aggregate = [...joined.values()].find((a) => a.t === 'i');
+    const x = aggregate?.t === 'i' ? aggregate.a['203.0.113.6']!.x! : undefined;
+    return [x?.id, x?.k, x?.r.eventName];
+  };
+  // Without an eventID, the smallest object key, then the content, decides: PutObject of o1.
+  for (const fold of [true, false]) {
+    assert.equal(kept(calls, fold), ['', 'o1', 'PutObject']);
+    assert.equal(kept([...calls].reverse(), fold), ['', 'o1', 'PutObject']);
+    assert.equal(kept([calls[3]!, calls[4]!], fold), kept([calls[4]!, calls[3]!], fold));
+  }
+});
+
 Fold.run();
