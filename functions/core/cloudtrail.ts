@@ -153,22 +153,37 @@ export function decodeLogSlices(key: string, body: Uint8Array, limits: DecodeLim
     }
     raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
-  const cost = parseCostOf(raw, limits.maxParseBytes);
-  if (cost > limits.maxParseBytes) {
-    throw new ObjectTooLargeError(
-      key,
-      `would take about ${mb(cost)} to parse (limit ${mb(limits.maxParseBytes)}): too many tiny JSON values`,
-    );
-  }
   const jsonBytes = raw.byteLength;
   const bounds = sliceBounds(raw, limits.maxRecords);
-  if (bounds) return { jsonBytes, slices: recordSlices(key, raw, bounds, limits.maxRecords) };
+  // Parsed in slices, the text costs its bytes plus one slice's parse at a time: when even the
+  // worst slice stays within the limit, the whole text need not be scanned (only a rest parsed
+  // as one, after a cut inside a record, is). Otherwise the whole text's estimate decides now.
+  const sliced = bounds !== undefined && jsonBytes + SLICE_COST_PER_BYTE * bounds.longest <= limits.maxParseBytes;
+  if (!sliced) checkParseCost(key, raw, limits.maxParseBytes);
+  if (bounds) {
+    const json = raw;
+    const checkRest = sliced
+      ? (from: number, to: number) => checkParseCost(key, json.subarray(from, to), limits.maxParseBytes - jsonBytes)
+      : undefined;
+    return { jsonBytes, slices: recordSlices(key, raw, bounds, limits.maxRecords, checkRest) };
+  }
   // Any other shape is parsed whole. CloudTrail's JSON is nearly always ASCII, which reads the
   // same as Latin-1: a plain copy instead of UTF-8 decoding (the ASCII check is native and fast).
   const text = isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8');
   // Not kept while the text is parsed: the bytes, the text and the tree are never all alive at once.
   raw = undefined;
   return { jsonBytes, slices: [parseWhole(key, text, limits.maxRecords)] };
+}
+
+/** Refuses `json` when {@link parseCostOf} estimates its parse over `limit`. */
+function checkParseCost(key: string, json: Uint8Array, limit: number): void {
+  const cost = parseCostOf(json, limit);
+  if (cost > limit) {
+    throw new ObjectTooLargeError(
+      key,
+      `would take about ${mb(cost)} to parse (limit ${mb(limit)}): too many tiny JSON values`,
+    );
+  }
 }
 
 /** zlib's default output chunk, and the smallest this code asks for. */
@@ -189,6 +204,9 @@ function outputChunkSize(body: Uint8Array, limits: DecodeLimits): number {
 
 /** Estimated heap bytes per JSON container or value (measured: 20-32 retained, up to 2x at peak). */
 const BYTES_PER_TOKEN = 48;
+
+/** The most one byte of a slice can cost to parse: its text (the slice and `[...]`) and a token. */
+const SLICE_COST_PER_BYTE = 2 + BYTES_PER_TOKEN;
 
 /** Bytes scanned between checks of whether the rest can still push the estimate past the threshold. */
 const SCAN_BLOCK = 64 * 1024;

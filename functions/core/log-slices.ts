@@ -39,14 +39,20 @@ export interface RecordSlice {
   first: number;
 }
 
+/** Where the records of a text of CloudTrail's shape lie, and where each slice ends. */
+export interface SliceBounds {
+  start: number;
+  ends: number[];
+  contentEnd: number;
+  /** The longest slice, in bytes: what one `JSON.parse` of a slice may cost is bounded by it. */
+  longest: number;
+}
+
 /**
  * Where the slices of `json` end, or undefined when the text does not have CloudTrail's shape or
  * may hold more than `maxRecords` entries (then it is parsed whole, which tells exactly).
  */
-export function sliceBounds(
-  json: Buffer,
-  maxRecords: number,
-): { start: number; ends: number[]; contentEnd: number } | undefined {
+export function sliceBounds(json: Buffer, maxRecords: number): SliceBounds | undefined {
   if (json.byteLength < PREFIX.byteLength + 2 || json.compare(PREFIX, 0, PREFIX.byteLength, 0, PREFIX.byteLength) !== 0)
     return undefined;
   let end = json.byteLength;
@@ -65,20 +71,23 @@ export function sliceBounds(
     }
   }
   ends.push(contentEnd);
-  return { start, ends, contentEnd };
+  let longest = 0;
+  for (let i = 0, from = start; i < ends.length; from = ends[i]! + 1, i++) longest = Math.max(longest, ends[i]! - from);
+  return { start, ends, contentEnd, longest };
 }
 
 /**
  * The records of a log object's JSON text of CloudTrail's shape (see {@link sliceBounds}), a
  * slice at a time. Throws a {@link LogObjectError} naming the byte where the invalid JSON begins,
- * or an {@link ObjectTooLargeError} when the entries exceed `maxRecords`; the slices given before
- * were valid records.
+ * or an {@link ObjectTooLargeError} when the entries exceed `maxRecords` or `checkRest` refuses
+ * to parse the rest as one; the slices given before were valid records.
  */
 export function* recordSlices(
   key: string,
   json: Buffer,
-  bounds: { start: number; ends: number[]; contentEnd: number },
+  bounds: SliceBounds,
   maxRecords: number,
+  checkRest: (from: number, to: number) => void = () => undefined,
 ): Generator<RecordSlice> {
   const ascii = isAscii(json);
   let from = bounds.start;
@@ -88,8 +97,10 @@ export function* recordSlices(
     let entries = parseSlice(json, ascii, from, end);
     let to = end;
     if (entries === undefined) {
-      // A boundary inside a record, or invalid JSON: the rest of the array as one slice.
+      // A boundary inside a record, or invalid JSON: the rest of the array as one slice, its
+      // parse within the object's memory limit (checkRest throws an ObjectTooLargeError if not).
       to = bounds.contentEnd;
+      checkRest(from, to);
       try {
         entries = JSON.parse(`[${decode(json, ascii, from, to)}]`) as unknown[];
       } catch (error) {

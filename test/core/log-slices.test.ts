@@ -8,7 +8,7 @@ import {
   type CloudTrailRecord,
 } from '../../functions/core/cloudtrail.ts';
 import { LogObjectError, ObjectTooLargeError } from '../../functions/core/errors.ts';
-import { SLICE_BYTES } from '../../functions/core/log-slices.ts';
+import { SLICE_BYTES, sliceBounds } from '../../functions/core/log-slices.ts';
 import { aRecord } from '../helpers/records.ts';
 
 const KEY = 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/10/02/f.json.gz';
@@ -113,6 +113,29 @@ test('entries CloudTrail never writes (`{}` after `{}`) still count against the 
   })();
   assert.instance(error, ObjectTooLargeError);
   assert.match((error as LogObjectError).reason, 'records, over the 400 limit');
+});
+
+test('a rest parsed as one after a cut inside a record is held to the memory limit the whole text was not scanned for', () => {
+  // Small slices everywhere (the nested items are cut too), so the text is not scanned up front;
+  // the cut inside record 5 makes the rest one parse, of tiny values: refused, not parsed.
+  const nested = Array.from({ length: 60_000 }, () => ({ eventVersion: 1 }));
+  const all = records(20, (i) => (i === 5 ? { requestParameters: { items: nested } } : {}));
+  const json = Buffer.from(JSON.stringify({ Records: all }));
+  const bounds = sliceBounds(json, DECODE_LIMITS.maxRecords)!;
+  assert.ok(bounds.longest < 2 * SLICE_BYTES);
+  const limits = { ...DECODE_LIMITS, maxParseBytes: json.length + 50 * bounds.longest + 1024 };
+  const given: CloudTrailRecord[] = [];
+  let error: unknown;
+  try {
+    for (const slice of decodeLogSlices(KEY, gzipSync(json), limits).slices) given.push(...slice.records);
+  } catch (e) {
+    error = e;
+  }
+  assert.instance(error, ObjectTooLargeError);
+  assert.match((error as LogObjectError).reason, 'too many tiny JSON values');
+  assert.equal(given, all.slice(0, given.length));
+  // With room for it, the same object decodes whole and exact.
+  assert.equal(decodeLogObject(KEY, gzipSync(json)).records, all);
 });
 
 test.run();
