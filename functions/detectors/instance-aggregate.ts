@@ -137,16 +137,7 @@ export function observeRecord(
     };
     return [{ key: session.key, aggregate }];
   }
-  const eventID = typeof record.eventID === 'string' ? record.eventID.slice(0, 64) : '';
-  const family = userAgentFamily(record.userAgent);
-  const entry: AddressEntry = {
-    f: time,
-    l: time,
-    n: 1,
-    ua: family ? [family] : [],
-    ids: eventID ? [eventID] : [],
-    x: { t: time, id: eventID, k: objectKey, r: sample(record) },
-  };
+  const entry = addressEntry(record, objectKey, time, eventIdOf(record), userAgentFamily(record.userAgent));
   const aggregate: InstanceAggregate = {
     t: 'i',
     id: session.instanceId,
@@ -162,6 +153,29 @@ export function observeRecord(
     });
   }
   return observations;
+}
+
+/** A record's eventID as an address entry keeps it (cut to 64 characters), or ''. */
+export function eventIdOf(record: CloudTrailRecord): string {
+  return typeof record.eventID === 'string' ? record.eventID.slice(0, 64) : '';
+}
+
+/** The address entry of one call: its time, agent family, eventID and bounded copy. */
+export function addressEntry(
+  record: CloudTrailRecord,
+  objectKey: string,
+  time: string,
+  eventID: string,
+  family: string | undefined,
+): AddressEntry {
+  return {
+    f: time,
+    l: time,
+    n: 1,
+    ua: family ? [family] : [],
+    ids: eventID ? [eventID] : [],
+    x: { t: time, id: eventID, k: objectKey, r: sample(record) },
+  };
 }
 
 /** The join of two aggregates of the same key (see the comment at the top); neither is changed. */

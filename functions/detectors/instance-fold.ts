@@ -1,16 +1,17 @@
 import type { CloudTrailRecord } from '../core/cloudtrail.ts';
 import {
+  addressEntry,
   byKey,
   cap,
   earliestEntry,
   earlierCall,
   earliestSpan,
+  eventIdOf,
   evidenceKey,
   LIMITS,
   newestKey,
   sample,
   TIME,
-  type AddressEntry,
   type InstanceAggregate,
   type OffInstanceAggregate,
   type SessionEntry,
@@ -110,20 +111,12 @@ function foldAddress(
   record: CloudTrailRecord,
   objectKey: string,
 ): void {
-  const eventID = typeof record.eventID === 'string' ? record.eventID.slice(0, 64) : '';
+  const eventID = eventIdOf(record);
   const family = userAgentFamily(record.userAgent);
   const entry = own(into.a, address);
   if (entry === undefined) {
     if (cutAtOnce(into.a, LIMITS.addresses, (key, e) => e.f < time || (e.f === time && key < address))) return;
-    const added: AddressEntry = {
-      f: time,
-      l: time,
-      n: 1,
-      ua: family ? [family] : [],
-      ids: eventID ? [eventID] : [],
-      x: { t: time, id: eventID, k: objectKey, r: sample(record) },
-    };
-    into.a[address] = added;
+    into.a[address] = addressEntry(record, objectKey, time, eventID, family);
     into.a = cap(into.a, LIMITS.addresses, earliestEntry);
     return;
   }

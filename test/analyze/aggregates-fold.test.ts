@@ -10,30 +10,11 @@ import { BUILT_IN_DETECTORS } from '../../functions/detectors/index.ts';
 import { hostileInstanceCalls } from '../helpers/instance-calls.ts';
 import { generateFleet } from '../helpers/instance-fleet.ts';
 import { ordinaryAccountDay } from '../helpers/ordinary-accounts.ts';
-import { mulberry32, type Rng } from '../helpers/prng.ts';
+import { mulberry32 } from '../helpers/prng.ts';
+import { canonical, randomSplits } from '../helpers/canonical.ts';
 
 // Analyze's aggregates (functions/analyze/aggregates.ts) are the same whether the correlating
 // detectors join records in place (observeInto) or observe and merge.
-
-/** JSON with every object's keys sorted: equal aggregates, whatever order their keys were added in. */
-const canonical = (value: unknown) =>
-  JSON.stringify(value, (_, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-
-/** Splits `records` into work items at random points. */
-function batches<T>(rng: Rng, records: readonly T[], parts: number): T[][] {
-  const cuts = Array.from({ length: parts - 1 }, () => rng.int(0, records.length)).sort((a, b) => a - b);
-  const out: T[][] = [];
-  let from = 0;
-  for (const cut of [...cuts, records.length]) {
-    out.push(records.slice(from, cut));
-    from = cut;
-  }
-  return out;
-}
 
 // ------------------------------------------------------------------------------------------------
 const Collector = suite('AggregateCollector with and without observeInto');
@@ -63,7 +44,7 @@ Collector('drains the same aggregates for a fleet, an ordinary day and hostile c
   assert.ok(BUILT_IN_DETECTORS.includes(ec2InstanceCredentialsOffInstance));
   const plain = withoutFold(BUILT_IN_DETECTORS);
   for (let round = 0; round < 3; round++) {
-    const items = batches(rng, rng.shuffle(records), 1 + round * 3);
+    const items = randomSplits(rng, rng.shuffle(records), 1 + round * 3);
     const expected = drained(plain, items);
     // Not vacuous: the off-instance and burst detectors' aggregates are in there.
     for (const id of ['instance|', 'secrets-manager-secrets-read-in-bulk', 'ssm-parameters-decrypted-in-bulk'])

@@ -6,21 +6,13 @@ import type { BurstAggregate } from '../../functions/detectors/burst.ts';
 import { createSecretsManagerSecretsReadInBulk } from '../../functions/detectors/secrets-manager-secrets-read-in-bulk.ts';
 import { createSsmParametersDecryptedInBulk } from '../../functions/detectors/ssm-parameters-decrypted-in-bulk.ts';
 import { mulberry32, type Rng } from '../helpers/prng.ts';
+import { canonical } from '../helpers/canonical.ts';
 import { aCall, anIamUser, anInstanceSession } from '../helpers/records.ts';
 
 // The burst detectors' in-place fold (observeInto in functions/detectors/burst.ts) against its
 // reference: observe, then each observation set or joined into the work item's map with merge.
 
 type Joined = Map<string, BurstAggregate>;
-
-const canonical = (value: unknown) =>
-  JSON.stringify(value, (_, v) =>
-    v instanceof Map
-      ? Object.fromEntries([...v].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v && typeof v === 'object' && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : v,
-  );
 
 function reference(d: CorrelatingDetector<BurstAggregate>, records: readonly [CloudTrailRecord, string][]): Joined {
   const joined: Joined = new Map();

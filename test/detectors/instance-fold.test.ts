@@ -9,23 +9,14 @@ import {
 } from '../../functions/detectors/instance-aggregate.ts';
 import { observeRecordInto } from '../../functions/detectors/instance-fold.ts';
 import { hostileInstanceCalls } from '../helpers/instance-calls.ts';
-import { mulberry32, type Rng } from '../helpers/prng.ts';
+import { mulberry32 } from '../helpers/prng.ts';
+import { canonical, randomSplits } from '../helpers/canonical.ts';
 import { anInstanceSession, aRecord } from '../helpers/records.ts';
 
 // The off-instance detector's in-place fold (functions/detectors/instance-fold.ts) against its
 // reference: observeRecord, then each observation joined into the work item's map.
 
 type Joined = Map<string, OffInstanceAggregate>;
-
-/** JSON with every object's keys sorted: equal aggregates, whatever order their keys were added in. */
-const canonical = (value: unknown) =>
-  JSON.stringify(value, (_, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v instanceof Map
-        ? Object.fromEntries([...v].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : v,
-  );
 
 /** The reference: what Analyze did before the fold (observe, then set or join in place). */
 function reference(records: readonly CloudTrailRecord[], objectKey = 'object'): Joined {
@@ -56,18 +47,6 @@ function across(parts: readonly Joined[]): Joined {
   return all;
 }
 
-/** Splits `records` into work items at random points. */
-function batches<T>(rng: Rng, records: readonly T[], parts: number): T[][] {
-  const cuts = Array.from({ length: parts - 1 }, () => rng.int(0, records.length)).sort((a, b) => a - b);
-  const out: T[][] = [];
-  let from = 0;
-  for (const cut of [...cuts, records.length]) {
-    out.push(records.slice(from, cut));
-    from = cut;
-  }
-  return out;
-}
-
 // ------------------------------------------------------------------------------------------------
 const Fold = suite('observeRecordInto');
 
@@ -84,7 +63,7 @@ Fold('joins hostile and capped records as observe and join do, whatever the orde
   for (let round = 0; round < 4; round++) {
     const shuffled = rng.shuffle(records);
     assert.is(canonical(folded(shuffled)), canonical(reference(shuffled)), `round ${round}`);
-    const items = batches(rng, shuffled, rng.int(2, 9));
+    const items = randomSplits(rng, shuffled, rng.int(2, 9));
     const parts = items.map((item, i) => folded(item, `object-${i}`));
     for (const [i, item] of items.entries()) assert.is(canonical(parts[i]), canonical(reference(item, `object-${i}`)));
     // And joined across work items as Correlate joins them. (Not always as one work item: an
