@@ -3,6 +3,7 @@ import type { CloudTrailRecord } from '../core/cloudtrail.ts';
 import type { CorrelatingDetector, Verdict } from '../core/correlation.ts';
 import {
   joinInto,
+  LIMITS,
   mergeAggregates,
   observeRecord,
   packOf,
@@ -105,6 +106,7 @@ export function decideInstance(
 ): OffInstanceFlag[] {
   const sessions = Object.keys(aggregate.s).sort();
   const flags = new Map<string, OffInstanceFlag>();
+  const agentsExact = Object.keys(aggregate.a).length < LIMITS.addresses;
   for (const creationDate of sessions) {
     const session = aggregate.s[creationDate]!;
     const used = Object.entries(session.p).sort(([a, x], [b, y]) =>
@@ -134,7 +136,9 @@ export function decideInstance(
     }
     const home = homes[0];
     const homeAddresses = new Set(homes.map(([address]) => address));
-    const homeAgents = new Set(homes.flatMap(([address]) => aggregate.a[address]?.ua ?? []));
+    // Agents are compared only below the address cap: past it, an address the cap dropped and an
+    // earlier call brought back keeps only the agents joined since, which depends on the order.
+    const homeAgents = new Set(agentsExact ? homes.flatMap(([address]) => aggregate.a[address]?.ua ?? []) : []);
     for (const [address, span] of used) {
       if (homeAddresses.has(address)) continue;
       const e = evidence(address);

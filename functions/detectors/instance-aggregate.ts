@@ -24,8 +24,9 @@ import { callOrigin, instanceSessionOf, personOf, userAgentFamily } from './inst
  * by first time (a session's public addresses, 6; an instance's, 8) may drop an address that an
  * earlier call brings back later; it then keeps its first time and earliest call (both exact)
  * but only the last time, user agents and eventIDs joined since. That takes more public addresses
- * than the cap for one instance, and can change a finding's severity and facts, never which
- * findings there are. The counts (`n`, a span's third element) are always 1: nothing reads them.
+ * than the cap for one instance. The decision reads none of those past the cap (it compares user
+ * agents only while the instance has fewer addresses than the cap), so verdicts stay the same.
+ * The counts (`n`, a span's third element) are always 1: nothing reads them.
  */
 
 /** [first eventTime, last eventTime, calls (lower bound)]. */

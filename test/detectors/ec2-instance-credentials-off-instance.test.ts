@@ -219,6 +219,30 @@ Timelines('gives the same verdict whatever the order of the records (the theft f
     );
 });
 
+Timelines(
+  'gives the same verdicts, severities and reasons included, whatever the order past the address cap',
+  async () => {
+    // Ten public addresses: the aggregate keeps the 8 earliest, and an address dropped on the way
+    // (its late call seen first) comes back with its early call only. Its agents then depend on
+    // the order, so past the cap they are not compared.
+    const at = (hhmmss: string) => `2017-11-28T${hhmmss}Z`;
+    const lateThief = call(THIEF, { eventTime: at('12:00:00'), userAgent: CLI });
+    const earlyThief = call(THIEF, { eventTime: at('10:00:30') });
+    const others = Array.from({ length: 8 }, (_, i) =>
+      call(`198.51.100.${200 + i}`, { eventTime: at(`10:0${i + 1}:00`) }),
+    );
+    const home = call(ON_INSTANCE, { eventTime: at('10:00:00') });
+    const judged = async (records: CloudTrailRecord[]) =>
+      (await run(ec2InstanceCredentialsOffInstance, records))
+        .map((v) => `${v.subject} ${v.match.severity} ${v.match.reason}`)
+        .sort();
+    const inTimeOrder = await judged([home, earlyThief, ...others, lateThief]);
+    assert.ok(inTimeOrder.some((v) => v.startsWith(`${THIEF}#`)));
+    assert.equal(await judged([lateThief, home, ...others, earlyThief]), inTimeOrder);
+    assert.equal(await judged([...others].reverse().concat([earlyThief, lateThief, home])), inTimeOrder);
+  },
+);
+
 Timelines('ignores AWS services acting for the session', async () => {
   const detector = createEc2InstanceCredentialsOffInstance();
   const viaService = anInstanceSession(INSTANCE, { invokedBy: 'cloudformation.amazonaws.com' });
