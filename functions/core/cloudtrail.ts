@@ -49,15 +49,6 @@ export interface CloudTrailRecord {
   [field: string]: unknown;
 }
 
-/** Result of decoding one log object: the usable records and how many entries were not records. */
-export interface DecodedLogObject {
-  records: CloudTrailRecord[];
-  /** Entries of `Records` that are not JSON objects; counted, never analysed. */
-  skippedRecords: number;
-  /** Size of the JSON text after gunzip, in bytes. */
-  jsonBytes: number;
-}
-
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 const MB = 1024 * 1024;
@@ -90,37 +81,26 @@ export function mb(bytes: number): string {
   return bytes < MB ? `${Math.ceil(bytes / 1024)} KB` : `${Math.round(bytes / MB)} MB`;
 }
 
-/**
- * Decodes a CloudTrail log object (gzip, as CloudTrail writes it, or plain JSON) into records.
- * Throws {@link LogObjectError} naming the key and a reason a person understands, and
- * {@link ObjectTooLargeError} for an object over one of the `limits`; memory stays within them.
- */
-export function decodeLogObject(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): DecodedLogObject {
-  const decoded = decodeLogSlices(key, body, limits);
-  const records: CloudTrailRecord[] = [];
-  let skippedRecords = 0;
-  for (const slice of decoded.slices) {
-    for (const record of slice.records) records.push(record);
-    skippedRecords += slice.skippedRecords;
-  }
-  return { records, skippedRecords, jsonBytes: decoded.jsonBytes };
-}
-
 /** A log object whose checks passed, its records to be parsed a slice at a time. */
 export interface LogSlices {
   /** Size of the JSON text after gunzip, in bytes. */
   jsonBytes: number;
   /**
    * The records, in file order, one slice at a time (see functions/core/log-slices.ts): iterate
-   * once. May throw a {@link LogObjectError} (invalid JSON, or more than `maxRecords` entries of
-   * a shape CloudTrail does not write) after some slices were given.
+   * once. May throw a {@link LogObjectError} after some slices were given: invalid JSON, more than
+   * `maxRecords` entries of a shape CloudTrail does not write, or a rest parsed as one that would
+   * pass the parse-memory limit.
    */
   slices: Iterable<RecordSlice>;
 }
 
 /**
- * As {@link decodeLogObject}, but the records come a slice at a time, so a large object's parsed
- * tree is never alive whole. Every limit is checked before the first slice is given.
+ * Decodes a CloudTrail log object (gzip, as CloudTrail writes it, or plain JSON) into its records,
+ * given a slice at a time, so a large object's parsed tree is never alive whole. Throws
+ * {@link LogObjectError} naming the key and a reason a person understands, and
+ * {@link ObjectTooLargeError} for an object over one of the `limits`; memory stays within them.
+ * The size limits are checked before the first slice; what only parsing can tell (see
+ * {@link LogSlices}) is refused while the slices are given.
  */
 export function decodeLogSlices(key: string, body: Uint8Array, limits: DecodeLimits = DECODE_LIMITS): LogSlices {
   if (body.byteLength === 0) throw new LogObjectError(key, 'empty object (0 bytes)');

@@ -1,8 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeLogObject, parseCostOf, principalOf, shortRecord } from '../../functions/core/cloudtrail.ts';
+import { parseCostOf, principalOf, shortRecord } from '../../functions/core/cloudtrail.ts';
 import { LogObjectError, ObjectTooLargeError } from '../../functions/core/errors.ts';
+import { decodeLogObject } from '../helpers/decode.ts';
 import { aRecord, aRootUser } from '../helpers/records.ts';
 
 const KEY = 'AWSLogs/123456789012/CloudTrail/us-east-1/2017/11/28/f.json.gz';

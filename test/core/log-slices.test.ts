@@ -1,14 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  DECODE_LIMITS,
-  decodeLogObject,
-  decodeLogSlices,
-  type CloudTrailRecord,
-} from '../../functions/core/cloudtrail.ts';
+import { DECODE_LIMITS, decodeLogSlices, type CloudTrailRecord } from '../../functions/core/cloudtrail.ts';
 import { LogObjectError, ObjectTooLargeError } from '../../functions/core/errors.ts';
 import { SLICE_BYTES, sliceBounds } from '../../functions/core/log-slices.ts';
+import { decodeLogObject } from '../helpers/decode.ts';
 import { aRecord } from '../helpers/records.ts';
 
 const KEY = 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/10/02/f.json.gz';
